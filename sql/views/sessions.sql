@@ -1,0 +1,37 @@
+-- One row per session: its times, size, entry and exit, source and flags.
+-- Columns: session_id, user_id, started_at / ended_at (ISO 8601 UTC text,
+-- milliseconds), duration_s (seconds, 0 for a one-event session), events,
+-- pageviews, landing_page / exit_page (page of the first / last page_view),
+-- referrer and utm_source / utm_medium / utm_campaign (of the first event),
+-- device, country (of the first event), bounced (exactly one event), engaged
+-- (duration > 10 s, or pageviews >= 2, or converted), converted (at least one
+-- event whose type is in conversion_events), revenue (sum over the events);
+-- flags are 0/1. Extra: started_ms / ended_ms (epoch milliseconds), day (UTC
+-- date of the start, YYYY-MM-DD), referrer_domain, conversions (count).
+CREATE VIEW sessions AS
+SELECT
+    session_id,
+    user_id,
+    strftime('%Y-%m-%dT%H:%M:%fZ', started_ms / 1000.0, 'unixepoch') AS started_at,
+    strftime('%Y-%m-%dT%H:%M:%fZ', ended_ms / 1000.0, 'unixepoch') AS ended_at,
+    (ended_ms - started_ms) / 1000.0 AS duration_s,
+    events,
+    pageviews,
+    landing_page,
+    exit_page,
+    referrer,
+    utm_source,
+    utm_medium,
+    utm_campaign,
+    device,
+    country,
+    events = 1 AS bounced,
+    (ended_ms - started_ms > 10000 OR pageviews >= 2 OR conversions > 0) AS engaged,
+    conversions > 0 AS converted,
+    revenue,
+    started_ms,
+    ended_ms,
+    date(started_ms / 1000, 'unixepoch') AS day,
+    referrer_domain,
+    conversions
+FROM session_records;

@@ -1,0 +1,49 @@
+//! The command line as the user types it (clap). Each subcommand's own
+//! arguments live beside its code in `cmd/`.
+
+use crate::cmd;
+use clap::{Parser, Subcommand};
+use std::path::PathBuf;
+
+/// Sessions, bounce, engagement and conversion metrics from event dumps,
+/// in one SQLite file you own.
+#[derive(Debug, Parser)]
+#[command(name = "sessiondb", version, about, max_term_width = 100)]
+pub struct Cli {
+    /// The database file; created with its schema and views on first import.
+    #[arg(
+        long,
+        global = true,
+        env = "SESSIONDB_DB",
+        default_value = "analytics.db"
+    )]
+    pub db: PathBuf,
+
+    #[command(subcommand)]
+    pub command: Command,
+}
+
+#[derive(Debug, Subcommand)]
+pub enum Command {
+    /// Import event dumps (CSV or NDJSON, gzip or not) and update sessions.
+    Import(cmd::import::Args),
+    /// Print a canned report (a view of the database).
+    Report(cmd::report::Args),
+    /// Run a read-only SQL statement.
+    Query(cmd::query::Args),
+    /// Show or change which event types count as conversions.
+    Conversions(cmd::conversions::Args),
+    /// Rebuild every session with new session rules.
+    Resessionize(cmd::resessionize::Args),
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use clap::CommandFactory;
+
+    #[test]
+    fn the_command_line_definition_is_consistent() {
+        Cli::command().debug_assert();
+    }
+}

@@ -1,0 +1,57 @@
+//! `sessiondb conversions`: shows or changes the event types that count as
+//! conversions; a change recounts every session's `converted` flag at once.
+
+use crate::store::Store;
+use anyhow::Result;
+use std::path::Path;
+
+#[derive(Debug, clap::Args)]
+pub struct Args {
+    #[command(subcommand)]
+    action: Action,
+}
+
+#[derive(Debug, clap::Subcommand)]
+enum Action {
+    /// Print the conversion event types.
+    List,
+    /// Replace the set, e.g. `conversions set purchase,signup,subscribe`.
+    Set {
+        /// Comma-separated event types.
+        #[arg(value_name = "TYPES", value_delimiter = ',', required = true)]
+        types: Vec<String>,
+    },
+    /// Add event types to the set.
+    Add {
+        #[arg(value_name = "TYPE", value_delimiter = ',', required = true)]
+        types: Vec<String>,
+    },
+    /// Remove event types from the set.
+    Remove {
+        #[arg(value_name = "TYPE", value_delimiter = ',', required = true)]
+        types: Vec<String>,
+    },
+}
+
+pub fn run(db: &Path, args: Args) -> Result<()> {
+    let mut store = Store::open_write(db)?;
+    let current = store.conversion_types()?;
+    let wanted: Vec<String> = match args.action {
+        Action::List => {
+            for event_type in current {
+                println!("{event_type}");
+            }
+            return Ok(());
+        }
+        Action::Set { types } => types,
+        Action::Add { types } => current.into_iter().chain(types).collect(),
+        Action::Remove { types } => current.into_iter().filter(|t| !types.contains(t)).collect(),
+    };
+    let converted = store.set_conversion_types(&wanted)?;
+    eprintln!(
+        "conversion events: {}; {} sessions converted",
+        store.conversion_types()?.join(", "),
+        super::count(converted)
+    );
+    Ok(())
+}

@@ -1,0 +1,30 @@
+//! `sessiondb resessionize`: rebuilds every session with new rules, in one
+//! transaction, and stores the rules for later imports.
+
+use crate::rules::SessionRules;
+use crate::store::Store;
+use anyhow::Result;
+use std::path::Path;
+
+#[derive(Debug, clap::Args)]
+pub struct Args {
+    /// Inactivity that ends a session: 90s, 30m, 1h, 1h30m [default: the
+    /// stored rules].
+    #[arg(long, value_name = "DURATION", value_parser = super::parse_timeout)]
+    timeout: Option<SessionRules>,
+}
+
+pub fn run(db: &Path, args: Args) -> Result<()> {
+    let mut store = Store::open_write(db)?;
+    let rules = match args.timeout {
+        Some(rules) => rules,
+        None => store.session_rules()?.unwrap_or_default(),
+    };
+    let (before, after) = store.resessionize(&rules)?;
+    eprintln!(
+        "rebuilt sessions with {rules}: {} sessions before, {} now",
+        super::count(before),
+        super::count(after)
+    );
+    Ok(())
+}

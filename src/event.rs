@@ -1,0 +1,268 @@
+//! Domain types shared by ingestion, sessionization and the store: the input
+//! fields and their aliases, a parsed [`Event`], and why a row was rejected.
+//!
+//! Nothing here reads files or touches SQLite.
+
+use std::fmt;
+
+/// An input field that sessiondb understands (PRODUCT.md, "Input events").
+/// Any other column or key is kept in the event's `properties`.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+pub enum Field {
+    UserId,
+    Timestamp,
+    EventType,
+    EventId,
+    Page,
+    Referrer,
+    UtmSource,
+    UtmMedium,
+    UtmCampaign,
+    Device,
+    Country,
+    Revenue,
+}
+
+impl Field {
+    pub const ALL: [Field; 12] = [
+        Field::UserId,
+        Field::Timestamp,
+        Field::EventType,
+        Field::EventId,
+        Field::Page,
+        Field::Referrer,
+        Field::UtmSource,
+        Field::UtmMedium,
+        Field::UtmCampaign,
+        Field::Device,
+        Field::Country,
+        Field::Revenue,
+    ];
+
+    /// The field's canonical column name.
+    pub fn name(self) -> &'static str {
+        match self {
+            Field::UserId => "user_id",
+            Field::Timestamp => "timestamp",
+            Field::EventType => "event_type",
+            Field::EventId => "event_id",
+            Field::Page => "page",
+            Field::Referrer => "referrer",
+            Field::UtmSource => "utm_source",
+            Field::UtmMedium => "utm_medium",
+            Field::UtmCampaign => "utm_campaign",
+            Field::Device => "device",
+            Field::Country => "country",
+            Field::Revenue => "revenue",
+        }
+    }
+
+    /// Other names accepted for the field, as PRODUCT.md lists them.
+    pub fn aliases(self) -> &'static [&'static str] {
+        match self {
+            Field::UserId => &[
+                "user",
+                "visitor_id",
+                "anonymous_id",
+                "client_id",
+                "distinct_id",
+                "user_pseudo_id",
+            ],
+            Field::Timestamp => &["ts", "time", "event_time", "created_at"],
+            Field::EventType => &["event", "event_name", "type"],
+            Field::EventId => &["id", "message_id", "uuid"],
+            Field::Page => &["url", "path", "page_path", "page_location"],
+            Field::Revenue => &["value"],
+            _ => &[],
+        }
+    }
+
+    pub fn is_required(self) -> bool {
+        matches!(self, Field::UserId | Field::Timestamp | Field::EventType)
+    }
+
+    /// How well `column` names this field: `Some(0)` for the canonical name,
+    /// `Some(1)` for an alias, `None` otherwise. Matching ignores ASCII case
+    /// and surrounding spaces, as spreadsheet exports vary in both.
+    pub fn match_rank(self, column: &str) -> Option<u8> {
+        let column = column.trim();
+        if column.eq_ignore_ascii_case(self.name()) {
+            Some(0)
+        } else if self
+            .aliases()
+            .iter()
+            .any(|a| column.eq_ignore_ascii_case(a))
+        {
+            Some(1)
+        } else {
+            None
+        }
+    }
+
+    /// The field a column or key names, if any, with its match rank.
+    pub fn for_column(column: &str) -> Option<(Field, u8)> {
+        Field::ALL
+            .iter()
+            .find_map(|&field| field.match_rank(column).map(|rank| (field, rank)))
+    }
+}
+
+impl fmt::Display for Field {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(self.name())
+    }
+}
+
+/// One event, validated and normalised: what the store keeps.
+#[derive(Debug, Clone, PartialEq, Default)]
+pub struct Event {
+    pub event_id: String,
+    pub user_id: String,
+    /// Milliseconds since the Unix epoch, UTC.
+    pub ts_ms: i64,
+    pub event_type: String,
+    pub page: Option<String>,
+    pub referrer: Option<String>,
+    pub utm_source: Option<String>,
+    pub utm_medium: Option<String>,
+    pub utm_campaign: Option<String>,
+    pub device: Option<String>,
+    pub country: Option<String>,
+    pub revenue: Option<f64>,
+    /// Unknown columns, as the text of a JSON object; `None` when there are none.
+    pub properties: Option<String>,
+}
+
+impl Event {
+    pub fn is_page_view(&self) -> bool {
+        self.event_type == "page_view"
+    }
+}
+
+/// Why an input row was not stored. Each reason has a stable code (stored in
+/// `rejected_rows.reason`) and a message for people.
+#[derive(Debug, Clone, PartialEq)]
+pub enum RejectReason {
+    InvalidUtf8,
+    WrongFieldCount { expected: usize, found: usize },
+    BadJson(String),
+    NotAnObject,
+    MissingField(Field),
+    BadFieldType { field: Field, found: &'static str },
+    BadTimestamp { text: String, why: String },
+    BadRevenue(String),
+}
+
+impl RejectReason {
+    /// The stable machine-readable code.
+    pub fn code(&self) -> &'static str {
+        match self {
+            RejectReason::InvalidUtf8 => "invalid_utf8",
+            RejectReason::WrongFieldCount { .. } => "wrong_field_count",
+            RejectReason::BadJson(_) => "bad_json",
+            RejectReason::NotAnObject => "not_an_object",
+            RejectReason::MissingField(_) => "missing_field",
+            RejectReason::BadFieldType { .. } => "bad_field_type",
+            RejectReason::BadTimestamp { .. } => "bad_timestamp",
+            RejectReason::BadRevenue(_) => "bad_revenue",
+        }
+    }
+}
+
+impl fmt::Display for RejectReason {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self {
+            RejectReason::InvalidUtf8 => write!(f, "the row is not valid UTF-8"),
+            RejectReason::WrongFieldCount { expected, found } => {
+                write!(
+                    f,
+                    "expected {expected} fields as in the header, found {found}"
+                )
+            }
+            RejectReason::BadJson(why) => write!(f, "the line is not valid JSON: {why}"),
+            RejectReason::NotAnObject => write!(f, "the JSON value is not an object"),
+            RejectReason::MissingField(field) => {
+                write!(f, "required field {field} is missing or empty")
+            }
+            RejectReason::BadFieldType { field, found } => {
+                write!(f, "field {field} must be a string or a number, not {found}")
+            }
+            RejectReason::BadTimestamp { text, why } => {
+                write!(f, "cannot read timestamp {text:?}: {why}")
+            }
+            RejectReason::BadRevenue(text) => write!(f, "revenue {text:?} is not a number"),
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn every_alias_of_product_md_maps_to_its_field() {
+        let cases = [
+            ("user", Field::UserId),
+            ("visitor_id", Field::UserId),
+            ("anonymous_id", Field::UserId),
+            ("client_id", Field::UserId),
+            ("distinct_id", Field::UserId),
+            ("user_pseudo_id", Field::UserId),
+            ("ts", Field::Timestamp),
+            ("time", Field::Timestamp),
+            ("event_time", Field::Timestamp),
+            ("created_at", Field::Timestamp),
+            ("event", Field::EventType),
+            ("event_name", Field::EventType),
+            ("type", Field::EventType),
+            ("id", Field::EventId),
+            ("message_id", Field::EventId),
+            ("uuid", Field::EventId),
+            ("url", Field::Page),
+            ("path", Field::Page),
+            ("page_path", Field::Page),
+            ("page_location", Field::Page),
+            ("value", Field::Revenue),
+        ];
+        for (column, field) in cases {
+            assert_eq!(Field::for_column(column), Some((field, 1)), "{column}");
+        }
+        for field in Field::ALL {
+            assert_eq!(Field::for_column(field.name()), Some((field, 0)));
+        }
+    }
+
+    #[test]
+    fn column_matching_ignores_case_and_spaces() {
+        assert_eq!(Field::for_column(" User_ID "), Some((Field::UserId, 0)));
+        assert_eq!(Field::for_column("TS"), Some((Field::Timestamp, 1)));
+        assert_eq!(Field::for_column("product_id"), None);
+    }
+
+    #[test]
+    fn reject_codes_are_distinct() {
+        let reasons = [
+            RejectReason::InvalidUtf8,
+            RejectReason::WrongFieldCount {
+                expected: 1,
+                found: 2,
+            },
+            RejectReason::BadJson(String::new()),
+            RejectReason::NotAnObject,
+            RejectReason::MissingField(Field::UserId),
+            RejectReason::BadFieldType {
+                field: Field::Page,
+                found: "an array",
+            },
+            RejectReason::BadTimestamp {
+                text: String::new(),
+                why: String::new(),
+            },
+            RejectReason::BadRevenue(String::new()),
+        ];
+        let mut codes: Vec<_> = reasons.iter().map(RejectReason::code).collect();
+        codes.sort();
+        codes.dedup();
+        assert_eq!(codes.len(), reasons.len());
+    }
+}

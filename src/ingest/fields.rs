@@ -1,0 +1,294 @@
+//! Turning one input row's named values into an [`Event`]: which column is
+//! which field, trimming, required fields, timestamp and revenue parsing, and
+//! the content-hash id of events that carry none.
+//!
+//! Shared by every input format, so a CSV row and a JSON line with the same
+//! values become the same event.
+
+use crate::event::{Event, Field, RejectReason};
+use crate::timestamp::{InputZone, parse_timestamp};
+use std::borrow::Cow;
+use xxhash_rust::xxh3::Xxh3;
+
+const FIELD_COUNT: usize = Field::ALL.len();
+
+fn slot(field: Field) -> usize {
+    // Field::ALL lists every variant once, so the position always exists.
+    Field::ALL
+        .iter()
+        .position(|&f| f == field)
+        .expect("field in Field::ALL")
+}
+
+/// For a list of column names (a CSV header, say): which column supplies each
+/// field. The canonical name beats an alias; between equals the first column
+/// wins. Columns that supply no field end up in `properties`.
+#[derive(Debug, Clone)]
+pub struct ColumnMap {
+    pub field_columns: [Option<usize>; FIELD_COUNT],
+    /// (column index, property name) of every other column.
+    pub property_columns: Vec<(usize, String)>,
+}
+
+impl ColumnMap {
+    pub fn from_names<S: AsRef<str>>(names: &[S]) -> ColumnMap {
+        let mut best: [Option<(u8, usize)>; FIELD_COUNT] = [None; FIELD_COUNT];
+        for (index, name) in names.iter().enumerate() {
+            if let Some((field, rank)) = Field::for_column(name.as_ref()) {
+                let current = &mut best[slot(field)];
+                if current.is_none_or(|(best_rank, _)| rank < best_rank) {
+                    *current = Some((rank, index));
+                }
+            }
+        }
+        let field_columns = best.map(|b| b.map(|(_, index)| index));
+        let property_columns = names
+            .iter()
+            .enumerate()
+            .filter(|(index, _)| !field_columns.contains(&Some(*index)))
+            .map(|(index, name)| {
+                let name = name.as_ref().trim();
+                let name = if name.is_empty() {
+                    format!("column_{}", index + 1)
+                } else {
+                    name.to_string()
+                };
+                (index, name)
+            })
+            .collect();
+        ColumnMap {
+            field_columns,
+            property_columns,
+        }
+    }
+
+    /// Required fields that no column supplies.
+    pub fn missing_required(&self) -> Vec<Field> {
+        Field::ALL
+            .into_iter()
+            .filter(|f| f.is_required() && self.field_columns[slot(*f)].is_none())
+            .collect()
+    }
+}
+
+/// The raw values of one row, before validation.
+#[derive(Debug, Default)]
+pub struct RowValues<'a> {
+    values: [Option<Cow<'a, str>>; FIELD_COUNT],
+    /// Unknown columns, already as the text of a JSON object.
+    pub properties: Option<String>,
+}
+
+impl<'a> RowValues<'a> {
+    pub fn set(&mut self, field: Field, value: Cow<'a, str>) {
+        self.values[slot(field)] = Some(value);
+    }
+
+    pub fn is_set(&self, field: Field) -> bool {
+        self.values[slot(field)].is_some()
+    }
+
+    fn text(&self, field: Field) -> Option<&str> {
+        self.values[slot(field)]
+            .as_deref()
+            .map(str::trim)
+            .filter(|v| !v.is_empty())
+    }
+
+    fn owned(&self, field: Field) -> Option<String> {
+        self.text(field).map(str::to_string)
+    }
+
+    fn required(&self, field: Field) -> Result<&str, RejectReason> {
+        self.text(field).ok_or(RejectReason::MissingField(field))
+    }
+
+    /// Validates the row and builds the event.
+    pub fn into_event(self, zone: InputZone) -> Result<Event, RejectReason> {
+        let user_id = self.required(Field::UserId)?.to_string();
+        let timestamp = self.required(Field::Timestamp)?;
+        let event_type = self.required(Field::EventType)?.to_string();
+        let ts_ms = parse_timestamp(timestamp, zone).map_err(|why| RejectReason::BadTimestamp {
+            text: timestamp.to_string(),
+            why,
+        })?;
+        let revenue = match self.text(Field::Revenue) {
+            None => None,
+            Some(text) => match text.parse::<f64>() {
+                Ok(value) if value.is_finite() => Some(value),
+                _ => return Err(RejectReason::BadRevenue(text.to_string())),
+            },
+        };
+        let mut event = Event {
+            event_id: String::new(),
+            user_id,
+            ts_ms,
+            event_type,
+            page: self.owned(Field::Page),
+            referrer: self.owned(Field::Referrer),
+            utm_source: self.owned(Field::UtmSource),
+            utm_medium: self.owned(Field::UtmMedium),
+            utm_campaign: self.owned(Field::UtmCampaign),
+            device: self.owned(Field::Device),
+            country: self.owned(Field::Country),
+            revenue,
+            properties: self.properties.clone(),
+        };
+        event.event_id = match self.text(Field::EventId) {
+            Some(id) => id.to_string(),
+            None => content_id(&event),
+        };
+        Ok(event)
+    }
+}
+
+/// The id of an event that has none: `h` and 32 hex digits of a 128-bit hash
+/// of everything else in the event, normalised, so re-importing the same row
+/// (from CSV or from JSON) finds the duplicate. Two events identical in every
+/// field are one event by this rule.
+pub fn content_id(event: &Event) -> String {
+    let mut hasher = Xxh3::new();
+    let mut feed = |text: Option<&str>| match text {
+        None => hasher.update(&[0]),
+        Some(text) => {
+            hasher.update(&[1]);
+            hasher.update(&(text.len() as u64).to_le_bytes());
+            hasher.update(text.as_bytes());
+        }
+    };
+    feed(Some(&event.user_id));
+    feed(Some(&event.ts_ms.to_string()));
+    feed(Some(&event.event_type));
+    for optional in [
+        &event.page,
+        &event.referrer,
+        &event.utm_source,
+        &event.utm_medium,
+        &event.utm_campaign,
+        &event.device,
+        &event.country,
+    ] {
+        feed(optional.as_deref());
+    }
+    feed(event.revenue.map(|r| r.to_string()).as_deref());
+    feed(event.properties.as_deref());
+    format!("h{:032x}", hasher.digest128())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn values<'a>(pairs: &[(Field, &'a str)]) -> RowValues<'a> {
+        let mut row = RowValues::default();
+        for (field, value) in pairs {
+            row.set(*field, Cow::Borrowed(value));
+        }
+        row
+    }
+
+    fn minimal<'a>() -> Vec<(Field, &'a str)> {
+        vec![
+            (Field::UserId, "u1"),
+            (Field::Timestamp, "2026-03-01T00:00:00Z"),
+            (Field::EventType, "page_view"),
+        ]
+    }
+
+    #[test]
+    fn canonical_names_beat_aliases_and_the_rest_are_properties() {
+        let map = ColumnMap::from_names(&["user", "ts", "user_id", "event", "color", ""]);
+        assert_eq!(map.field_columns[slot(Field::UserId)], Some(2));
+        assert_eq!(map.field_columns[slot(Field::Timestamp)], Some(1));
+        assert_eq!(map.field_columns[slot(Field::EventType)], Some(3));
+        assert_eq!(
+            map.property_columns,
+            vec![
+                (0, "user".to_string()),
+                (4, "color".to_string()),
+                (5, "column_6".to_string())
+            ]
+        );
+        assert!(map.missing_required().is_empty());
+    }
+
+    #[test]
+    fn a_header_without_required_fields_is_reported() {
+        let map = ColumnMap::from_names(&["user_id", "page"]);
+        assert_eq!(
+            map.missing_required(),
+            vec![Field::Timestamp, Field::EventType]
+        );
+    }
+
+    #[test]
+    fn each_required_field_missing_or_blank_is_a_reject() {
+        for field in [Field::UserId, Field::Timestamp, Field::EventType] {
+            let mut pairs = minimal();
+            pairs.retain(|(f, _)| *f != field);
+            assert_eq!(
+                values(&pairs).into_event(InputZone::Utc),
+                Err(RejectReason::MissingField(field))
+            );
+            pairs.push((field, "   "));
+            assert_eq!(
+                values(&pairs).into_event(InputZone::Utc),
+                Err(RejectReason::MissingField(field))
+            );
+        }
+    }
+
+    #[test]
+    fn bad_timestamp_and_revenue_are_rejects() {
+        let mut pairs = minimal();
+        pairs[1].1 = "last tuesday";
+        let result = values(&pairs).into_event(InputZone::Utc);
+        assert!(
+            matches!(result, Err(RejectReason::BadTimestamp { .. })),
+            "{result:?}"
+        );
+
+        for revenue in ["12,50", "abc", "NaN", "inf"] {
+            let mut pairs = minimal();
+            pairs.push((Field::Revenue, revenue));
+            assert_eq!(
+                values(&pairs).into_event(InputZone::Utc),
+                Err(RejectReason::BadRevenue(revenue.to_string()))
+            );
+        }
+    }
+
+    #[test]
+    fn values_are_trimmed_and_empty_optionals_are_absent() -> Result<(), RejectReason> {
+        let mut pairs = minimal();
+        pairs.extend([
+            (Field::Page, " /home "),
+            (Field::Referrer, ""),
+            (Field::Revenue, " 9.5 "),
+        ]);
+        let event = values(&pairs).into_event(InputZone::Utc)?;
+        assert_eq!(event.page.as_deref(), Some("/home"));
+        assert_eq!(event.referrer, None);
+        assert_eq!(event.revenue, Some(9.5));
+        Ok(())
+    }
+
+    #[test]
+    fn events_without_id_get_a_content_hash() -> Result<(), RejectReason> {
+        let a = values(&minimal()).into_event(InputZone::Utc)?;
+        let b = values(&minimal()).into_event(InputZone::Utc)?;
+        assert_eq!(a.event_id, b.event_id);
+        assert!(a.event_id.starts_with('h') && a.event_id.len() == 33);
+        let mut other = minimal();
+        other[2].1 = "click";
+        assert_ne!(
+            values(&other).into_event(InputZone::Utc)?.event_id,
+            a.event_id
+        );
+
+        let mut with_id = minimal();
+        with_id.push((Field::EventId, " e1 "));
+        assert_eq!(values(&with_id).into_event(InputZone::Utc)?.event_id, "e1");
+        Ok(())
+    }
+}

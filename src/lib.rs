@@ -1,0 +1,15 @@
+//! sessiondb: event dumps in, sessions and metric views out, in one SQLite
+//! file that any SQLite client can read.
+//!
+//! The binary is a thin shell over this library: `cli` parses, `cmd` glues
+//! each subcommand to the engine (`ingest`, `sessionize`, `store`, `output`).
+
+pub mod cli;
+pub mod cmd;
+pub mod event;
+pub mod ingest;
+pub mod output;
+pub mod rules;
+pub mod sessionize;
+pub mod store;
+pub mod timestamp;

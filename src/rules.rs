@@ -1,0 +1,163 @@
+//! Session rules: what splits a user's events into sessions. Stored in the
+//! database as JSON so later imports use the rules the file was built with.
+//!
+//! Only the inactivity gap exists today; new rules become new fields with
+//! defaults, so files written now stay readable.
+
+use serde::{Deserialize, Serialize};
+use std::fmt;
+
+pub const DEFAULT_TIMEOUT_MS: i64 = 30 * 60 * 1000;
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+pub struct SessionRules {
+    /// A gap strictly greater than this, in milliseconds, starts a new session.
+    pub timeout_ms: i64,
+}
+
+impl Default for SessionRules {
+    fn default() -> Self {
+        SessionRules {
+            timeout_ms: DEFAULT_TIMEOUT_MS,
+        }
+    }
+}
+
+impl SessionRules {
+    pub fn to_json(&self) -> String {
+        // Serialising a struct of integers cannot fail.
+        serde_json::to_string(self).expect("rules serialise")
+    }
+
+    pub fn from_json(text: &str) -> Result<Self, serde_json::Error> {
+        serde_json::from_str(text)
+    }
+}
+
+impl fmt::Display for SessionRules {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(f, "--timeout {}", format_duration(self.timeout_ms))
+    }
+}
+
+/// Reads a duration such as `90s`, `30m`, `1h`, `1h30m` or `1d`, in milliseconds.
+/// Units go from large to small and appear at most once; a bare number is
+/// refused, because "30" could mean seconds or minutes.
+pub fn parse_duration(text: &str) -> Result<i64, String> {
+    let text = text.trim();
+    let help = || format!("{text:?} is not a duration: use forms like 90s, 30m, 1h, 1h30m");
+    let units: [(u8, i64); 4] = [
+        (b'd', 86_400_000),
+        (b'h', 3_600_000),
+        (b'm', 60_000),
+        (b's', 1000),
+    ];
+    let mut total: i64 = 0;
+    let mut next_unit = 0;
+    let mut number: Option<i64> = None;
+    for byte in text.bytes() {
+        if byte.is_ascii_digit() {
+            let digit = i64::from(byte - b'0');
+            number = Some(
+                number
+                    .unwrap_or(0)
+                    .checked_mul(10)
+                    .and_then(|n| n.checked_add(digit))
+                    .ok_or_else(help)?,
+            );
+            continue;
+        }
+        let value = number.take().ok_or_else(help)?;
+        let unit = units[next_unit..]
+            .iter()
+            .position(|&(u, _)| u == byte.to_ascii_lowercase())
+            .ok_or_else(help)?
+            + next_unit;
+        next_unit = unit + 1;
+        total = value
+            .checked_mul(units[unit].1)
+            .and_then(|ms| total.checked_add(ms))
+            .ok_or_else(help)?;
+    }
+    if number.is_some() || next_unit == 0 {
+        return Err(help());
+    }
+    if total == 0 {
+        return Err(format!(
+            "{text:?}: a session timeout must be longer than zero"
+        ));
+    }
+    Ok(total)
+}
+
+/// Writes milliseconds back in the form `parse_duration` reads: `1h30m`.
+pub fn format_duration(ms: i64) -> String {
+    let mut rest = ms / 1000;
+    let mut text = String::new();
+    for (unit, size) in [("d", 86_400), ("h", 3600), ("m", 60), ("s", 1)] {
+        if rest >= size {
+            text.push_str(&format!("{}{unit}", rest / size));
+            rest %= size;
+        }
+    }
+    if text.is_empty() {
+        text = format!("{ms}ms");
+    } else if ms % 1000 != 0 {
+        text.push_str(&format!("{}ms", ms % 1000));
+    }
+    text
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn durations_of_the_issue() -> Result<(), String> {
+        assert_eq!(parse_duration("90s")?, 90_000);
+        assert_eq!(parse_duration("30m")?, 1_800_000);
+        assert_eq!(parse_duration("1h")?, 3_600_000);
+        assert_eq!(parse_duration("1h30m")?, 5_400_000);
+        assert_eq!(parse_duration("1d2h3m4s")?, 93_784_000);
+        assert_eq!(parse_duration(" 45M ")?, 2_700_000);
+        Ok(())
+    }
+
+    #[test]
+    fn bad_durations_are_refused() {
+        for text in [
+            "",
+            "30",
+            "m",
+            "1h1h",
+            "30m1h",
+            "1.5h",
+            "1w",
+            "-5m",
+            "0m",
+            "0s",
+            "99999999999999999999d",
+        ] {
+            assert!(parse_duration(text).is_err(), "{text:?}");
+        }
+    }
+
+    #[test]
+    fn durations_format_back() -> Result<(), String> {
+        for text in ["90s", "30m", "1h", "1h30m", "1d2h3m4s"] {
+            let ms = parse_duration(text)?;
+            assert_eq!(parse_duration(&format_duration(ms))?, ms);
+        }
+        assert_eq!(format_duration(5_400_000), "1h30m");
+        assert_eq!(format_duration(90_000), "1m30s");
+        Ok(())
+    }
+
+    #[test]
+    fn rules_round_trip_through_json() -> Result<(), serde_json::Error> {
+        let rules = SessionRules { timeout_ms: 90_000 };
+        assert_eq!(SessionRules::from_json(&rules.to_json())?, rules);
+        assert_eq!(rules.to_string(), "--timeout 1m30s");
+        Ok(())
+    }
+}

@@ -1,0 +1,580 @@
+//! Gap-based sessionization as pure functions over one user's events: the
+//! order events are compared in, where sessions split, a session's id and
+//! summary, and which stretch of a user's history a new import can change.
+//!
+//! Nothing here knows about SQLite; the store feeds events in and writes the
+//! results out.
+
+use crate::event::Event;
+use crate::rules::SessionRules;
+use std::cmp::Ordering;
+use std::collections::HashSet;
+use std::ops::Range;
+use xxhash_rust::xxh3::Xxh3;
+
+/// What sessionization needs to know about an event: when it happened, and
+/// the id that breaks ties between events at the same millisecond.
+pub trait Timed {
+    fn ts_ms(&self) -> i64;
+    fn event_id(&self) -> &str;
+}
+
+impl Timed for Event {
+    fn ts_ms(&self) -> i64 {
+        self.ts_ms
+    }
+    fn event_id(&self) -> &str {
+        &self.event_id
+    }
+}
+
+/// The order of PRODUCT.md: by timestamp, then by event id (byte order, as
+/// SQLite's default collation compares text).
+pub fn event_order<T: Timed>(a: &T, b: &T) -> Ordering {
+    a.ts_ms()
+        .cmp(&b.ts_ms())
+        .then_with(|| a.event_id().as_bytes().cmp(b.event_id().as_bytes()))
+}
+
+/// Splits one user's events, already in [`event_order`], into sessions: a new
+/// session starts where the gap to the previous event is greater than the
+/// timeout. Returns index ranges into `events`, in order.
+pub fn split_sessions<T: Timed>(events: &[T], rules: &SessionRules) -> Vec<Range<usize>> {
+    debug_assert!(
+        events
+            .windows(2)
+            .all(|w| event_order(&w[0], &w[1]) != Ordering::Greater)
+    );
+    let mut sessions = Vec::new();
+    let mut start = 0;
+    for i in 1..events.len() {
+        if events[i].ts_ms() - events[i - 1].ts_ms() > rules.timeout_ms {
+            sessions.push(start..i);
+            start = i;
+        }
+    }
+    if !events.is_empty() {
+        sessions.push(start..events.len());
+    }
+    sessions
+}
+
+/// A session's id: a hash of its user and its first event, so the same
+/// events always give the same id, and a session that only grows at its end
+/// keeps it. 16 hex digits (64 bits).
+pub fn session_id<T: Timed>(user_id: &str, first: &T) -> String {
+    let mut hasher = Xxh3::new();
+    // Lengths are hashed before the strings so that no two different
+    // (user, event) pairs feed the hasher the same bytes.
+    hasher.update(&(user_id.len() as u64).to_le_bytes());
+    hasher.update(user_id.as_bytes());
+    hasher.update(&first.ts_ms().to_le_bytes());
+    hasher.update(&(first.event_id().len() as u64).to_le_bytes());
+    hasher.update(first.event_id().as_bytes());
+    format!("{:016x}", hasher.digest())
+}
+
+/// One session as the store keeps it (`session_records`). Flags such as
+/// bounced or engaged are not here: the `sessions` view derives them in SQL,
+/// where every client can read their definition.
+#[derive(Debug, Clone, PartialEq)]
+pub struct SessionSummary {
+    pub session_id: String,
+    pub user_id: String,
+    pub started_ms: i64,
+    pub ended_ms: i64,
+    pub events: i64,
+    pub pageviews: i64,
+    /// Events whose type is in the conversion set.
+    pub conversions: i64,
+    /// Sum of the events' revenue; 0 when none has one.
+    pub revenue: f64,
+    pub landing_page: Option<String>,
+    pub exit_page: Option<String>,
+    pub referrer: Option<String>,
+    pub referrer_domain: Option<String>,
+    pub utm_source: Option<String>,
+    pub utm_medium: Option<String>,
+    pub utm_campaign: Option<String>,
+    pub device: Option<String>,
+    pub country: Option<String>,
+}
+
+/// Summarises one session's events, given in [`event_order`] and non-empty.
+pub fn summarize(
+    user_id: &str,
+    events: &[&Event],
+    conversion_types: &HashSet<String>,
+) -> SessionSummary {
+    let first = events[0];
+    let last = events[events.len() - 1];
+    let page_views = || events.iter().filter(|e| e.is_page_view());
+    SessionSummary {
+        session_id: session_id(user_id, first),
+        user_id: user_id.to_string(),
+        started_ms: first.ts_ms,
+        ended_ms: last.ts_ms,
+        events: events.len() as i64,
+        pageviews: page_views().count() as i64,
+        conversions: events
+            .iter()
+            .filter(|e| conversion_types.contains(&e.event_type))
+            .count() as i64,
+        revenue: events.iter().filter_map(|e| e.revenue).sum(),
+        landing_page: page_views().next().and_then(|e| e.page.clone()),
+        exit_page: page_views().last().and_then(|e| e.page.clone()),
+        referrer: first.referrer.clone(),
+        referrer_domain: first.referrer.as_deref().and_then(referrer_domain),
+        utm_source: first.utm_source.clone(),
+        utm_medium: first.utm_medium.clone(),
+        utm_campaign: first.utm_campaign.clone(),
+        device: first.device.clone(),
+        country: first.country.clone(),
+    }
+}
+
+/// Sorts one user's events and summarises every session: the whole of
+/// sessionization for a user whose history is in memory.
+pub fn sessionize(
+    user_id: &str,
+    events: &mut [Event],
+    rules: &SessionRules,
+    conversion_types: &HashSet<String>,
+) -> Vec<SessionSummary> {
+    events.sort_by(event_order);
+    split_sessions(events, rules)
+        .into_iter()
+        .map(|range| {
+            let members: Vec<&Event> = events[range].iter().collect();
+            summarize(user_id, &members, conversion_types)
+        })
+        .collect()
+}
+
+/// The host of a referrer URL, lower-cased and without a leading `www.`, so
+/// that `https://www.Google.com/search?q=x` and `google.com` group together.
+/// `None` for an empty referrer or `-` (what access logs write for none).
+pub fn referrer_domain(referrer: &str) -> Option<String> {
+    let text = referrer.trim();
+    let after_scheme = match text.find("://") {
+        Some(i) => &text[i + 3..],
+        None => text.strip_prefix("//").unwrap_or(text),
+    };
+    let authority = after_scheme
+        .split(['/', '?', '#'])
+        .next()
+        .unwrap_or_default();
+    let host_port = authority.rsplit('@').next().unwrap_or_default();
+    let host = if host_port.starts_with('[') {
+        // An IPv6 literal keeps its colons; only a port after `]` is cut.
+        host_port.split_inclusive(']').next().unwrap_or_default()
+    } else {
+        host_port.split(':').next().unwrap_or_default()
+    };
+    let host = host.trim_end_matches('.').to_ascii_lowercase();
+    let host = host.strip_prefix("www.").unwrap_or(&host);
+    (!host.is_empty() && host != "-").then(|| host.to_string())
+}
+
+/// A span of time, both ends included, in epoch milliseconds.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Span {
+    pub start_ms: i64,
+    pub end_ms: i64,
+}
+
+/// Which stretch of a user's history must be sessionized again when new
+/// events arrive between `first_new` and `last_new`.
+///
+/// `before` is the user's last stored session that starts before
+/// `first_new - timeout`, `after` the last one that starts at or before
+/// `last_new + timeout`. Every stored session that starts inside the returned
+/// span is replaced; every other session is at least one timeout away from
+/// all new events, so its events and id cannot change.
+pub fn resessionize_window(
+    first_new: i64,
+    last_new: i64,
+    rules: &SessionRules,
+    before: Option<Span>,
+    after: Option<Span>,
+) -> Span {
+    let low = first_new - rules.timeout_ms;
+    let high = last_new + rules.timeout_ms;
+    let start_ms = match before {
+        Some(session) if session.end_ms >= low => session.start_ms,
+        _ => low,
+    };
+    let end_ms = match after {
+        Some(session) if session.end_ms > high => session.end_ms,
+        _ => high,
+    };
+    Span { start_ms, end_ms }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use proptest::prelude::*;
+    use std::collections::BTreeMap;
+
+    const MINUTE: i64 = 60_000;
+
+    fn rules() -> SessionRules {
+        SessionRules::default()
+    }
+
+    fn event(id: &str, ts_ms: i64) -> Event {
+        Event {
+            event_id: id.to_string(),
+            user_id: "u".to_string(),
+            ts_ms,
+            event_type: "page_view".to_string(),
+            ..Event::default()
+        }
+    }
+
+    fn sizes(events: &mut [Event]) -> Vec<i64> {
+        sessionize("u", events, &rules(), &HashSet::new())
+            .iter()
+            .map(|s| s.events)
+            .collect()
+    }
+
+    #[test]
+    fn a_gap_equal_to_the_timeout_stays_in_the_session() {
+        let mut events = vec![event("a", 0), event("b", 30 * MINUTE)];
+        assert_eq!(sizes(&mut events), vec![2]);
+    }
+
+    #[test]
+    fn one_millisecond_more_splits() {
+        let mut events = vec![event("a", 0), event("b", 30 * MINUTE + 1)];
+        assert_eq!(sizes(&mut events), vec![1, 1]);
+    }
+
+    #[test]
+    fn equal_timestamps_are_ordered_by_event_id() {
+        let mut events = vec![event("b", 5), event("a", 5), event("c", 5)];
+        let sessions = sessionize("u", &mut events, &rules(), &HashSet::new());
+        assert_eq!(sessions.len(), 1);
+        assert_eq!(sessions[0].session_id, session_id("u", &event("a", 5)));
+        assert_eq!(sessions[0].started_ms, sessions[0].ended_ms);
+    }
+
+    #[test]
+    fn out_of_order_input_is_sorted_first() {
+        let mut events = vec![
+            event("c", 70 * MINUTE),
+            event("a", 0),
+            event("d", 75 * MINUTE),
+            event("b", 10 * MINUTE),
+        ];
+        assert_eq!(sizes(&mut events), vec![2, 2]);
+    }
+
+    #[test]
+    fn a_one_event_session_has_zero_duration() {
+        let mut events = vec![event("a", 1000)];
+        let sessions = sessionize("u", &mut events, &rules(), &HashSet::new());
+        assert_eq!(
+            (
+                sessions[0].started_ms,
+                sessions[0].ended_ms,
+                sessions[0].events
+            ),
+            (1000, 1000, 1)
+        );
+    }
+
+    #[test]
+    fn no_events_no_sessions() {
+        assert!(split_sessions::<Event>(&[], &rules()).is_empty());
+    }
+
+    #[test]
+    fn a_custom_timeout_is_used() {
+        let short = SessionRules { timeout_ms: 90_000 };
+        let events = [event("a", 0), event("b", 90_000), event("c", 180_001)];
+        assert_eq!(split_sessions(&events, &short), vec![0..2, 2..3]);
+    }
+
+    #[test]
+    fn summary_fields_follow_the_definitions() {
+        let mut events = vec![
+            Event {
+                event_type: "click".into(),
+                referrer: Some("https://www.Example.com/a?b".into()),
+                utm_source: Some("news".into()),
+                device: Some("mobile".into()),
+                country: Some("FR".into()),
+                ..event("1", 0)
+            },
+            Event {
+                page: Some("/home".into()),
+                device: Some("desktop".into()),
+                ..event("2", MINUTE)
+            },
+            Event {
+                event_type: "purchase".into(),
+                revenue: Some(12.5),
+                page: Some("/checkout".into()),
+                ..event("3", 2 * MINUTE)
+            },
+            Event {
+                page: Some("/thanks".into()),
+                revenue: Some(0.25),
+                ..event("4", 3 * MINUTE)
+            },
+        ];
+        let conversions: HashSet<String> = ["purchase".to_string()].into();
+        let sessions = sessionize("u", &mut events, &rules(), &conversions);
+        let s = &sessions[0];
+        assert_eq!((s.events, s.pageviews, s.conversions), (4, 2, 1));
+        assert_eq!(s.revenue, 12.75);
+        assert_eq!(s.landing_page.as_deref(), Some("/home"));
+        assert_eq!(s.exit_page.as_deref(), Some("/thanks"));
+        assert_eq!(s.referrer_domain.as_deref(), Some("example.com"));
+        assert_eq!(s.utm_source.as_deref(), Some("news"));
+        assert_eq!(s.device.as_deref(), Some("mobile"));
+        assert_eq!(s.country.as_deref(), Some("FR"));
+        assert_eq!(s.ended_ms - s.started_ms, 3 * MINUTE);
+    }
+
+    #[test]
+    fn a_session_without_page_views_has_no_landing_page() {
+        let mut events = vec![Event {
+            event_type: "click".into(),
+            page: Some("/x".into()),
+            ..event("1", 0)
+        }];
+        let s = &sessionize("u", &mut events, &rules(), &HashSet::new())[0];
+        assert_eq!(
+            (
+                s.landing_page.as_deref(),
+                s.exit_page.as_deref(),
+                s.pageviews
+            ),
+            (None, None, 0)
+        );
+    }
+
+    #[test]
+    fn referrer_domains() {
+        let cases = [
+            ("https://www.google.com/search?q=a", Some("google.com")),
+            ("http://News.Ycombinator.com", Some("news.ycombinator.com")),
+            ("https://user:pw@example.org:8080/x", Some("example.org")),
+            ("//cdn.example.net/a", Some("cdn.example.net")),
+            ("t.co/abc", Some("t.co")),
+            ("android-app://com.slack/", Some("com.slack")),
+            ("http://[2001:db8::1]:80/", Some("[2001:db8::1]")),
+            ("", None),
+            ("-", None),
+            ("https://", None),
+        ];
+        for (referrer, domain) in cases {
+            assert_eq!(referrer_domain(referrer).as_deref(), domain, "{referrer}");
+        }
+    }
+
+    #[test]
+    fn ids_depend_on_user_and_first_event_only() {
+        let a = event("e1", 5);
+        assert_eq!(session_id("u", &a), session_id("u", &a.clone()));
+        assert_ne!(session_id("u", &a), session_id("v", &a));
+        assert_ne!(session_id("u", &a), session_id("u", &event("e1", 6)));
+        assert_ne!(session_id("u", &a), session_id("u", &event("e2", 5)));
+        // The length prefix keeps ("ab", "c") and ("a", "bc") apart.
+        assert_ne!(
+            session_id("ab", &event("c", 5)),
+            session_id("a", &event("bc", 5))
+        );
+        assert_eq!(session_id("u", &a).len(), 16);
+    }
+
+    // ---- properties -------------------------------------------------------
+
+    /// Incremental sessionization exactly as the store does it: keep sessions
+    /// per user, and on each import re-sessionize only the window that
+    /// `resessionize_window` returns.
+    #[derive(Default)]
+    struct IncrementalModel {
+        events: BTreeMap<String, Event>,
+        sessions: BTreeMap<String, Vec<SessionSummary>>,
+    }
+
+    impl IncrementalModel {
+        fn import(&mut self, batch: &[Event], rules: &SessionRules) {
+            let mut touched: BTreeMap<String, (i64, i64)> = BTreeMap::new();
+            for e in batch {
+                if self.events.contains_key(&e.event_id) {
+                    continue;
+                }
+                self.events.insert(e.event_id.clone(), e.clone());
+                let span = touched
+                    .entry(e.user_id.clone())
+                    .or_insert((e.ts_ms, e.ts_ms));
+                span.0 = span.0.min(e.ts_ms);
+                span.1 = span.1.max(e.ts_ms);
+            }
+            for (user, (first_new, last_new)) in touched {
+                let stored = self.sessions.remove(&user).unwrap_or_default();
+                let span_of = |s: &SessionSummary| Span {
+                    start_ms: s.started_ms,
+                    end_ms: s.ended_ms,
+                };
+                let before = stored
+                    .iter()
+                    .filter(|s| s.started_ms < first_new - rules.timeout_ms)
+                    .last()
+                    .map(span_of);
+                let after = stored
+                    .iter()
+                    .filter(|s| s.started_ms <= last_new + rules.timeout_ms)
+                    .last()
+                    .map(span_of);
+                let window = resessionize_window(first_new, last_new, rules, before, after);
+                let inside = |ts: i64| ts >= window.start_ms && ts <= window.end_ms;
+                let mut kept: Vec<SessionSummary> = stored
+                    .into_iter()
+                    .filter(|s| !inside(s.started_ms))
+                    .collect();
+                let mut window_events: Vec<Event> = self
+                    .events
+                    .values()
+                    .filter(|e| e.user_id == user && inside(e.ts_ms))
+                    .cloned()
+                    .collect();
+                kept.extend(sessionize(
+                    &user,
+                    &mut window_events,
+                    rules,
+                    &HashSet::new(),
+                ));
+                kept.sort_by_key(|s| s.started_ms);
+                self.sessions.insert(user, kept);
+            }
+        }
+    }
+
+    fn one_shot(events: &[Event], rules: &SessionRules) -> BTreeMap<String, Vec<SessionSummary>> {
+        let mut by_user: BTreeMap<String, Vec<Event>> = BTreeMap::new();
+        for e in events {
+            by_user
+                .entry(e.user_id.clone())
+                .or_default()
+                .push(e.clone());
+        }
+        by_user
+            .into_iter()
+            .map(|(user, mut evs)| {
+                let sessions = sessionize(&user, &mut evs, rules, &HashSet::new());
+                (user, sessions)
+            })
+            .collect()
+    }
+
+    /// A timeout and events of a few users whose gaps are chosen relative to
+    /// it (0, 1 ms, T - 1, T, T + 1, several T), so that equal timestamps,
+    /// gaps on the boundary and long silences all occur often.
+    fn arb_case() -> impl Strategy<Value = (SessionRules, Vec<Event>)> {
+        let timeout = prop_oneof![Just(90_000i64), Just(30 * MINUTE), Just(2)];
+        (timeout, prop::collection::vec((0..3u8, 0..9usize), 1..80)).prop_map(
+            |(timeout_ms, raw)| {
+                let gaps = [
+                    0,
+                    1,
+                    timeout_ms - 1,
+                    timeout_ms,
+                    timeout_ms + 1,
+                    timeout_ms / 2,
+                    2 * timeout_ms,
+                    5 * timeout_ms,
+                    3,
+                ];
+                let mut clock = [0i64; 3];
+                let events = raw
+                    .into_iter()
+                    .enumerate()
+                    .map(|(i, (user, gap))| {
+                        let u = usize::from(user);
+                        clock[u] += gaps[gap];
+                        Event {
+                            user_id: format!("user{user}"),
+                            ..event(&format!("e{i:03}"), clock[u])
+                        }
+                    })
+                    .collect();
+                (SessionRules { timeout_ms }, events)
+            },
+        )
+    }
+
+    proptest! {
+        #[test]
+        fn every_event_is_in_exactly_one_session_and_gaps_obey_the_timeout(
+            (rules, mut events) in arb_case(),
+        ) {
+            events.sort_by(event_order);
+            for user in ["user0", "user1", "user2"] {
+                let mine: Vec<&Event> = events.iter().filter(|e| e.user_id == user).collect();
+                let owned: Vec<Event> = mine.iter().map(|e| (*e).clone()).collect();
+                let ranges = split_sessions(&owned, &rules);
+                let covered: usize = ranges.iter().map(|r| r.len()).sum();
+                prop_assert_eq!(covered, owned.len());
+                for pair in ranges.windows(2) {
+                    prop_assert_eq!(pair[0].end, pair[1].start);
+                    let gap = owned[pair[1].start].ts_ms - owned[pair[0].end - 1].ts_ms;
+                    prop_assert!(gap > rules.timeout_ms);
+                }
+                for range in &ranges {
+                    for i in range.start + 1..range.end {
+                        prop_assert!(owned[i].ts_ms - owned[i - 1].ts_ms <= rules.timeout_ms);
+                    }
+                }
+            }
+        }
+
+        #[test]
+        fn sessions_do_not_depend_on_input_order(
+            (rules, events) in arb_case(),
+            seed in any::<u64>(),
+        ) {
+            let mut shuffled = events.clone();
+            shuffle(&mut shuffled, seed);
+            prop_assert_eq!(one_shot(&events, &rules), one_shot(&shuffled, &rules));
+        }
+
+        #[test]
+        fn any_split_into_imports_in_any_order_gives_the_one_shot_sessions(
+            (rules, events) in arb_case(),
+            seed in any::<u64>(),
+            chunks in 1usize..10,
+            duplicate_every in 0usize..5,
+        ) {
+            let mut shuffled = events.clone();
+            shuffle(&mut shuffled, seed);
+            let mut model = IncrementalModel::default();
+            let size = shuffled.len().div_ceil(chunks);
+            for (n, chunk) in shuffled.chunks(size).enumerate() {
+                model.import(chunk, &rules);
+                // Re-importing an earlier chunk must change nothing.
+                if duplicate_every > 0 && n % duplicate_every == 0 {
+                    model.import(chunk, &rules);
+                }
+            }
+            prop_assert_eq!(model.sessions, one_shot(&events, &rules));
+        }
+    }
+
+    /// A small deterministic shuffle, so the property's inputs stay replayable.
+    fn shuffle<T>(items: &mut [T], mut seed: u64) {
+        for i in (1..items.len()).rev() {
+            seed = seed
+                .wrapping_mul(6_364_136_223_846_793_005)
+                .wrapping_add(1_442_695_040_888_963_407);
+            let j = (seed >> 33) as usize % (i + 1);
+            items.swap(i, j);
+        }
+    }
+}

@@ -1,0 +1,60 @@
+//! Running a read-only statement and streaming its rows, as plain
+//! [`Value`]s, into a [`RowSink`].
+
+use super::Store;
+use crate::output::{RowSink, Value};
+use anyhow::{Context, Result};
+use rusqlite::ToSql;
+use rusqlite::types::ValueRef;
+
+#[derive(Debug, thiserror::Error)]
+pub enum QueryError {
+    #[error(
+        "`query` only reads: this statement would change the database, so it was not run (open the file in the sqlite3 shell to modify it)"
+    )]
+    WritesDatabase,
+    #[error("give exactly one SQL statement")]
+    MultipleStatements,
+}
+
+impl Store {
+    /// Runs one statement that must not write, sending every row to `sink`.
+    /// Returns the number of rows.
+    pub fn run_query(
+        &self,
+        sql: &str,
+        params: &[&dyn ToSql],
+        sink: &mut dyn RowSink,
+    ) -> Result<u64> {
+        let mut statement = self.conn.prepare(sql).map_err(|error| match error {
+            rusqlite::Error::MultipleStatement => {
+                anyhow::Error::new(QueryError::MultipleStatements)
+            }
+            other => anyhow::Error::new(other).context("the SQL could not be prepared"),
+        })?;
+        if !statement.readonly() {
+            return Err(QueryError::WritesDatabase.into());
+        }
+        let names: Vec<String> = statement.column_names().map(str::to_string).collect();
+        sink.columns(&names)?;
+        let mut rows = statement.query(params)?;
+        let mut values = Vec::with_capacity(names.len());
+        let mut count = 0;
+        while let Some(row) = rows.next().context("the query failed")? {
+            values.clear();
+            for index in 0..names.len() {
+                values.push(match row.get_ref(index)? {
+                    ValueRef::Null => Value::Null,
+                    ValueRef::Integer(i) => Value::Integer(i),
+                    ValueRef::Real(r) => Value::Real(r),
+                    ValueRef::Text(t) => Value::Text(String::from_utf8_lossy(t).into_owned()),
+                    ValueRef::Blob(b) => Value::Blob(b.to_vec()),
+                });
+            }
+            sink.row(&values)?;
+            count += 1;
+        }
+        sink.finish()?;
+        Ok(count)
+    }
+}

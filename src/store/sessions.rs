@@ -1,0 +1,272 @@
+//! Keeping `session_records` and `events.session_id` in step with the
+//! events: re-sessionizing the users an import touched, only over the window
+//! of their history that the new events can change, and rebuilding every
+//! session when the rules change.
+
+use crate::event::Event;
+use crate::rules::SessionRules;
+use crate::sessionize::{self, SessionSummary, Span};
+use anyhow::{Context, Result};
+use rusqlite::{Connection, OptionalExtension, TransactionBehavior, params};
+use std::collections::{HashMap, HashSet};
+
+const RULES_KEY: &str = "session_rules";
+
+/// How sessions changed in one import.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub struct SessionChanges {
+    /// Sessions with an id that did not exist before.
+    pub created: u64,
+    /// Sessions that kept their id but gained events.
+    pub changed: u64,
+    /// Sessions that no longer exist: merged into another, or re-started by
+    /// an event earlier than their first.
+    pub removed: u64,
+}
+
+pub fn stored_rules(conn: &Connection) -> Result<Option<SessionRules>> {
+    let text: Option<String> = conn
+        .query_row(
+            "SELECT value FROM settings WHERE key = ?1",
+            [RULES_KEY],
+            |r| r.get(0),
+        )
+        .optional()?;
+    text.map(|t| SessionRules::from_json(&t).context("the stored session rules are unreadable"))
+        .transpose()
+}
+
+pub fn store_rules(conn: &Connection, rules: &SessionRules) -> Result<()> {
+    conn.execute(
+        "INSERT INTO settings (key, value) VALUES (?1, ?2)
+         ON CONFLICT (key) DO UPDATE SET value = excluded.value",
+        params![RULES_KEY, rules.to_json()],
+    )?;
+    Ok(())
+}
+
+/// An event as re-sessionization reads it back, with where it is stored.
+struct StoredEvent {
+    rowid: i64,
+    session_id: Option<String>,
+    event: Event,
+}
+
+impl sessionize::Timed for StoredEvent {
+    fn ts_ms(&self) -> i64 {
+        self.event.ts_ms
+    }
+    fn event_id(&self) -> &str {
+        &self.event.event_id
+    }
+}
+
+/// Re-sessionizes each `(user, (first_new, last_new))`.
+pub fn resessionize_users(
+    conn: &Connection,
+    users: Vec<(String, (i64, i64))>,
+    rules: &SessionRules,
+    conversion_types: &HashSet<String>,
+) -> Result<SessionChanges> {
+    let mut changes = SessionChanges::default();
+    for (user_id, (first_new, last_new)) in users {
+        resessionize_user(
+            conn,
+            &user_id,
+            first_new,
+            last_new,
+            rules,
+            conversion_types,
+            &mut changes,
+        )
+        .with_context(|| format!("cannot assign sessions of user {user_id:?}"))?;
+    }
+    Ok(changes)
+}
+
+fn resessionize_user(
+    conn: &Connection,
+    user_id: &str,
+    first_new: i64,
+    last_new: i64,
+    rules: &SessionRules,
+    conversion_types: &HashSet<String>,
+    changes: &mut SessionChanges,
+) -> Result<()> {
+    let last_session_starting_before = |limit: i64, inclusive: bool| -> Result<Option<Span>> {
+        let sql = if inclusive {
+            "SELECT started_ms, ended_ms FROM session_records WHERE user_id = ?1 AND started_ms <= ?2
+             ORDER BY started_ms DESC LIMIT 1"
+        } else {
+            "SELECT started_ms, ended_ms FROM session_records WHERE user_id = ?1 AND started_ms < ?2
+             ORDER BY started_ms DESC LIMIT 1"
+        };
+        Ok(conn
+            .prepare_cached(sql)?
+            .query_row(params![user_id, limit], |r| {
+                Ok(Span {
+                    start_ms: r.get(0)?,
+                    end_ms: r.get(1)?,
+                })
+            })
+            .optional()?)
+    };
+    let before = last_session_starting_before(first_new - rules.timeout_ms, false)?;
+    let after = last_session_starting_before(last_new + rules.timeout_ms, true)?;
+    let window = sessionize::resessionize_window(first_new, last_new, rules, before, after);
+
+    let old_sessions = sessions_in(conn, user_id, window)?;
+    let mut events = events_in(conn, user_id, window)?;
+    events.sort_by(sessionize::event_order);
+
+    let mut new_ids = HashSet::new();
+    for range in sessionize::split_sessions(&events, rules) {
+        let members: Vec<&Event> = events[range.clone()].iter().map(|e| &e.event).collect();
+        let summary = sessionize::summarize(user_id, &members, conversion_types);
+        match old_sessions.get(&summary.session_id) {
+            Some(&old_size) if old_size == summary.events => {}
+            Some(_) => {
+                changes.changed += 1;
+                write_session(conn, &summary)?;
+            }
+            None => {
+                changes.created += 1;
+                write_session(conn, &summary)?;
+            }
+        }
+        let mut update =
+            conn.prepare_cached("UPDATE events SET session_id = ?1 WHERE rowid = ?2")?;
+        for stored in &events[range] {
+            if stored.session_id.as_deref() != Some(summary.session_id.as_str()) {
+                update.execute(params![summary.session_id, stored.rowid])?;
+            }
+        }
+        new_ids.insert(summary.session_id);
+    }
+    let mut delete = conn.prepare_cached("DELETE FROM session_records WHERE session_id = ?1")?;
+    for old_id in old_sessions.keys().filter(|id| !new_ids.contains(*id)) {
+        delete.execute([old_id])?;
+        changes.removed += 1;
+    }
+    Ok(())
+}
+
+/// The stored sessions of a user that start inside `window`: id → events.
+fn sessions_in(conn: &Connection, user_id: &str, window: Span) -> Result<HashMap<String, i64>> {
+    let mut select = conn.prepare_cached(
+        "SELECT session_id, events FROM session_records
+         WHERE user_id = ?1 AND started_ms BETWEEN ?2 AND ?3",
+    )?;
+    let rows = select.query_map(params![user_id, window.start_ms, window.end_ms], |r| {
+        Ok((r.get(0)?, r.get(1)?))
+    })?;
+    Ok(rows.collect::<rusqlite::Result<_>>()?)
+}
+
+/// The stored events of a user inside `window`, with what sessionization
+/// reads (not `properties`, and `user_id` left empty: the caller knows it).
+fn events_in(conn: &Connection, user_id: &str, window: Span) -> Result<Vec<StoredEvent>> {
+    let mut select = conn.prepare_cached(
+        "SELECT rowid, session_id, event_id, ts_ms, event_type, page, referrer, utm_source,
+                utm_medium, utm_campaign, device, country, revenue
+         FROM events WHERE user_id = ?1 AND ts_ms BETWEEN ?2 AND ?3
+         ORDER BY ts_ms, event_id",
+    )?;
+    let rows = select.query_map(params![user_id, window.start_ms, window.end_ms], |r| {
+        Ok(StoredEvent {
+            rowid: r.get(0)?,
+            session_id: r.get(1)?,
+            event: Event {
+                event_id: r.get(2)?,
+                user_id: String::new(),
+                ts_ms: r.get(3)?,
+                event_type: r.get(4)?,
+                page: r.get(5)?,
+                referrer: r.get(6)?,
+                utm_source: r.get(7)?,
+                utm_medium: r.get(8)?,
+                utm_campaign: r.get(9)?,
+                device: r.get(10)?,
+                country: r.get(11)?,
+                revenue: r.get(12)?,
+                properties: None,
+            },
+        })
+    })?;
+    Ok(rows.collect::<rusqlite::Result<_>>()?)
+}
+
+fn write_session(conn: &Connection, s: &SessionSummary) -> Result<()> {
+    let mut insert = conn.prepare_cached(
+        "INSERT OR REPLACE INTO session_records (session_id, user_id, started_ms, ended_ms, events,
+             pageviews, conversions, revenue, landing_page, exit_page, referrer, referrer_domain,
+             utm_source, utm_medium, utm_campaign, device, country)
+         VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13, ?14, ?15, ?16, ?17)",
+    )?;
+    insert.execute(params![
+        s.session_id,
+        s.user_id,
+        s.started_ms,
+        s.ended_ms,
+        s.events,
+        s.pageviews,
+        s.conversions,
+        s.revenue,
+        s.landing_page,
+        s.exit_page,
+        s.referrer,
+        s.referrer_domain,
+        s.utm_source,
+        s.utm_medium,
+        s.utm_campaign,
+        s.device,
+        s.country,
+    ])?;
+    Ok(())
+}
+
+/// Rebuilds every session under `rules` and stores them as the database's
+/// rules. Returns the session count before and after.
+pub fn rebuild_all(
+    conn: &Connection,
+    rules: &SessionRules,
+    conversion_types: &HashSet<String>,
+) -> Result<(u64, u64)> {
+    let count = |conn: &Connection| -> Result<u64> {
+        Ok(
+            conn.query_row("SELECT count(*) FROM session_records", [], |r| {
+                r.get::<_, i64>(0)
+            })? as u64,
+        )
+    };
+    let before = count(conn)?;
+    store_rules(conn, rules)?;
+    conn.execute("DELETE FROM session_records", [])?;
+    let users: Vec<(String, (i64, i64))> = conn
+        .prepare(
+            "SELECT user_id, min(ts_ms), max(ts_ms) FROM events GROUP BY user_id ORDER BY user_id",
+        )?
+        .query_map([], |r| Ok((r.get(0)?, (r.get(1)?, r.get(2)?))))?
+        .collect::<rusqlite::Result<_>>()?;
+    resessionize_users(conn, users, rules, conversion_types)?;
+    Ok((before, count(conn)?))
+}
+
+impl super::Store {
+    /// The rules the database's sessions were built with, if any import ran.
+    pub fn session_rules(&self) -> Result<Option<SessionRules>> {
+        stored_rules(&self.conn)
+    }
+
+    /// Rebuilds every session with `rules` (`resessionize`), atomically.
+    pub fn resessionize(&mut self, rules: &SessionRules) -> Result<(u64, u64)> {
+        let tx = self
+            .conn
+            .transaction_with_behavior(TransactionBehavior::Immediate)
+            .context("cannot lock the database for writing (is an import running?)")?;
+        let types = super::conversions::conversion_types(&tx)?;
+        let counts = rebuild_all(&tx, rules, &types)?;
+        tx.commit()?;
+        Ok(counts)
+    }
+}

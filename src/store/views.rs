@@ -1,0 +1,211 @@
+//! The metric views: one SQL file per view in `sql/views/`, named as the view
+//! and as the report that prints it. Their SQL is stored in the database so
+//! any SQLite client reads the same numbers.
+//!
+//! Each file is: `--` comment lines (the first is the report's one-line
+//! description), then `CREATE VIEW <name> AS`, then the query.
+
+use anyhow::{Context, Result, bail};
+use rusqlite::Connection;
+
+/// How `report --from/--to` restricts a view to sessions starting in a range
+/// of days.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum DayFilter {
+    /// The view has one row per session or per day, with a `day` column.
+    DayColumn,
+    /// The view aggregates `sessions`; it is run with `sessions` shadowed
+    /// by the sessions of the range.
+    ShadowSessions,
+}
+
+pub struct View {
+    pub name: &'static str,
+    sql: &'static str,
+    pub day_filter: DayFilter,
+}
+
+/// Every view, in creation order (a view comes after those it reads).
+pub const VIEWS: &[View] = &[
+    View {
+        name: "sessions",
+        sql: include_str!("../../sql/views/sessions.sql"),
+        day_filter: DayFilter::DayColumn,
+    },
+    View {
+        name: "overview",
+        sql: include_str!("../../sql/views/overview.sql"),
+        day_filter: DayFilter::ShadowSessions,
+    },
+    View {
+        name: "daily_metrics",
+        sql: include_str!("../../sql/views/daily_metrics.sql"),
+        day_filter: DayFilter::DayColumn,
+    },
+    View {
+        name: "landing_pages",
+        sql: include_str!("../../sql/views/landing_pages.sql"),
+        day_filter: DayFilter::ShadowSessions,
+    },
+    View {
+        name: "exit_pages",
+        sql: include_str!("../../sql/views/exit_pages.sql"),
+        day_filter: DayFilter::ShadowSessions,
+    },
+    View {
+        name: "traffic_sources",
+        sql: include_str!("../../sql/views/traffic_sources.sql"),
+        day_filter: DayFilter::ShadowSessions,
+    },
+];
+
+pub fn find(name: &str) -> Option<&'static View> {
+    VIEWS.iter().find(|view| view.name == name)
+}
+
+impl View {
+    /// The first comment line of the file.
+    pub fn description(&self) -> &'static str {
+        self.sql
+            .lines()
+            .next()
+            .and_then(|line| line.strip_prefix("--"))
+            .map(str::trim)
+            .unwrap_or_default()
+    }
+
+    /// The `CREATE VIEW` statement as SQLite stores it in `sqlite_master`.
+    fn create_statement(&self) -> &'static str {
+        let start = self.sql.find("CREATE VIEW").unwrap_or(0);
+        self.sql[start..]
+            .trim_end()
+            .trim_end_matches(';')
+            .trim_end()
+    }
+
+    /// The query after `CREATE VIEW <name> AS`.
+    pub fn body(&self) -> &'static str {
+        let statement = self.create_statement();
+        let header = format!("CREATE VIEW {} AS", self.name);
+        statement
+            .strip_prefix(header.as_str())
+            .unwrap_or(statement)
+            .trim()
+    }
+
+    /// The SQL a report runs, restricted to sessions that start between
+    /// `?1` and `?2` (days, inclusive) when `days` is true.
+    pub fn report_sql(&self, days: bool) -> String {
+        if !days {
+            return format!("SELECT * FROM {}", self.name);
+        }
+        match self.day_filter {
+            DayFilter::DayColumn => {
+                format!("SELECT * FROM {} WHERE day BETWEEN ?1 AND ?2", self.name)
+            }
+            DayFilter::ShadowSessions => {
+                // A common table expression named `sessions` hides the view
+                // of that name inside the query, so the view's own SQL runs
+                // over the sessions of the range only.
+                let shadow =
+                    "sessions AS (SELECT * FROM main.sessions WHERE day BETWEEN ?1 AND ?2)";
+                let body = self.body();
+                match body.strip_prefix("WITH ") {
+                    Some(rest) => format!("WITH {shadow}, {rest}"),
+                    None => format!("WITH {shadow} {body}"),
+                }
+            }
+        }
+    }
+}
+
+/// Creates the views, or recreates them all when any differs from this
+/// build's SQL. Leaves the file untouched when they are current.
+pub fn ensure(conn: &Connection) -> Result<()> {
+    let mut current = true;
+    for view in VIEWS {
+        let stored: Option<String> = conn
+            .query_row(
+                "SELECT sql FROM sqlite_master WHERE type = 'view' AND name = ?1",
+                [view.name],
+                |row| row.get(0),
+            )
+            .map(Some)
+            .or_else(|error| match error {
+                rusqlite::Error::QueryReturnedNoRows => Ok(None),
+                other => Err(other),
+            })?;
+        current &= stored.as_deref() == Some(view.create_statement());
+    }
+    if current {
+        return Ok(());
+    }
+    for view in VIEWS.iter().rev() {
+        conn.execute_batch(&format!("DROP VIEW IF EXISTS {}", view.name))?;
+    }
+    for view in VIEWS {
+        if !view
+            .create_statement()
+            .starts_with(&format!("CREATE VIEW {} AS", view.name))
+        {
+            bail!("sql/views/{}.sql must define view {}", view.name, view.name);
+        }
+        conn.execute_batch(view.create_statement())
+            .with_context(|| format!("cannot create view {}", view.name))?;
+    }
+    Ok(())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn every_file_in_sql_views_is_registered_and_named_after_its_view() -> std::io::Result<()> {
+        let dir = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("sql/views");
+        let mut files: Vec<String> = std::fs::read_dir(dir)?
+            .filter_map(|entry| entry.ok())
+            .filter_map(|entry| {
+                entry
+                    .file_name()
+                    .to_str()?
+                    .strip_suffix(".sql")
+                    .map(str::to_string)
+            })
+            .collect();
+        files.sort();
+        let mut registered: Vec<String> = VIEWS.iter().map(|v| v.name.to_string()).collect();
+        registered.sort();
+        assert_eq!(files, registered);
+        for view in VIEWS {
+            assert!(
+                view.create_statement()
+                    .starts_with(&format!("CREATE VIEW {} AS\n", view.name)),
+                "{}",
+                view.name
+            );
+            assert!(
+                !view.description().is_empty(),
+                "{} has no description",
+                view.name
+            );
+        }
+        Ok(())
+    }
+
+    #[test]
+    fn filtered_report_sql_shadows_sessions() {
+        let overview = find("overview").expect("registered");
+        let sql = overview.report_sql(true);
+        assert!(sql.starts_with(
+            "WITH sessions AS (SELECT * FROM main.sessions WHERE day BETWEEN ?1 AND ?2) SELECT"
+        ));
+        assert_eq!(overview.report_sql(false), "SELECT * FROM overview");
+        let daily = find("daily_metrics").expect("registered");
+        assert!(
+            daily
+                .report_sql(true)
+                .ends_with("WHERE day BETWEEN ?1 AND ?2")
+        );
+    }
+}

@@ -1,0 +1,467 @@
+//! Timestamps: reading every form PRODUCT.md accepts into UTC epoch
+//! milliseconds, and writing milliseconds back as ISO 8601 UTC text.
+//!
+//! The common forms are parsed by hand (they are on the import's hot path and
+//! the arithmetic is exact); only local times in a named zone go through
+//! chrono-tz, which owns the daylight-saving rules.
+
+use chrono::{Datelike, NaiveDate, TimeZone};
+use chrono_tz::Tz;
+use std::fmt;
+use std::str::FromStr;
+
+/// Epoch values at or above this magnitude are milliseconds, below it seconds.
+/// 1e11 seconds is the year 5138; 1e11 milliseconds is March 1973.
+const EPOCH_MILLIS_THRESHOLD: u64 = 100_000_000_000;
+
+/// The zone in which timestamps without an offset are read (`--tz`).
+#[derive(Debug, Clone, Copy, PartialEq, Default)]
+pub enum InputZone {
+    #[default]
+    Utc,
+    /// A fixed offset east of UTC, in seconds.
+    Fixed(i32),
+    Named(Tz),
+}
+
+impl FromStr for InputZone {
+    type Err = String;
+
+    fn from_str(text: &str) -> Result<Self, Self::Err> {
+        let text = text.trim();
+        if text.eq_ignore_ascii_case("utc") || text.eq_ignore_ascii_case("z") {
+            return Ok(InputZone::Utc);
+        }
+        if text.starts_with(['+', '-']) {
+            return parse_offset(text.as_bytes())
+                .filter(|&(_, used)| used == text.len())
+                .map(|(seconds, _)| InputZone::Fixed(seconds))
+                .ok_or_else(|| format!("{text:?} is not an offset like +02:00"));
+        }
+        text.parse::<Tz>().map(InputZone::Named).map_err(|_| {
+            format!("unknown time zone {text:?}: use UTC, an offset like +02:00, or an IANA name like Europe/Paris")
+        })
+    }
+}
+
+impl fmt::Display for InputZone {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self {
+            InputZone::Utc => f.write_str("UTC"),
+            InputZone::Fixed(seconds) => {
+                let sign = if *seconds < 0 { '-' } else { '+' };
+                let minutes = seconds.unsigned_abs() / 60;
+                write!(f, "{sign}{:02}:{:02}", minutes / 60, minutes % 60)
+            }
+            InputZone::Named(tz) => f.write_str(tz.name()),
+        }
+    }
+}
+
+/// Reads a timestamp in any accepted form. The error says why, for the
+/// rejected row's message.
+pub fn parse_timestamp(text: &str, zone: InputZone) -> Result<i64, String> {
+    let text = text.trim();
+    let bytes = text.as_bytes();
+    match bytes.first() {
+        None => Err("it is empty".to_string()),
+        Some(b'0'..=b'9') if bytes.len() > 4 && bytes[4] == b'-' => parse_datetime(bytes, zone),
+        Some(b'0'..=b'9' | b'-' | b'+' | b'.') => parse_epoch_text(text),
+        _ => Err(unknown_form()),
+    }
+}
+
+/// Reads an epoch number that arrived as a JSON number.
+pub fn parse_epoch_number(value: f64) -> Result<i64, String> {
+    if !value.is_finite() {
+        return Err("it is not a finite number".to_string());
+    }
+    // Use the shortest decimal text of the value, so 1.5 and 1772368496.789
+    // are split into whole and fraction exactly as if they had been quoted.
+    parse_epoch_text(&value.to_string())
+}
+
+fn unknown_form() -> String {
+    "expected RFC 3339 / ISO 8601 (2026-03-01T12:34:56Z) or Unix epoch seconds or milliseconds"
+        .to_string()
+}
+
+fn parse_epoch_text(text: &str) -> Result<i64, String> {
+    let (negative, digits) = match text.as_bytes().first() {
+        Some(b'-') => (true, &text[1..]),
+        Some(b'+') => (false, &text[1..]),
+        _ => (false, text),
+    };
+    let (whole, fraction) = digits.split_once('.').unwrap_or((digits, ""));
+    let all_digits = |s: &str| s.bytes().all(|b| b.is_ascii_digit());
+    if whole.is_empty() && fraction.is_empty()
+        || !all_digits(whole)
+        || !all_digits(fraction)
+        || whole.len() > 16
+    {
+        return Err(unknown_form());
+    }
+    // `whole` has at most 16 digits, so it fits in u64 and the products below
+    // cannot overflow i64.
+    let whole_value: u64 = if whole.is_empty() {
+        0
+    } else {
+        whole.parse().map_err(|_| unknown_form())?
+    };
+    let (unit_ms, fraction_scale) = if whole_value >= EPOCH_MILLIS_THRESHOLD {
+        (1u64, 1u64)
+    } else {
+        (1000, 1000)
+    };
+    // Fraction digits beyond millisecond precision are dropped (truncation).
+    let mut fraction_ms = 0u64;
+    let mut scale = fraction_scale;
+    for digit in fraction.bytes() {
+        scale /= 10;
+        if scale == 0 {
+            break;
+        }
+        fraction_ms += u64::from(digit - b'0') * scale;
+    }
+    let magnitude = (whole_value * unit_ms + fraction_ms) as i64;
+    Ok(if negative { -magnitude } else { magnitude })
+}
+
+/// `YYYY-MM-DD[T| ]HH:MM[:SS[.fraction]][ ][Z|±HH[:]MM|±HH| UTC]`
+fn parse_datetime(bytes: &[u8], zone: InputZone) -> Result<i64, String> {
+    let mut cursor = Cursor { bytes, pos: 0 };
+    let year = cursor.digits(4).ok_or_else(unknown_form)?;
+    cursor.expect(b'-').ok_or_else(unknown_form)?;
+    let month = cursor.digits(2).ok_or_else(unknown_form)?;
+    cursor.expect(b'-').ok_or_else(unknown_form)?;
+    let day = cursor.digits(2).ok_or_else(unknown_form)?;
+    let date = NaiveDate::from_ymd_opt(year as i32, month, day)
+        .ok_or_else(|| format!("{year:04}-{month:02}-{day:02} is not a calendar date"))?;
+    if !matches!(cursor.next(), Some(b'T' | b't' | b' ')) {
+        return Err(
+            "a date alone is not a timestamp: add a time, like 2026-03-01T00:00:00Z".to_string(),
+        );
+    }
+    let hour = cursor.digits(2).ok_or_else(unknown_form)?;
+    cursor.expect(b':').ok_or_else(unknown_form)?;
+    let minute = cursor.digits(2).ok_or_else(unknown_form)?;
+    let mut second = 0;
+    let mut millis = 0;
+    if cursor.peek() == Some(b':') {
+        cursor.pos += 1;
+        second = cursor.digits(2).ok_or_else(unknown_form)?;
+        if matches!(cursor.peek(), Some(b'.' | b',')) {
+            cursor.pos += 1;
+            millis = cursor.fraction_millis().ok_or_else(unknown_form)?;
+        }
+    }
+    if hour > 23 || minute > 59 || second > 59 {
+        return Err(format!(
+            "{hour:02}:{minute:02}:{second:02} is not a time of day"
+        ));
+    }
+    let local_ms = date_to_days(date) * 86_400_000
+        + i64::from(hour * 3600 + minute * 60 + second) * 1000
+        + i64::from(millis);
+
+    let rest = &bytes[cursor.pos..];
+    let rest = rest.strip_prefix(b" ").unwrap_or(rest);
+    if rest.is_empty() {
+        return local_to_utc(local_ms, date, hour, minute, second, millis, zone);
+    }
+    if rest.eq_ignore_ascii_case(b"z")
+        || rest.eq_ignore_ascii_case(b"utc")
+        || rest.eq_ignore_ascii_case(b"gmt")
+    {
+        return Ok(local_ms);
+    }
+    match parse_offset(rest) {
+        Some((offset_s, used)) if used == rest.len() => Ok(local_ms - i64::from(offset_s) * 1000),
+        _ => Err(format!(
+            "cannot read the zone {:?}: expected Z or an offset like +02:00",
+            String::from_utf8_lossy(rest)
+        )),
+    }
+}
+
+fn local_to_utc(
+    local_ms: i64,
+    date: NaiveDate,
+    hour: u32,
+    minute: u32,
+    second: u32,
+    millis: u32,
+    zone: InputZone,
+) -> Result<i64, String> {
+    match zone {
+        InputZone::Utc => Ok(local_ms),
+        InputZone::Fixed(offset_s) => Ok(local_ms - i64::from(offset_s) * 1000),
+        InputZone::Named(tz) => {
+            // `hour`, `minute`, `second` and `millis` were range-checked above.
+            let naive = date
+                .and_hms_milli_opt(hour, minute, second, millis)
+                .ok_or_else(unknown_form)?;
+            // In the hour that repeats when clocks go back, the earlier
+            // instant is taken: the choice of most tools, and documented.
+            tz.from_local_datetime(&naive)
+                .earliest()
+                .map(|dt| dt.timestamp_millis())
+                .ok_or_else(|| {
+                    format!(
+                        "this local time does not exist in {} (clocks moved forward)",
+                        tz.name()
+                    )
+                })
+        }
+    }
+}
+
+/// Reads `±HH:MM`, `±HHMM` or `±HH`; returns the offset in seconds east of
+/// UTC and how many bytes it used.
+fn parse_offset(bytes: &[u8]) -> Option<(i32, usize)> {
+    let sign = match bytes.first()? {
+        b'+' => 1,
+        b'-' => -1,
+        _ => return None,
+    };
+    let mut cursor = Cursor { bytes, pos: 1 };
+    let hours = cursor.digits(2)?;
+    let minutes = if cursor.peek() == Some(b':') {
+        cursor.pos += 1;
+        cursor.digits(2)?
+    } else if cursor.pos < bytes.len() {
+        cursor.digits(2)?
+    } else {
+        0
+    };
+    if hours > 23 || minutes > 59 {
+        return None;
+    }
+    Some((
+        sign * (hours as i32 * 3600 + minutes as i32 * 60),
+        cursor.pos,
+    ))
+}
+
+struct Cursor<'a> {
+    bytes: &'a [u8],
+    pos: usize,
+}
+
+impl Cursor<'_> {
+    fn peek(&self) -> Option<u8> {
+        self.bytes.get(self.pos).copied()
+    }
+
+    fn next(&mut self) -> Option<u8> {
+        let byte = self.peek()?;
+        self.pos += 1;
+        Some(byte)
+    }
+
+    fn expect(&mut self, byte: u8) -> Option<()> {
+        (self.next()? == byte).then_some(())
+    }
+
+    fn digits(&mut self, count: usize) -> Option<u32> {
+        let slice = self.bytes.get(self.pos..self.pos + count)?;
+        let mut value = 0;
+        for &b in slice {
+            if !b.is_ascii_digit() {
+                return None;
+            }
+            value = value * 10 + u32::from(b - b'0');
+        }
+        self.pos += count;
+        Some(value)
+    }
+
+    /// One or more fraction digits, truncated to milliseconds.
+    fn fraction_millis(&mut self) -> Option<u32> {
+        let start = self.pos;
+        let mut millis = 0;
+        let mut scale = 100;
+        while let Some(b) = self.peek().filter(u8::is_ascii_digit) {
+            millis += u32::from(b - b'0') * scale;
+            scale /= 10;
+            self.pos += 1;
+        }
+        (self.pos > start).then_some(millis)
+    }
+}
+
+/// Days since 1970-01-01 (negative before).
+fn date_to_days(date: NaiveDate) -> i64 {
+    i64::from(date.num_days_from_ce()) - 719_163
+}
+
+/// `2026-03-01T12:34:56.789Z`, the form the views show.
+pub fn format_utc_ms(ts_ms: i64) -> String {
+    let days = ts_ms.div_euclid(86_400_000);
+    let ms_of_day = ts_ms.rem_euclid(86_400_000);
+    let date =
+        NaiveDate::from_num_days_from_ce_opt((days + 719_163) as i32).unwrap_or(NaiveDate::MIN);
+    let seconds = ms_of_day / 1000;
+    format!(
+        "{:04}-{:02}-{:02}T{:02}:{:02}:{:02}.{:03}Z",
+        date.year(),
+        date.month(),
+        date.day(),
+        seconds / 3600,
+        seconds / 60 % 60,
+        seconds % 60,
+        ms_of_day % 1000
+    )
+}
+
+/// The UTC calendar date of an instant, `YYYY-MM-DD`.
+pub fn utc_day(ts_ms: i64) -> String {
+    format_utc_ms(ts_ms)[..10].to_string()
+}
+
+/// Reads a `YYYY-MM-DD` date, as `--from` and `--to` take.
+pub fn parse_day(text: &str) -> Result<NaiveDate, String> {
+    NaiveDate::parse_from_str(text.trim(), "%Y-%m-%d")
+        .map_err(|_| format!("{text:?} is not a date like 2026-03-01"))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    const BASE: i64 = 1_772_368_496_000; // 2026-03-01T12:34:56Z
+
+    fn utc(text: &str) -> Result<i64, String> {
+        parse_timestamp(text, InputZone::Utc)
+    }
+
+    #[test]
+    fn rfc3339_with_z_and_milliseconds() -> Result<(), String> {
+        assert_eq!(utc("2026-03-01T12:34:56.789Z")?, BASE + 789);
+        assert_eq!(utc("2026-03-01T12:34:56Z")?, BASE);
+        assert_eq!(utc("2026-03-01t12:34:56z")?, BASE);
+        Ok(())
+    }
+
+    #[test]
+    fn offsets_in_every_spelling() -> Result<(), String> {
+        assert_eq!(utc("2026-03-01 14:34:56+02:00")?, BASE);
+        assert_eq!(utc("2026-03-01T14:34:56+0200")?, BASE);
+        assert_eq!(utc("2026-03-01T14:34:56+02")?, BASE);
+        assert_eq!(utc("2026-03-01T08:04:56-04:30")?, BASE);
+        assert_eq!(utc("2026-03-01 14:34:56 +02:00")?, BASE);
+        assert_eq!(utc("2026-03-01 12:34:56 UTC")?, BASE);
+        Ok(())
+    }
+
+    #[test]
+    fn fractions_are_truncated_to_milliseconds() -> Result<(), String> {
+        assert_eq!(utc("2026-03-01T12:34:56.7Z")?, BASE + 700);
+        assert_eq!(utc("2026-03-01T12:34:56.123456789Z")?, BASE + 123);
+        assert_eq!(utc("2026-03-01T12:34:56,5Z")?, BASE + 500);
+        Ok(())
+    }
+
+    #[test]
+    fn minutes_without_seconds() -> Result<(), String> {
+        assert_eq!(utc("2026-03-01T12:34Z")?, BASE - 56_000);
+        Ok(())
+    }
+
+    #[test]
+    fn no_offset_reads_in_the_given_zone() -> Result<(), String> {
+        assert_eq!(utc("2026-03-01T12:34:56")?, BASE);
+        assert_eq!(utc("2026-03-01 12:34:56.789")?, BASE + 789);
+        let plus_two: InputZone = "+02:00".parse()?;
+        assert_eq!(parse_timestamp("2026-03-01 14:34:56", plus_two)?, BASE);
+        let paris: InputZone = "Europe/Paris".parse()?;
+        // March 1 is winter time in Paris: UTC+1.
+        assert_eq!(parse_timestamp("2026-03-01 13:34:56", paris)?, BASE);
+        // An explicit offset wins over the zone.
+        assert_eq!(parse_timestamp("2026-03-01T12:34:56Z", paris)?, BASE);
+        Ok(())
+    }
+
+    #[test]
+    fn daylight_saving_gaps_and_overlaps() -> Result<(), String> {
+        let paris: InputZone = "Europe/Paris".parse()?;
+        // 2026-03-29 02:30 does not exist in Paris.
+        assert!(parse_timestamp("2026-03-29 02:30:00", paris).is_err());
+        // 2026-10-25 02:30 happens twice; the first (UTC+2) is taken.
+        assert_eq!(
+            parse_timestamp("2026-10-25 02:30:00", paris)?,
+            utc("2026-10-25T00:30:00Z")?
+        );
+        Ok(())
+    }
+
+    #[test]
+    fn epoch_seconds_and_milliseconds() -> Result<(), String> {
+        assert_eq!(utc("1772368496")?, BASE);
+        assert_eq!(utc("1772368496.789")?, BASE + 789);
+        assert_eq!(utc("1772368496.7")?, BASE + 700);
+        assert_eq!(utc("1772368496789")?, BASE + 789);
+        assert_eq!(utc("1772368496789.9")?, BASE + 789);
+        assert_eq!(utc("0")?, 0);
+        assert_eq!(utc("-86400")?, -86_400_000);
+        assert_eq!(parse_epoch_number(1_772_368_496.789)?, BASE + 789);
+        assert_eq!(parse_epoch_number(1_772_368_496_789.0)?, BASE + 789);
+        Ok(())
+    }
+
+    #[test]
+    fn the_threshold_between_seconds_and_milliseconds() -> Result<(), String> {
+        assert_eq!(utc("99999999999")?, 99_999_999_999_000);
+        assert_eq!(utc("100000000000")?, 100_000_000_000);
+        Ok(())
+    }
+
+    #[test]
+    fn unreadable_forms_are_errors() {
+        for text in [
+            "",
+            "yesterday",
+            "2026-03-01",
+            "2026-13-01T00:00:00Z",
+            "2026-02-30T00:00:00Z",
+            "2026-03-01T24:00:00Z",
+            "2026-03-01T12:60:00Z",
+            "2026-03-01T12:34:56+25:00",
+            "2026-03-01T12:34:56 Europe/Paris",
+            "01/03/2026 12:34",
+            "12.34.56",
+            "1e9",
+            "NaN",
+            "99999999999999999999",
+        ] {
+            assert!(utc(text).is_err(), "{text:?} should not parse");
+        }
+        assert!(parse_epoch_number(f64::NAN).is_err());
+    }
+
+    #[test]
+    fn formatting_round_trips() -> Result<(), String> {
+        assert_eq!(format_utc_ms(BASE + 789), "2026-03-01T12:34:56.789Z");
+        assert_eq!(format_utc_ms(0), "1970-01-01T00:00:00.000Z");
+        assert_eq!(format_utc_ms(-1), "1969-12-31T23:59:59.999Z");
+        for ms in [BASE, BASE + 1, BASE + 999, -86_400_001] {
+            assert_eq!(utc(&format_utc_ms(ms))?, ms);
+        }
+        assert_eq!(utc_day(BASE), "2026-03-01");
+        Ok(())
+    }
+
+    #[test]
+    fn zones_parse_and_display() -> Result<(), String> {
+        assert_eq!("UTC".parse::<InputZone>()?, InputZone::Utc);
+        assert_eq!("-04:00".parse::<InputZone>()?, InputZone::Fixed(-4 * 3600));
+        assert_eq!("+05:30".parse::<InputZone>()?.to_string(), "+05:30");
+        assert_eq!(
+            "America/New_York".parse::<InputZone>()?.to_string(),
+            "America/New_York"
+        );
+        assert!("Mars/Olympus".parse::<InputZone>().is_err());
+        assert!("+2".parse::<InputZone>().is_err());
+        Ok(())
+    }
+}

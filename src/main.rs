@@ -12,7 +12,7 @@ fn main() -> ExitCode {
         // A reader that stopped early (`| head`) is not a failure.
         Err(error) if is_broken_pipe(&error) => ExitCode::SUCCESS,
         Err(error) => {
-            eprintln!("sessiondb: {error:#}");
+            eprintln!("sessiondb: {}", describe(&error));
             ExitCode::from(sessiondb::cmd::EXIT_FAILURE)
         }
     }
@@ -24,4 +24,14 @@ fn is_broken_pipe(error: &anyhow::Error) -> bool {
             .downcast_ref::<std::io::Error>()
             .is_some_and(|io| io.kind() == std::io::ErrorKind::BrokenPipe)
     })
+}
+
+/// The error and its causes on one line, without causes that only repeat.
+fn describe(error: &anyhow::Error) -> String {
+    error
+        .chain()
+        .filter(|cause| !sessiondb::store::is_redundant_cause(*cause))
+        .map(|cause| cause.to_string())
+        .collect::<Vec<_>>()
+        .join(": ")
 }

@@ -73,19 +73,26 @@ struct CsvSink<W: Write> {
 
 impl<W: Write> RowSink for CsvSink<W> {
     fn columns(&mut self, names: &[String]) -> io::Result<()> {
-        self.writer.write_record(names).map_err(io::Error::from)
+        self.writer.write_record(names).map_err(csv_to_io)
     }
 
     fn row(&mut self, values: &[Value]) -> io::Result<()> {
         self.fields.clear();
         self.fields.extend(values.iter().map(raw_text));
-        self.writer
-            .write_record(&self.fields)
-            .map_err(io::Error::from)
+        self.writer.write_record(&self.fields).map_err(csv_to_io)
     }
 
     fn finish(&mut self) -> io::Result<()> {
         self.writer.flush()
+    }
+}
+
+/// Keeps the I/O error inside a CSV error, so a closed pipe stays a closed
+/// pipe (the `csv` crate's own conversion turns every error into `Other`).
+fn csv_to_io(error: csv::Error) -> io::Error {
+    match error.into_kind() {
+        csv::ErrorKind::Io(io_error) => io_error,
+        other => io::Error::other(format!("{other:?}")),
     }
 }
 

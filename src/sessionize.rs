@@ -122,7 +122,7 @@ pub fn summarize(
             .count() as i64,
         revenue: events.iter().filter_map(|e| e.revenue).sum(),
         landing_page: page_views().next().and_then(|e| e.page.clone()),
-        exit_page: page_views().last().and_then(|e| e.page.clone()),
+        exit_page: page_views().next_back().and_then(|e| e.page.clone()),
         referrer: first.referrer.clone(),
         referrer_domain: first.referrer.as_deref().and_then(referrer_domain),
         utm_source: first.utm_source.clone(),
@@ -425,13 +425,11 @@ mod tests {
                 };
                 let before = stored
                     .iter()
-                    .filter(|s| s.started_ms < first_new - rules.timeout_ms)
-                    .last()
+                    .rfind(|s| s.started_ms < first_new - rules.timeout_ms)
                     .map(span_of);
                 let after = stored
                     .iter()
-                    .filter(|s| s.started_ms <= last_new + rules.timeout_ms)
-                    .last()
+                    .rfind(|s| s.started_ms <= last_new + rules.timeout_ms)
                     .map(span_of);
                 let window = resessionize_window(first_new, last_new, rules, before, after);
                 let inside = |ts: i64| ts >= window.start_ms && ts <= window.end_ms;

@@ -62,6 +62,11 @@ pub fn run(db: &Path, args: Args) -> Result<()> {
     if args.files.iter().filter(|f| *f == "-").count() > 1 {
         bail!("standard input (-) can be given only once");
     }
+    // Every named file must be readable before the database is touched, so
+    // a typo in the last name does not leave a half-done import behind.
+    for path in args.files.iter().filter(|f| *f != "-") {
+        ingest::check_readable(path)?;
+    }
     let started = Instant::now();
     let mut store = Store::open_write(db)?;
     let mut importer = Importer::begin(&mut store, args.timeout)?;

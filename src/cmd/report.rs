@@ -10,6 +10,9 @@ use anyhow::{Result, bail};
 use chrono::NaiveDate;
 use std::path::Path;
 
+const FIRST_DAY: NaiveDate = NaiveDate::from_ymd_opt(0, 1, 1).expect("a valid date");
+const LAST_DAY: NaiveDate = NaiveDate::from_ymd_opt(9999, 12, 31).expect("a valid date");
+
 #[derive(Debug, clap::Args)]
 pub struct Args {
     /// The report to print (see --list).
@@ -52,8 +55,10 @@ pub fn run(db: &Path, args: Args) -> Result<()> {
     let range = match (args.from, args.to) {
         (None, None) => None,
         (from, to) => {
-            let from = from.unwrap_or(NaiveDate::MIN);
-            let to = to.unwrap_or(NaiveDate::MAX);
+            // Days compare as YYYY-MM-DD text in SQL, so the open ends must
+            // be four-digit years too.
+            let from = from.unwrap_or(FIRST_DAY);
+            let to = to.unwrap_or(LAST_DAY);
             if from > to {
                 bail!("--from {from} is after --to {to}");
             }

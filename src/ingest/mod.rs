@@ -90,18 +90,29 @@ pub struct Input {
 
 pub const STDIN_NAME: &str = "<stdin>";
 
+/// Fails unless `path` names a file that can be opened for reading.
+pub fn check_readable(path: &str) -> Result<()> {
+    let metadata = std::fs::metadata(path).with_context(|| format!("cannot read {path}"))?;
+    if metadata.is_dir() {
+        bail!("{path} is a directory, not a file");
+    }
+    File::open(path).with_context(|| format!("cannot open {path}"))?;
+    Ok(())
+}
+
 /// Opens `path` (`-` for standard input), decompressing gzip and detecting
 /// the format unless `format` is given. Errors name the file.
 pub fn open(path: &str, format: Option<Format>, zone: InputZone) -> Result<Input> {
     let (name, raw, size_bytes): (String, Box<dyn Read>, Option<u64>) = if path == "-" {
         (STDIN_NAME.to_string(), Box::new(io::stdin()), None)
     } else {
-        let metadata = std::fs::metadata(path).with_context(|| format!("cannot read {path}"))?;
-        if metadata.is_dir() {
-            bail!("{path} is a directory, not a file");
-        }
+        check_readable(path)?;
         let file = File::open(path).with_context(|| format!("cannot open {path}"))?;
-        (path.to_string(), Box::new(file), Some(metadata.len()))
+        let size = file
+            .metadata()
+            .with_context(|| format!("cannot read {path}"))?
+            .len();
+        (path.to_string(), Box::new(file), Some(size))
     };
     let bytes_read = Arc::new(AtomicU64::new(0));
     let counted = CountingReader {

@@ -27,6 +27,13 @@ use std::time::Duration;
 /// giving up with a clear message.
 const BUSY_TIMEOUT: Duration = Duration::from_secs(30);
 
+/// Whether an error in a chain only repeats its parent: rusqlite puts
+/// SQLite's numeric code ("Error code 1: SQL logic error") under the message
+/// it already shows.
+pub fn is_redundant_cause(cause: &(dyn std::error::Error + 'static)) -> bool {
+    cause.downcast_ref::<rusqlite::ffi::Error>().is_some()
+}
+
 /// An open sessiondb database.
 pub struct Store {
     conn: Connection,

@@ -1,0 +1,108 @@
+//! Other SQLite clients read the same numbers: the `sqlite3` shell and
+//! Python's `sqlite3` module, both opening the file read-only.
+
+use crate::util::{Env, fixture};
+use std::process::Command;
+
+/// The public columns of PRODUCT.md, by table or view.
+const PUBLIC_COLUMNS: &[(&str, &str)] = &[
+    (
+        "sessions",
+        "session_id, user_id, started_at, ended_at, duration_s, events, pageviews, landing_page, exit_page, referrer, utm_source, utm_medium, utm_campaign, device, country, bounced, engaged, converted, revenue",
+    ),
+    (
+        "overview",
+        "sessions, users, events, pageviews, avg_duration_s, pages_per_session, bounce_rate, engagement_rate, conversion_rate, revenue",
+    ),
+    (
+        "daily_metrics",
+        "day, sessions, users, pageviews, avg_duration_s, bounce_rate, engagement_rate, conversion_rate, revenue",
+    ),
+    (
+        "landing_pages",
+        "page, sessions, bounce_rate, engagement_rate, conversion_rate",
+    ),
+    ("exit_pages", "page, exits, exit_share"),
+    (
+        "traffic_sources",
+        "referrer_domain, utm_source, utm_medium, utm_campaign, sessions, users, bounce_rate, engagement_rate, conversion_rate, revenue",
+    ),
+    ("events", "event_id, user_id, event_type, session_id"),
+    ("rejected_rows", "file, line, reason, raw"),
+    (
+        "imports",
+        "file, started_at, rows_read, imported, duplicates, rejected, rules",
+    ),
+    ("conversion_events", "event_type"),
+];
+
+#[test]
+fn the_sqlite3_shell_reads_the_same_overview_and_sessions() {
+    let env = Env::new();
+    env.import(&[&fixture("small.csv")]);
+    let ours = env.ok(&["report", "--format", "csv"]);
+    let shell = |sql: &str| -> String {
+        let output = Command::new("sqlite3")
+            .args(["-readonly", "-csv", "-header"])
+            .arg(env.db())
+            .arg(sql)
+            .output()
+            .expect("the sqlite3 shell must be installed (.ci/run installs it)");
+        assert!(
+            output.status.success(),
+            "sqlite3: {}",
+            String::from_utf8_lossy(&output.stderr)
+        );
+        String::from_utf8(output.stdout)
+            .expect("utf-8")
+            .replace("\r\n", "\n")
+    };
+    let theirs = shell("SELECT * FROM overview");
+    let parse = |text: &str| -> Vec<f64> {
+        text.lines()
+            .nth(1)
+            .expect("row")
+            .split(',')
+            .map(|v| v.parse().expect("number"))
+            .collect()
+    };
+    assert_eq!(ours.lines().next(), theirs.lines().next());
+    for (a, b) in parse(&ours).iter().zip(parse(&theirs)) {
+        assert!((a - b).abs() < 1e-12, "{a} != {b}");
+    }
+    let sessions = "SELECT session_id, user_id, started_at, ended_at, events, bounced, engaged, converted FROM sessions ORDER BY session_id";
+    assert_eq!(shell(sessions), env.ok(&["query", sessions]));
+    assert!(shell(sessions).contains("2026-03-01T11:05:00.001Z"));
+}
+
+#[test]
+fn python_reads_every_public_column_read_only() {
+    let env = Env::new();
+    env.import(&[&fixture("small.csv")]);
+    let mut script = String::from(
+        "import sqlite3, sys\n\
+         db = sqlite3.connect('file:' + sys.argv[1] + '?mode=ro', uri=True)\n\
+         counts = []\n",
+    );
+    for (name, columns) in PUBLIC_COLUMNS {
+        script.push_str(&format!(
+            "counts.append('{name}=%d' % len(db.execute('SELECT {columns} FROM {name}').fetchall()))\n"
+        ));
+    }
+    script.push_str("print(' '.join(counts))\n");
+    let output = Command::new("python3")
+        .arg("-c")
+        .arg(&script)
+        .arg(env.db())
+        .output()
+        .expect("python3");
+    assert!(
+        output.status.success(),
+        "python: {}",
+        String::from_utf8_lossy(&output.stderr)
+    );
+    assert_eq!(
+        String::from_utf8_lossy(&output.stdout).trim(),
+        "sessions=6 overview=1 daily_metrics=3 landing_pages=4 exit_pages=4 traffic_sources=4 events=13 rejected_rows=4 imports=1 conversion_events=2"
+    );
+}

@@ -1,0 +1,12 @@
+//! End-to-end tests: the real `sessiondb` binary on real SQLite files in
+//! temporary directories. Expected numbers come from hand-written fixtures
+//! (worked out in the comments) or from an independent implementation.
+
+mod clients;
+mod commands;
+mod docs;
+mod import;
+mod reference;
+mod reports;
+mod sessions;
+mod util;

@@ -1,0 +1,106 @@
+//! Generated dumps against an independent implementation of PRODUCT.md's
+//! rules (tests/reference/sessionize.py, plain Python, written apart from the
+//! Rust code): the sessions must match exactly, the overview to 1e-6.
+
+use crate::util::{Env, generate, repo_path};
+use serde_json::Value;
+use std::process::Command;
+
+fn reference(path: &std::path::Path) -> Value {
+    let output = Command::new("python3")
+        .arg(repo_path("tests/reference/sessionize.py"))
+        .arg(path)
+        .output()
+        .expect("python3");
+    assert!(
+        output.status.success(),
+        "reference: {}",
+        String::from_utf8_lossy(&output.stderr)
+    );
+    serde_json::from_slice(&output.stdout).expect("reference JSON")
+}
+
+fn compare(env: &Env, expected: &Value) {
+    let sessions: Vec<Value> = env
+        .sessions()
+        .into_iter()
+        .map(|(user, start, end, events)| serde_json::json!([user, start, end, events]))
+        .collect();
+    let expected_sessions = expected["sessions"].as_array().expect("sessions");
+    assert_eq!(sessions.len(), expected_sessions.len(), "session count");
+    for (ours, theirs) in sessions.iter().zip(expected_sessions) {
+        assert_eq!(ours, theirs);
+    }
+    let overview: Value =
+        serde_json::from_str(&env.ok(&["report", "--format", "json"])).expect("json");
+    for (key, value) in expected["overview"].as_object().expect("overview") {
+        let ours = overview[0][key].as_f64().expect("number");
+        let theirs = value.as_f64().expect("number");
+        assert!(
+            (ours - theirs).abs() <= 1e-6 * theirs.abs().max(1.0),
+            "{key}: {ours} != {theirs}"
+        );
+    }
+}
+
+#[test]
+fn generated_csv_matches_the_reference_implementation() {
+    let env = Env::new();
+    let dump = env.dir.path().join("events.csv");
+    let args = [
+        "--events",
+        "200000",
+        "--days",
+        "30",
+        "--seed",
+        "20261201",
+        "--disorder",
+        "200",
+        "--dup-rate",
+        "0.02",
+    ];
+    if generate(&args, &dump).is_none() {
+        return;
+    }
+    env.import(&[&dump]);
+    compare(&env, &reference(&dump));
+}
+
+#[test]
+fn the_same_events_as_gzipped_ndjson_on_standard_input_match_too() {
+    let env = Env::new();
+    let dump = env.dir.path().join("events.ndjson");
+    let args = [
+        "--events",
+        "200000",
+        "--days",
+        "30",
+        "--seed",
+        "20261201",
+        "--disorder",
+        "200",
+        "--dup-rate",
+        "0.02",
+        "--format",
+        "ndjson",
+        "--id-style",
+        "uuid",
+    ];
+    if generate(&args, &dump).is_none() {
+        return;
+    }
+    let mut encoder = flate2::write::GzEncoder::new(Vec::new(), flate2::Compression::fast());
+    std::io::copy(&mut std::fs::File::open(&dump).expect("dump"), &mut encoder).expect("gzip");
+    let output = env
+        .sessiondb()
+        .args(["import", "-"])
+        .write_stdin(encoder.finish().expect("gzip"))
+        .output()
+        .expect("run");
+    assert!(
+        output.status.success(),
+        "{}",
+        String::from_utf8_lossy(&output.stderr)
+    );
+    compare(&env, &reference(&dump));
+}

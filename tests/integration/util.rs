@@ -1,0 +1,199 @@
+//! The test fixture: a temporary directory with a database path, and
+//! helpers to run the binary and read the file back with rusqlite.
+
+use assert_cmd::Command;
+use rusqlite::{Connection, OpenFlags};
+use std::path::{Path, PathBuf};
+use tempfile::TempDir;
+
+pub struct Env {
+    pub dir: TempDir,
+}
+
+impl Env {
+    pub fn new() -> Env {
+        Env {
+            dir: tempfile::tempdir().expect("temporary directory"),
+        }
+    }
+
+    pub fn db(&self) -> PathBuf {
+        self.dir.path().join("analytics.db")
+    }
+
+    /// `sessiondb --db <temp>/analytics.db`, run in the temporary directory.
+    pub fn sessiondb(&self) -> Command {
+        let mut command = Command::new(binary());
+        command
+            .current_dir(self.dir.path())
+            .env_remove("SESSIONDB_DB")
+            .arg("--db")
+            .arg(self.db());
+        command
+    }
+
+    /// Runs a command that must succeed; returns its standard output.
+    pub fn ok(&self, args: &[&str]) -> String {
+        let output = self.sessiondb().args(args).output().expect("run sessiondb");
+        assert!(
+            output.status.success(),
+            "sessiondb {args:?} failed: {}",
+            String::from_utf8_lossy(&output.stderr)
+        );
+        String::from_utf8(output.stdout).expect("utf-8 output")
+    }
+
+    /// Runs a command that must fail with status 1; returns standard error.
+    pub fn fails(&self, args: &[&str]) -> String {
+        let output = self.sessiondb().args(args).output().expect("run sessiondb");
+        assert_eq!(
+            output.status.code(),
+            Some(1),
+            "sessiondb {args:?} should fail; stdout: {}",
+            String::from_utf8_lossy(&output.stdout)
+        );
+        String::from_utf8(output.stderr).expect("utf-8 output")
+    }
+
+    /// Imports files, which must succeed; returns standard error (the summary).
+    pub fn import(&self, files: &[&Path]) -> String {
+        let mut command = self.sessiondb();
+        command.arg("import").args(files);
+        let output = command.output().expect("run sessiondb");
+        let stderr = String::from_utf8(output.stderr).expect("utf-8 output");
+        assert!(output.status.success(), "import failed: {stderr}");
+        stderr
+    }
+
+    pub fn write(&self, name: &str, contents: &[u8]) -> PathBuf {
+        let path = self.dir.path().join(name);
+        std::fs::write(&path, contents).expect("write test file");
+        path
+    }
+
+    /// A read-only connection to the database, as any client would open it.
+    pub fn conn(&self) -> Connection {
+        Connection::open_with_flags(self.db(), OpenFlags::SQLITE_OPEN_READ_ONLY)
+            .expect("open database")
+    }
+
+    /// Every row of `sql`, its columns as text joined by `|`.
+    pub fn rows(&self, sql: &str) -> Vec<String> {
+        let conn = self.conn();
+        let mut statement = conn.prepare(sql).expect("prepare");
+        let width = statement.column_count();
+        statement
+            .query_map([], |row| {
+                (0..width)
+                    .map(|i| row.get::<_, rusqlite::types::Value>(i).map(|v| text(&v)))
+                    .collect::<rusqlite::Result<Vec<_>>>()
+            })
+            .expect("query")
+            .map(|values| values.expect("row").join("|"))
+            .collect()
+    }
+
+    /// One number selected by `sql`.
+    pub fn number(&self, sql: &str) -> f64 {
+        self.conn()
+            .query_row(sql, [], |row| row.get(0))
+            .expect("number")
+    }
+
+    /// Session (user, started_at, ended_at, events) in a stable order.
+    pub fn sessions(&self) -> Vec<(String, String, String, i64)> {
+        let conn = self.conn();
+        let mut statement = conn
+            .prepare("SELECT user_id, started_at, ended_at, events FROM sessions ORDER BY user_id, started_at")
+            .expect("prepare");
+        statement
+            .query_map([], |r| Ok((r.get(0)?, r.get(1)?, r.get(2)?, r.get(3)?)))
+            .expect("query")
+            .map(|row| row.expect("row"))
+            .collect()
+    }
+
+    /// Session ids with their user and start, in a stable order.
+    pub fn session_ids(&self) -> Vec<(String, String, String)> {
+        let conn = self.conn();
+        let mut statement = conn
+            .prepare(
+                "SELECT user_id, started_at, session_id FROM sessions ORDER BY user_id, started_at",
+            )
+            .expect("prepare");
+        statement
+            .query_map([], |r| Ok((r.get(0)?, r.get(1)?, r.get(2)?)))
+            .expect("query")
+            .map(|row| row.expect("row"))
+            .collect()
+    }
+}
+
+pub fn binary() -> &'static Path {
+    Path::new(env!("CARGO_BIN_EXE_sessiondb"))
+}
+
+pub fn fixture(name: &str) -> PathBuf {
+    Path::new(env!("CARGO_MANIFEST_DIR"))
+        .join("tests/fixtures")
+        .join(name)
+}
+
+pub fn repo_path(relative: &str) -> PathBuf {
+    Path::new(env!("CARGO_MANIFEST_DIR")).join(relative)
+}
+
+/// `../shared` beside the repository, where the team's generator and data
+/// live; `None` (and a message) when this checkout has none.
+pub fn shared(relative: &str) -> Option<PathBuf> {
+    let path = Path::new(env!("CARGO_MANIFEST_DIR"))
+        .join("../shared")
+        .join(relative);
+    if path.exists() {
+        Some(path)
+    } else {
+        eprintln!("skipped: {} is not present", path.display());
+        None
+    }
+}
+
+/// Runs `../shared/tools/gen_events.py` with `args`, writing to `out`.
+pub fn generate(args: &[&str], out: &Path) -> Option<String> {
+    let generator = shared("tools/gen_events.py")?;
+    let output = std::process::Command::new("python3")
+        .arg(generator)
+        .args(args)
+        .arg("--out")
+        .arg(out)
+        .output()
+        .expect("run gen_events.py");
+    assert!(
+        output.status.success(),
+        "gen_events.py failed: {}",
+        String::from_utf8_lossy(&output.stderr)
+    );
+    Some(String::from_utf8_lossy(&output.stderr).into_owned())
+}
+
+pub fn text(value: &rusqlite::types::Value) -> String {
+    use rusqlite::types::Value;
+    match value {
+        Value::Null => "NULL".to_string(),
+        Value::Integer(i) => i.to_string(),
+        Value::Real(r) => r.to_string(),
+        Value::Text(t) => t.clone(),
+        Value::Blob(b) => format!("{b:?}"),
+    }
+}
+
+pub fn assert_close(actual: f64, expected: f64, what: &str) {
+    assert!(
+        (actual - expected).abs() < 1e-9,
+        "{what}: {actual} != {expected}"
+    );
+}
+
+/// The database file's bytes, to prove a command left it untouched.
+pub fn file_bytes(path: &Path) -> Vec<u8> {
+    std::fs::read(path).expect("read file")
+}

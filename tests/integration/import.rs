@@ -1,8 +1,7 @@
 //! `sessiondb import`: formats, aliases, accounting, rejects, duplicates,
 //! time zones, and refusing bad input without touching the database.
 
-use crate::util::{Env, file_bytes, fixture};
-use std::io::Write;
+use crate::util::{Env, file_bytes, fixture, gzip};
 
 // tests/fixtures/small.csv has 18 data rows: 13 good events, one duplicate
 // (line 9 repeats e02) and four rejects (lines 16-19).
@@ -75,22 +74,9 @@ fn ndjson_with_aliases_and_mixed_timestamp_forms_gives_the_same_events_and_sessi
 #[test]
 fn gzip_on_standard_input_is_detected() {
     let env = Env::new();
-    let mut encoder = flate2::write::GzEncoder::new(Vec::new(), flate2::Compression::default());
-    encoder
-        .write_all(&std::fs::read(fixture("small.ndjson")).expect("fixture"))
-        .expect("gzip");
-    let gzipped = encoder.finish().expect("gzip");
-    let output = env
-        .sessiondb()
-        .args(["import", "-"])
-        .write_stdin(gzipped)
-        .output()
-        .expect("run");
-    assert!(
-        output.status.success(),
-        "{}",
-        String::from_utf8_lossy(&output.stderr)
-    );
+    env.import_stdin(gzip(
+        &std::fs::read(fixture("small.ndjson")).expect("fixture"),
+    ));
     assert_eq!(env.number("SELECT count(*) FROM events"), 13.0);
     assert_eq!(
         env.rows("SELECT DISTINCT file FROM imports"),
@@ -102,11 +88,10 @@ fn gzip_on_standard_input_is_detected() {
 #[test]
 fn gzip_files_and_a_forced_format() {
     let env = Env::new();
-    let mut encoder = flate2::write::GzEncoder::new(Vec::new(), flate2::Compression::fast());
-    encoder
-        .write_all(&std::fs::read(fixture("small.csv")).expect("fixture"))
-        .expect("gzip");
-    let csv_gz = env.write("dump.csv.gz", &encoder.finish().expect("gzip"));
+    let csv_gz = env.write(
+        "dump.csv.gz",
+        &gzip(&std::fs::read(fixture("small.csv")).expect("fixture")),
+    );
     env.import(&[&csv_gz]);
     assert_eq!(env.number("SELECT count(*) FROM events"), 13.0);
 

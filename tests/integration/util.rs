@@ -65,6 +65,19 @@ impl Env {
         stderr
     }
 
+    /// Imports `bytes` from standard input (`import -`), which must succeed.
+    pub fn import_stdin(&self, bytes: Vec<u8>) -> String {
+        let output = self
+            .sessiondb()
+            .args(["import", "-"])
+            .write_stdin(bytes)
+            .output()
+            .expect("run sessiondb");
+        let stderr = String::from_utf8(output.stderr).expect("utf-8 output");
+        assert!(output.status.success(), "import - failed: {stderr}");
+        stderr
+    }
+
     pub fn write(&self, name: &str, contents: &[u8]) -> PathBuf {
         let path = self.dir.path().join(name);
         std::fs::write(&path, contents).expect("write test file");
@@ -173,6 +186,13 @@ pub fn generate(args: &[&str], out: &Path) -> Option<String> {
         String::from_utf8_lossy(&output.stderr)
     );
     Some(String::from_utf8_lossy(&output.stderr).into_owned())
+}
+
+pub fn gzip(bytes: &[u8]) -> Vec<u8> {
+    use std::io::Write;
+    let mut encoder = flate2::write::GzEncoder::new(Vec::new(), flate2::Compression::fast());
+    encoder.write_all(bytes).expect("gzip in memory");
+    encoder.finish().expect("gzip in memory")
 }
 
 pub fn text(value: &rusqlite::types::Value) -> String {

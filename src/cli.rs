@@ -19,6 +19,11 @@ pub struct Cli {
     )]
     pub db: PathBuf,
 
+    /// How long to wait for another sessiondb writing the same database
+    /// (an import, say) before giving up: 0s, 30s, 5m.
+    #[arg(long = "wait", global = true, value_name = "DURATION", default_value = "30s", value_parser = crate::rules::parse_duration)]
+    pub wait_ms: i64,
+
     #[command(subcommand)]
     pub command: Command,
 }

@@ -151,6 +151,7 @@ pub enum RejectReason {
     BadFieldType { field: Field, found: &'static str },
     BadTimestamp { text: String, why: String },
     BadRevenue(String),
+    UnterminatedQuote,
 }
 
 impl RejectReason {
@@ -165,6 +166,7 @@ impl RejectReason {
             RejectReason::BadFieldType { .. } => "bad_field_type",
             RejectReason::BadTimestamp { .. } => "bad_timestamp",
             RejectReason::BadRevenue(_) => "bad_revenue",
+            RejectReason::UnterminatedQuote => "unterminated_quote",
         }
     }
 }
@@ -191,6 +193,10 @@ impl fmt::Display for RejectReason {
                 write!(f, "cannot read timestamp {text:?}: {why}")
             }
             RejectReason::BadRevenue(text) => write!(f, "revenue {text:?} is not a number"),
+            RejectReason::UnterminatedQuote => write!(
+                f,
+                "a quoted field opened on this line runs past the end of the line and the row it makes is not valid (an unterminated quote?); this line is rejected and reading resumes on the next one"
+            ),
         }
     }
 }
@@ -259,6 +265,7 @@ mod tests {
                 why: String::new(),
             },
             RejectReason::BadRevenue(String::new()),
+            RejectReason::UnterminatedQuote,
         ];
         let mut codes: Vec<_> = reasons.iter().map(RejectReason::code).collect();
         codes.sort();

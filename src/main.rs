@@ -1,19 +1,52 @@
 //! The `sessiondb` binary: parse the command line, run the command, and turn
-//! errors into a one-line message and an exit status.
+//! errors into a one-line message and an exit status (see README, "Exit
+//! status").
 
 use clap::Parser;
+use clap::error::ErrorKind;
 use sessiondb::cli::Cli;
+use sessiondb::cmd;
 use std::process::ExitCode;
 
 fn main() -> ExitCode {
-    let cli = Cli::parse();
-    match sessiondb::cmd::run(cli) {
+    let cli = match Cli::try_parse() {
+        Ok(cli) => cli,
+        Err(error) => return usage_error(error),
+    };
+    match cmd::run(cli) {
         Ok(()) => ExitCode::SUCCESS,
         // A reader that stopped early (`| head`) is not a failure.
         Err(error) if is_broken_pipe(&error) => ExitCode::SUCCESS,
         Err(error) => {
             eprintln!("sessiondb: {}", describe(&error));
-            ExitCode::from(sessiondb::cmd::EXIT_FAILURE)
+            ExitCode::from(cmd::exit_code(&error))
+        }
+    }
+}
+
+/// Help and version go out as clap writes them; a mistake becomes one line.
+fn usage_error(error: clap::Error) -> ExitCode {
+    match error.kind() {
+        ErrorKind::DisplayHelp | ErrorKind::DisplayVersion => {
+            // Printing help can only fail if stdout is gone; nothing to add then.
+            let _ = error.print();
+            ExitCode::SUCCESS
+        }
+        ErrorKind::DisplayHelpOnMissingArgumentOrSubcommand => {
+            let _ = error.print();
+            ExitCode::from(cmd::EXIT_USAGE)
+        }
+        _ => {
+            let rendered = error.render().to_string();
+            // clap's message, before its blank line and usage block, on one line.
+            let message = rendered.split("\n\n").next().unwrap_or_default();
+            let message = message
+                .trim_start_matches("error:")
+                .split_whitespace()
+                .collect::<Vec<_>>()
+                .join(" ");
+            eprintln!("sessiondb: {message} (see sessiondb --help)");
+            ExitCode::from(cmd::EXIT_USAGE)
         }
     }
 }

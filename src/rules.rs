@@ -40,6 +40,23 @@ impl fmt::Display for SessionRules {
     }
 }
 
+/// Reads a session timeout: a duration longer than zero.
+pub fn parse_timeout(text: &str) -> Result<SessionRules, String> {
+    match parse_duration(text)? {
+        0 => Err(format!(
+            "{text:?}: a session timeout must be longer than zero"
+        )),
+        timeout_ms if timeout_ms > MAX_TIMEOUT_MS => {
+            Err(format!("{text:?}: a session timeout can be at most 366d"))
+        }
+        timeout_ms => Ok(SessionRules { timeout_ms }),
+    }
+}
+
+/// Longer timeouts mean nothing for sessions, and keep window arithmetic on
+/// timestamps far from overflow.
+const MAX_TIMEOUT_MS: i64 = 366 * 86_400_000;
+
 /// Reads a duration such as `90s`, `30m`, `1h`, `1h30m` or `1d`, in milliseconds.
 /// Units go from large to small and appear at most once; a bare number is
 /// refused, because "30" could mean seconds or minutes.
@@ -81,11 +98,6 @@ pub fn parse_duration(text: &str) -> Result<i64, String> {
     }
     if number.is_some() || next_unit == 0 {
         return Err(help());
-    }
-    if total == 0 {
-        return Err(format!(
-            "{text:?}: a session timeout must be longer than zero"
-        ));
     }
     Ok(total)
 }
@@ -134,12 +146,20 @@ mod tests {
             "1.5h",
             "1w",
             "-5m",
-            "0m",
-            "0s",
             "99999999999999999999d",
         ] {
             assert!(parse_duration(text).is_err(), "{text:?}");
         }
+        assert_eq!(parse_duration("0s"), Ok(0));
+        assert!(parse_timeout("0m").is_err());
+        assert!(parse_timeout("367d").is_err());
+        assert!(parse_timeout("106751991167d").is_err());
+        assert_eq!(
+            parse_timeout("2m"),
+            Ok(SessionRules {
+                timeout_ms: 120_000
+            })
+        );
     }
 
     #[test]

@@ -156,9 +156,12 @@ pub fn sessionize(
 /// `None` for an empty referrer or `-` (what access logs write for none).
 pub fn referrer_domain(referrer: &str) -> Option<String> {
     let text = referrer.trim();
+    // A scheme ends at "://" only before any path, query or fragment:
+    // `google.com/url?q=https://other.example/` is google.com.
+    let path_start = text.find(['/', '?', '#']).unwrap_or(text.len());
     let after_scheme = match text.find("://") {
-        Some(i) => &text[i + 3..],
-        None => text.strip_prefix("//").unwrap_or(text),
+        Some(i) if i < path_start => &text[i + 3..],
+        _ => text.strip_prefix("//").unwrap_or(text),
     };
     let authority = after_scheme
         .split(['/', '?', '#'])
@@ -198,6 +201,8 @@ pub fn resessionize_window(
     before: Option<Span>,
     after: Option<Span>,
 ) -> Span {
+    // Timestamps stay within years 0000..9999 and timeouts within a year,
+    // so neither can overflow.
     let low = first_new - rules.timeout_ms;
     let high = last_new + rules.timeout_ms;
     let start_ms = match before {
@@ -366,6 +371,10 @@ mod tests {
             ("https://user:pw@example.org:8080/x", Some("example.org")),
             ("//cdn.example.net/a", Some("cdn.example.net")),
             ("t.co/abc", Some("t.co")),
+            (
+                "google.com/url?q=https://other.example/",
+                Some("google.com"),
+            ),
             ("android-app://com.slack/", Some("com.slack")),
             ("http://[2001:db8::1]:80/", Some("[2001:db8::1]")),
             ("", None),

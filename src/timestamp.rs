@@ -63,11 +63,30 @@ impl fmt::Display for InputZone {
 pub fn parse_timestamp(text: &str, zone: InputZone) -> Result<i64, String> {
     let text = text.trim();
     let bytes = text.as_bytes();
-    match bytes.first() {
-        None => Err("it is empty".to_string()),
-        Some(b'0'..=b'9') if bytes.len() > 4 && bytes[4] == b'-' => parse_datetime(bytes, zone),
-        Some(b'0'..=b'9' | b'-' | b'+' | b'.') => parse_epoch_text(text),
-        _ => Err(unknown_form()),
+    let is_date = bytes.len() > 4 && bytes[4] == b'-' && bytes[0].is_ascii_digit();
+    let ms = match bytes.first() {
+        None => return Err("it is empty".to_string()),
+        Some(_) if is_date => parse_datetime(bytes, zone)?,
+        Some(b'0'..=b'9' | b'-' | b'+' | b'.') => parse_epoch_text(text)?,
+        _ => return Err(unknown_form()),
+    };
+    within_range(ms)
+}
+
+/// The instants SQLite's date functions can show: years 0000 to 9999.
+const FIRST_MS: i64 = -62_167_219_200_000;
+const LAST_MS: i64 = 253_402_300_799_999;
+
+fn within_range(ms: i64) -> Result<i64, String> {
+    if (FIRST_MS..=LAST_MS).contains(&ms) {
+        Ok(ms)
+    } else if ms > LAST_MS && ms / 1000 <= LAST_MS {
+        Err(
+            "it is after the year 9999 as milliseconds; epoch microseconds are not read"
+                .to_string(),
+        )
+    } else {
+        Err("it is outside the years 0000 to 9999".to_string())
     }
 }
 
@@ -78,7 +97,7 @@ pub fn parse_epoch_number(value: f64) -> Result<i64, String> {
     }
     // Use the shortest decimal text of the value, so 1.5 and 1772368496.789
     // are split into whole and fraction exactly as if they had been quoted.
-    parse_epoch_text(&value.to_string())
+    within_range(parse_epoch_text(&value.to_string())?)
 }
 
 fn unknown_form() -> String {
@@ -437,6 +456,22 @@ mod tests {
             assert!(utc(text).is_err(), "{text:?} should not parse");
         }
         assert!(parse_epoch_number(f64::NAN).is_err());
+    }
+
+    #[test]
+    fn instants_outside_years_0000_to_9999_are_refused() -> Result<(), String> {
+        assert!(
+            utc("1772368496789000")
+                .unwrap_err()
+                .contains("microseconds")
+        );
+        assert!(utc("253402300800000").is_err());
+        assert_eq!(utc("253402300799999")?, 253_402_300_799_999);
+        assert_eq!(utc("9999-12-31T23:59:59.999Z")?, 253_402_300_799_999);
+        assert!(utc("9999-12-31T23:59:59-01:00").is_err());
+        assert_eq!(utc("0000-01-01T00:00:00Z")?, -62_167_219_200_000);
+        assert!(utc("0000-01-01T00:00:00+01:00").is_err());
+        Ok(())
     }
 
     #[test]

@@ -8,12 +8,16 @@ CREATE TABLE settings (
     value TEXT NOT NULL
 );
 
--- One row per input file imported (a command importing three files writes three).
+-- One row per input file imported (a command importing three files writes
+-- three). size_bytes and sha256 are those of the bytes read (before gzip
+-- decompression), so `sha256sum FILE` identifies the file imported.
+-- read = imported + duplicates + rejected, always.
 CREATE TABLE imports (
     import_id   INTEGER PRIMARY KEY,
     file        TEXT NOT NULL,
     format      TEXT NOT NULL,
     size_bytes  INTEGER,
+    sha256      TEXT,
     started_at  TEXT NOT NULL,
     rules       TEXT NOT NULL,
     rows_read   INTEGER NOT NULL DEFAULT 0,

@@ -31,7 +31,7 @@ SELECT
     revenue,
     started_ms,
     ended_ms,
-    date(started_ms / 1000, 'unixepoch') AS day,
+    date(started_ms / 1000.0, 'unixepoch') AS day,
     referrer_domain,
     conversions
 FROM session_records;

@@ -33,20 +33,24 @@ enum Action {
     },
 }
 
-pub fn run(db: &Path, args: Args) -> Result<()> {
-    let mut store = Store::open_write(db)?;
-    let current = store.conversion_types()?;
-    let wanted: Vec<String> = match args.action {
+pub fn run(db: &Path, args: Args, wait: std::time::Duration) -> Result<()> {
+    let change: Box<dyn FnOnce(Vec<String>) -> Vec<String>> = match args.action {
         Action::List => {
-            for event_type in current {
+            for event_type in Store::open_read(db, wait)?.conversion_types()? {
                 println!("{event_type}");
             }
             return Ok(());
         }
-        Action::Set { types } => types,
-        Action::Add { types } => current.into_iter().chain(types).collect(),
-        Action::Remove { types } => current.into_iter().filter(|t| !types.contains(t)).collect(),
+        Action::Set { types } => Box::new(move |_| types),
+        Action::Add { types } => {
+            Box::new(move |current| current.into_iter().chain(types).collect())
+        }
+        Action::Remove { types } => {
+            Box::new(move |current| current.into_iter().filter(|t| !types.contains(t)).collect())
+        }
     };
+    let mut store = Store::open_write(db, wait)?;
+    let wanted = change(store.conversion_types()?);
     let converted = store.set_conversion_types(&wanted)?;
     eprintln!(
         "conversion events: {}; {} sessions converted",

@@ -12,16 +12,32 @@ use crate::output::OutputFormat;
 use anyhow::Result;
 use std::io::IsTerminal;
 
-/// Exit status of a command that failed (clap uses 2 for usage errors).
+/// Exit status of a command that failed.
 pub const EXIT_FAILURE: u8 = 1;
+/// Exit status of a command-line usage error (as clap's own).
+pub const EXIT_USAGE: u8 = 2;
+/// Exit status of an import stopped by `--strict` or `--max-rejects`.
+pub const EXIT_REJECTED: u8 = 3;
+/// Exit status after Ctrl-C or SIGTERM (128 + SIGINT, as shells report it).
+pub const EXIT_INTERRUPTED: u8 = 130;
 
 pub fn run(cli: Cli) -> Result<()> {
+    let wait = std::time::Duration::from_millis(cli.wait_ms as u64);
     match cli.command {
-        Command::Import(args) => import::run(&cli.db, args),
-        Command::Report(args) => report::run(&cli.db, args),
-        Command::Query(args) => query::run(&cli.db, args),
-        Command::Conversions(args) => conversions::run(&cli.db, args),
-        Command::Resessionize(args) => resessionize::run(&cli.db, args),
+        Command::Import(args) => import::run(&cli.db, args, wait),
+        Command::Report(args) => report::run(&cli.db, args, wait),
+        Command::Query(args) => query::run(&cli.db, args, wait),
+        Command::Conversions(args) => conversions::run(&cli.db, args, wait),
+        Command::Resessionize(args) => resessionize::run(&cli.db, args, wait),
+    }
+}
+
+/// The exit status for a failed command.
+pub fn exit_code(error: &anyhow::Error) -> u8 {
+    match error.downcast_ref::<import::ImportStopped>() {
+        Some(import::ImportStopped::Interrupted) => EXIT_INTERRUPTED,
+        Some(_) => EXIT_REJECTED,
+        None => EXIT_FAILURE,
     }
 }
 
@@ -36,7 +52,7 @@ fn output_format(requested: Option<OutputFormat>) -> OutputFormat {
 
 /// `--timeout` values.
 fn parse_timeout(text: &str) -> Result<crate::rules::SessionRules, String> {
-    crate::rules::parse_duration(text).map(|timeout_ms| crate::rules::SessionRules { timeout_ms })
+    crate::rules::parse_timeout(text)
 }
 
 /// `12345` → `12,345`, for summaries.

@@ -18,7 +18,7 @@ pub struct Args {
     format: Option<OutputFormat>,
 }
 
-pub fn run(db: &Path, args: Args) -> Result<()> {
+pub fn run(db: &Path, args: Args, wait: std::time::Duration) -> Result<()> {
     let sql = if args.sql == "-" {
         let mut text = String::new();
         std::io::stdin()
@@ -31,7 +31,7 @@ pub fn run(db: &Path, args: Args) -> Result<()> {
     if sql.trim().is_empty() {
         bail!("the SQL statement is empty");
     }
-    let store = Store::open_read(db)?;
+    let store = Store::open_read(db, wait)?;
     let format = super::output_format(args.format);
     let mut sink = output::sink(format, TableStyle::Raw, std::io::stdout().lock());
     store.run_query(&sql, &[], sink.as_mut())?;

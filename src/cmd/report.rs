@@ -36,7 +36,7 @@ pub struct Args {
     list: bool,
 }
 
-pub fn run(db: &Path, args: Args) -> Result<()> {
+pub fn run(db: &Path, args: Args, wait: std::time::Duration) -> Result<()> {
     if args.list {
         let width = VIEWS.iter().map(|v| v.name.len()).max().unwrap_or(0);
         for view in VIEWS {
@@ -68,7 +68,7 @@ pub fn run(db: &Path, args: Args) -> Result<()> {
             ))
         }
     };
-    let store = Store::open_read(db)?;
+    let store = Store::open_read(db, wait)?;
     let sql = view.report_sql(range.is_some());
     let format = super::output_format(args.format);
     let mut sink = output::sink(format, TableStyle::Human, std::io::stdout().lock());

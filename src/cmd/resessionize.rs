@@ -14,8 +14,8 @@ pub struct Args {
     timeout: Option<SessionRules>,
 }
 
-pub fn run(db: &Path, args: Args) -> Result<()> {
-    let mut store = Store::open_write(db)?;
+pub fn run(db: &Path, args: Args, wait: std::time::Duration) -> Result<()> {
+    let mut store = Store::open_write(db, wait)?;
     let rules = match args.timeout {
         Some(rules) => rules,
         None => store.session_rules()?.unwrap_or_default(),

@@ -13,15 +13,34 @@ use anyhow::{Context, Result, bail};
 use std::borrow::Cow;
 use std::io::{self, BufRead};
 
+/// A record spanning several lines is cut short (see [`CsvRecords`]) once its
+/// raw text passes this size, so an unterminated quote cannot make the
+/// reader hold the rest of a large file in memory.
+const MAX_MULTILINE_RECORD_BYTES: usize = 1 << 20;
+
 /// Splits a byte stream into CSV records, tracking lines and raw bytes.
+///
+/// An unterminated quote would make a CSV parser read the rest of the file
+/// as one field. So a record that spans several lines can be distrusted
+/// after the fact ([`CsvRecords::resume_after_first_line`]): only its first
+/// line is kept, and parsing resumes on the next line, so every later row is
+/// still read and accounted for. A multi-line record that grows past
+/// [`MAX_MULTILINE_RECORD_BYTES`] is distrusted at once.
 pub struct CsvRecords<R> {
     input: R,
     parser: csv_core::Reader,
+    /// Bytes to parse before reading more input: what followed the first
+    /// line of a distrusted record.
+    replay: Vec<u8>,
+    replay_pos: usize,
     raw: Vec<u8>,
     output: Vec<u8>,
     ends: Vec<usize>,
-    /// Newline bytes consumed before the current record.
-    newlines_before: u64,
+    /// Line breaks consumed before the current record.
+    breaks_before: LineBreaks,
+    /// The current record: its first line, and where its text starts and
+    /// ends in `raw`.
+    current: (u64, usize, usize),
     finished: bool,
 }
 
@@ -29,6 +48,12 @@ pub struct CsvRecords<R> {
 pub struct CsvRecord<'a> {
     pub line: u64,
     pub raw: &'a [u8],
+    /// The record opened a quote that did not close within a sane size;
+    /// `raw` is its first line only and it has no fields.
+    pub unterminated_quote: bool,
+    /// The record spans several physical lines (a quoted field holds a
+    /// line break).
+    pub multiline: bool,
     output: &'a [u8],
     ends: &'a [usize],
 }
@@ -48,15 +73,30 @@ impl<'a> CsvRecord<'a> {
     }
 }
 
+/// What feeding the parser produced.
+enum Parsed {
+    /// A record that filled this much of `output` and `ends`.
+    Record {
+        output_len: usize,
+        ends_len: usize,
+    },
+    /// A multi-line record that grew too large before it ended.
+    Runaway,
+    End,
+}
+
 impl<R: BufRead> CsvRecords<R> {
     pub fn new(input: R) -> Self {
         CsvRecords {
             input,
             parser: csv_core::Reader::new(),
+            replay: Vec::new(),
+            replay_pos: 0,
             raw: Vec::with_capacity(1024),
             output: vec![0; 1024],
             ends: vec![0; 32],
-            newlines_before: 0,
+            breaks_before: LineBreaks::default(),
+            current: (0, 0, 0),
             finished: false,
         }
     }
@@ -64,68 +104,223 @@ impl<R: BufRead> CsvRecords<R> {
     /// The next record, or `None` at the end of the input. Lines holding only
     /// whitespace are skipped.
     pub fn next_record(&mut self) -> io::Result<Option<CsvRecord<'_>>> {
-        let (line, raw_range, output_len, ends_len) = loop {
+        let (line, raw_range, output_len, ends_len, unterminated_quote) = loop {
             if self.finished {
                 return Ok(None);
             }
-            let (output_len, ends_len) = self.read_one()?;
-            if self.finished && ends_len == 0 {
-                return Ok(None);
-            }
+            let parsed = self.read_one()?;
             let leading = self
                 .raw
                 .iter()
                 .take_while(|b| matches!(b, b'\r' | b'\n'))
                 .count();
-            let line = self.newlines_before + count_newlines(&self.raw[..leading]) + 1;
-            self.newlines_before += count_newlines(&self.raw);
+            let line = self.breaks_before.after(&self.raw[..leading]).count + 1;
+            self.current = (line, leading, self.raw.len());
+            let (output_len, ends_len) = match parsed {
+                Parsed::End => return Ok(None),
+                Parsed::Record {
+                    output_len,
+                    ends_len,
+                } => (output_len, ends_len),
+                Parsed::Runaway => {
+                    let (line, first) = self.first_line_and_resume();
+                    break (line, first, 0, 0, true);
+                }
+            };
+            self.breaks_before = self.breaks_before.after(&self.raw);
             let end = leading + trim_line_end(&self.raw[leading..]).len();
             if self.raw[leading..end].iter().all(u8::is_ascii_whitespace) {
                 continue;
             }
-            break (line, leading..end, output_len, ends_len);
+            self.current.2 = end;
+            break (line, leading..end, output_len, ends_len, false);
         };
+        let raw = &self.raw[raw_range];
         Ok(Some(CsvRecord {
             line,
-            raw: &self.raw[raw_range],
+            raw,
+            unterminated_quote,
+            multiline: raw.iter().any(|&b| matches!(b, b'\n' | b'\r')),
             output: &self.output[..output_len],
             ends: &self.ends[..ends_len],
         }))
     }
 
-    /// Feeds the parser until it completes one record; returns how much of
-    /// `output` and `ends` it filled.
-    fn read_one(&mut self) -> io::Result<(usize, usize)> {
+    /// Distrusts the record just returned: parsing resumes on its second
+    /// line. Returns its first line's number and text.
+    pub fn resume_after_first_line(&mut self) -> (u64, &[u8]) {
+        let (line, range) = self.first_line_and_resume();
+        (line, &self.raw[range])
+    }
+
+    /// The raw text of the record just returned.
+    pub fn current_raw(&self) -> &[u8] {
+        &self.raw[self.current.1..self.current.2]
+    }
+
+    fn first_line_and_resume(&mut self) -> (u64, std::ops::Range<usize>) {
+        let (line, leading, _) = self.current;
+        let first_line_end = self.raw[leading..]
+            .iter()
+            .position(|&b| matches!(b, b'\n' | b'\r'))
+            .map_or(self.raw.len(), |i| leading + i);
+        // Consume the first line with its line break (CRLF counts as one).
+        let crlf = self.raw.get(first_line_end..first_line_end + 2) == Some(b"\r\n");
+        let resume = (first_line_end + if crlf { 2 } else { 1 }).min(self.raw.len());
+        self.breaks_before = LineBreaks {
+            count: line,
+            after_cr: self.raw[..resume].last() == Some(&b'\r'),
+        };
+        self.replay_after(resume);
+        (
+            line,
+            leading..leading + trim_line_end(&self.raw[leading..first_line_end]).len(),
+        )
+    }
+
+    /// Makes the parser start afresh at `raw[from..]`, ahead of any replay
+    /// not yet parsed and of the rest of the input.
+    fn replay_after(&mut self, from: usize) {
+        let mut replay = self.raw.get(from..).unwrap_or_default().to_vec();
+        replay.extend_from_slice(&self.replay[self.replay_pos..]);
+        self.replay = replay;
+        self.replay_pos = 0;
+        self.parser.reset();
+        self.finished = false;
+    }
+
+    /// Feeds the parser until it completes one record.
+    fn read_one(&mut self) -> io::Result<Parsed> {
         use csv_core::ReadRecordResult::*;
         self.raw.clear();
         let (mut output_len, mut ends_len) = (0, 0);
         loop {
-            let input = self.input.fill_buf()?;
+            let from_replay = self.replay_pos < self.replay.len();
+            let input = if from_replay {
+                &self.replay[self.replay_pos..]
+            } else {
+                self.input.fill_buf()?
+            };
             let (result, read, written, ended) = self.parser.read_record(
                 input,
                 &mut self.output[output_len..],
                 &mut self.ends[ends_len..],
             );
             self.raw.extend_from_slice(&input[..read]);
-            self.input.consume(read);
+            if from_replay {
+                self.replay_pos += read;
+            } else {
+                self.input.consume(read);
+            }
             output_len += written;
             ends_len += ended;
             match result {
-                InputEmpty => {}
+                InputEmpty => {
+                    if self.raw.len() > MAX_MULTILINE_RECORD_BYTES
+                        && self.raw.iter().any(|&b| matches!(b, b'\n' | b'\r'))
+                    {
+                        return Ok(Parsed::Runaway);
+                    }
+                }
                 OutputFull => self.output.resize(self.output.len() * 2, 0),
                 OutputEndsFull => self.ends.resize(self.ends.len() * 2, 0),
-                Record => return Ok((output_len, ends_len)),
+                Record => {
+                    return Ok(Parsed::Record {
+                        output_len,
+                        ends_len,
+                    });
+                }
                 End => {
                     self.finished = true;
-                    return Ok((output_len, ends_len));
+                    return Ok(if ends_len == 0 {
+                        Parsed::End
+                    } else {
+                        Parsed::Record {
+                            output_len,
+                            ends_len,
+                        }
+                    });
                 }
             }
         }
     }
 }
 
-fn count_newlines(bytes: &[u8]) -> u64 {
-    bytes.iter().filter(|&&b| b == b'\n').count() as u64
+/// Whether any line after the first of a multi-line record, read on its
+/// own, is a record with exactly `fields` fields.
+fn later_lines_look_like_rows(raw: &[u8], fields: usize) -> bool {
+    raw.split(|&b| matches!(b, b'\n' | b'\r'))
+        .skip(1)
+        .filter(|line| !line.is_empty())
+        .any(|line| field_count(line) == fields)
+}
+
+/// The number of fields in one line read as a CSV record.
+fn field_count(line: &[u8]) -> usize {
+    let mut parser = csv_core::Reader::new();
+    let mut output = vec![0; line.len() + 1];
+    let mut ends = vec![0; line.len() + 1];
+    let (result, read, written, ended) = parser.read_record(line, &mut output, &mut ends);
+    if result == csv_core::ReadRecordResult::Record && read == line.len() {
+        return ended;
+    }
+    // The line has no terminator: an empty input ends the last field.
+    ended
+        + parser
+            .read_record(&[], &mut output[written..], &mut ends[ended..])
+            .3
+}
+
+/// Whether a record's raw text leaves a quoted field open, read as the
+/// parser reads it: a quote opens a field only at its start, `""` inside a
+/// quoted field is a quote, and text after a closing quote is literal.
+fn ends_inside_quotes(raw: &[u8]) -> bool {
+    #[derive(PartialEq)]
+    enum State {
+        FieldStart,
+        Unquoted,
+        Quoted,
+        QuoteInQuoted,
+    }
+    let mut state = State::FieldStart;
+    for &byte in raw {
+        let separator = matches!(byte, b',' | b'\n' | b'\r');
+        state = match state {
+            State::FieldStart | State::Unquoted | State::QuoteInQuoted if separator => {
+                State::FieldStart
+            }
+            State::FieldStart if byte == b'"' => State::Quoted,
+            State::Quoted if byte == b'"' => State::QuoteInQuoted,
+            State::Quoted => State::Quoted,
+            State::QuoteInQuoted if byte == b'"' => State::Quoted,
+            _ => State::Unquoted,
+        };
+    }
+    state == State::Quoted
+}
+
+/// Line breaks counted as the parser sees them: LF, CRLF and a lone CR (old
+/// Mac files) each end a line. A CRLF may be split between two records, so
+/// whether the last byte seen was a CR is carried along.
+#[derive(Debug, Clone, Copy, Default)]
+struct LineBreaks {
+    count: u64,
+    after_cr: bool,
+}
+
+impl LineBreaks {
+    fn after(self, bytes: &[u8]) -> LineBreaks {
+        let mut next = self;
+        for &byte in bytes {
+            match byte {
+                b'\r' => next.count += 1,
+                b'\n' if !next.after_cr => next.count += 1,
+                _ => {}
+            }
+            next.after_cr = byte == b'\r';
+        }
+        next
+    }
 }
 
 fn trim_line_end(bytes: &[u8]) -> &[u8] {
@@ -151,10 +346,12 @@ impl<R: BufRead> CsvEventReader<R> {
     /// field is an error for the whole file: every row would be rejected.
     pub fn new(input: R, zone: InputZone) -> Result<Self> {
         let mut records = CsvRecords::new(input);
+        let mut header_line = 1;
         let names: Vec<String> = match records.next_record()? {
             None => Vec::new(),
             Some(header) => {
                 let line = header.line;
+                header_line = line;
                 (0..header.len())
                     .map(|i| {
                         std::str::from_utf8(header.field(i))
@@ -172,14 +369,14 @@ impl<R: BufRead> CsvEventReader<R> {
                 .map(|f| format!("{f} (or {})", f.aliases().join(", ")))
                 .collect();
             bail!(
-                "line 1: the header has no column for {}",
+                "line {header_line}: the header has no column for {}",
                 describe.join("; ")
             );
         }
         let property_keys = columns
-            .property_columns
+            .names
             .iter()
-            .map(|(_, name)| format!("{}:", serde_json::Value::from(name.as_str())))
+            .map(|name| format!("{}:", serde_json::Value::from(name.as_str())))
             .collect();
         Ok(CsvEventReader {
             records,
@@ -193,20 +390,36 @@ impl<R: BufRead> CsvEventReader<R> {
 
 impl<R: BufRead> RowReader for CsvEventReader<R> {
     fn next_row(&mut self) -> io::Result<Option<Row<'_>>> {
-        let Some(record) = self.records.next_record()? else {
-            return Ok(None);
+        let (line, result, distrust) = {
+            let Some(record) = self.records.next_record()? else {
+                return Ok(None);
+            };
+            let result = to_event(
+                &record,
+                &self.columns,
+                &self.property_keys,
+                self.header_len,
+                self.zone,
+            );
+            // A record spanning lines that does not make a valid event, or
+            // whose later lines would each be a row of their own, is far
+            // more likely an unterminated quote than a real multi-line
+            // value: keep only its first line, and read the next as rows.
+            let distrust = record.multiline
+                && (result.is_err()
+                    || ends_inside_quotes(record.raw)
+                    || later_lines_look_like_rows(record.raw, self.header_len));
+            (record.line, result, distrust)
         };
-        let result = to_event(
-            &record,
-            &self.columns,
-            &self.property_keys,
-            self.header_len,
-            self.zone,
-        );
+        if !distrust {
+            let raw = self.records.current_raw();
+            return Ok(Some(Row { line, raw, result }));
+        }
+        let (line, raw) = self.records.resume_after_first_line();
         Ok(Some(Row {
-            line: record.line,
-            raw: record.raw,
-            result,
+            line,
+            raw,
+            result: Err(RejectReason::UnterminatedQuote),
         }))
     }
 }
@@ -218,6 +431,9 @@ fn to_event(
     header_len: usize,
     zone: InputZone,
 ) -> Result<crate::event::Event, RejectReason> {
+    if record.unterminated_quote {
+        return Err(RejectReason::UnterminatedQuote);
+    }
     if record.len() != header_len {
         return Err(RejectReason::WrongFieldCount {
             expected: header_len,
@@ -234,15 +450,18 @@ fn to_event(
         std::str::from_utf8(record.field(index)).unwrap_or_default()
     };
     let mut values = RowValues::default();
-    for (field, column) in Field::ALL.iter().zip(columns.field_columns) {
-        if let Some(column) = column {
+    // At most one column per field: a dozen entries, searched linearly.
+    let mut used: Vec<usize> = Vec::with_capacity(Field::ALL.len());
+    for (field, candidates) in Field::ALL.iter().zip(&columns.candidates) {
+        if let Some(&column) = candidates.iter().find(|&&c| !text(c).trim().is_empty()) {
             values.set(*field, Cow::Borrowed(text(column)));
+            used.push(column);
         }
     }
     let mut properties = String::new();
-    for ((column, _), key) in columns.property_columns.iter().zip(property_keys) {
-        let value = text(*column);
-        if value.is_empty() {
+    for (column, key) in property_keys.iter().enumerate() {
+        let value = text(column);
+        if value.trim().is_empty() || used.contains(&column) {
             continue;
         }
         properties.push(if properties.is_empty() { '{' } else { ',' });
@@ -284,12 +503,101 @@ mod tests {
     }
 
     #[test]
+    fn a_lone_carriage_return_ends_a_line() {
+        let got = records(b"a,b\r1,2\r\n3,4\r5,6");
+        let lines: Vec<u64> = got.iter().map(|r| r.0).collect();
+        assert_eq!(lines, vec![1, 2, 3, 4]);
+    }
+
+    #[test]
     fn crlf_line_endings() {
         let got = records(b"a,b\r\n1,2\r\n3,4\r\n");
         let lines: Vec<u64> = got.iter().map(|r| r.0).collect();
         assert_eq!(lines, vec![1, 2, 3]);
         assert_eq!(got[2].1, vec!["3", "4"]);
         assert_eq!(got[2].2, "3,4");
+    }
+
+    fn reasons(text: &[u8]) -> Vec<(u64, &'static str)> {
+        let mut reader = CsvEventReader::new(text, InputZone::Utc).expect("header");
+        let mut out = Vec::new();
+        while let Some(row) = reader.next_row().expect("in-memory read") {
+            out.push((
+                row.line,
+                row.result.as_ref().err().map_or("ok", RejectReason::code),
+            ));
+        }
+        out
+    }
+
+    const HEADER: &str = "user_id,timestamp,event_type\n";
+
+    #[test]
+    fn an_unterminated_quote_at_the_end_rejects_one_line_and_keeps_the_rest() {
+        let text = format!("{HEADER}u1,0,a\nu2,\"0,b\nu3,0,c\nu4,0,d\n");
+        assert_eq!(
+            reasons(text.as_bytes()),
+            vec![(2, "ok"), (3, "unterminated_quote"), (4, "ok"), (5, "ok")]
+        );
+    }
+
+    #[test]
+    fn a_quote_closed_lines_later_in_a_bad_record_does_not_swallow_rows() {
+        // The quote opened on line 3 is closed on line 5, making a record of
+        // the wrong shape: only line 3 is rejected, lines 4 and 5 are read.
+        let text = format!("{HEADER}u1,0,a\nu2,\"0,b\nu3,0,c\nu4,\"0\",d\n");
+        let got = reasons(text.as_bytes());
+        assert_eq!(got[0], (2, "ok"));
+        assert_eq!(got[1], (3, "unterminated_quote"));
+        assert_eq!(got[2], (4, "ok"));
+        assert_eq!(got[3].0, 5);
+    }
+
+    #[test]
+    fn a_quote_closed_lines_later_in_a_valid_looking_row_still_gives_back_the_rows() {
+        // The page quote opens on line 2 and closes on line 5; the record it
+        // makes is a valid event, but lines 3 to 5 are rows of their own
+        // (line 5 with a literal quote in its page).
+        let text = "user_id,timestamp,event_type,page\nu1,0,a,\"/x\nu2,0,b,/y\nu3,0,c,/z\nu4,0,d,/w\"\nu5,0,e,/v\n";
+        assert_eq!(
+            reasons(text.as_bytes()),
+            vec![
+                (2, "unterminated_quote"),
+                (3, "ok"),
+                (4, "ok"),
+                (5, "ok"),
+                (6, "ok")
+            ]
+        );
+    }
+
+    #[test]
+    fn a_valid_multiline_field_is_kept() {
+        let text = format!("{HEADER}u1,0,\"two\nlines\"\nu2,0,b\n");
+        assert_eq!(reasons(text.as_bytes()), vec![(2, "ok"), (4, "ok")]);
+    }
+
+    #[test]
+    fn a_runaway_record_is_cut_at_its_first_line() {
+        let mut text = format!("{HEADER}u1,\"0,a\n").into_bytes();
+        for i in 0..40_000 {
+            text.extend_from_slice(format!("u{i},0,padding-padding-padding\n").as_bytes());
+        }
+        let got = reasons(&text);
+        assert_eq!(got[0], (2, "unterminated_quote"));
+        assert_eq!(got.len(), 40_001);
+        assert!(got[1..].iter().all(|(_, r)| *r == "ok"));
+        assert_eq!(got[40_000].0, 40_002);
+    }
+
+    #[test]
+    fn quote_state_follows_the_parser() {
+        assert!(ends_inside_quotes(b"a,\"b"));
+        assert!(ends_inside_quotes(b"a,\"b\"\"c"));
+        assert!(!ends_inside_quotes(b"a,\"b\"\"c\""));
+        assert!(!ends_inside_quotes(b"a,b\"c"));
+        assert!(!ends_inside_quotes(b"\"a\"x\"y,b"));
+        assert!(ends_inside_quotes(b"a\n\"b"));
     }
 
     #[test]
@@ -330,6 +638,21 @@ mod tests {
         let second = got[1].1.clone().map_err(|r| anyhow::anyhow!("{r}"))?;
         assert_eq!(second.properties, None);
         assert_eq!(second.ts_ms, 0);
+        Ok(())
+    }
+
+    #[test]
+    fn an_empty_canonical_column_falls_back_to_an_alias_and_keys_stay_unique() -> Result<()> {
+        let got = events("user_id,visitor_id,ts,type,note,note\n,v1,0,a,x,  \nu2,v2,0,a,,y\n")?;
+        let first = got[0].1.clone().map_err(|r| anyhow::anyhow!("{r}"))?;
+        assert_eq!(first.user_id, "v1");
+        assert_eq!(first.properties.as_deref(), Some(r#"{"note":"x"}"#));
+        let second = got[1].1.clone().map_err(|r| anyhow::anyhow!("{r}"))?;
+        assert_eq!(second.user_id, "u2");
+        assert_eq!(
+            second.properties.as_deref(),
+            Some(r#"{"visitor_id":"v2","note_2":"y"}"#)
+        );
         Ok(())
     }
 

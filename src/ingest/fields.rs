@@ -20,45 +20,49 @@ fn slot(field: Field) -> usize {
         .expect("field in Field::ALL")
 }
 
-/// For a list of column names (a CSV header, say): which column supplies each
-/// field. The canonical name beats an alias; between equals the first column
-/// wins. Columns that supply no field end up in `properties`.
+/// For a list of column names (a CSV header, say): which columns may supply
+/// each field, best first (the canonical name before aliases, then column
+/// order), and the property name of every column. A row takes each field
+/// from its first candidate with a non-empty value; every other non-empty
+/// column goes to `properties`.
 #[derive(Debug, Clone)]
 pub struct ColumnMap {
-    pub field_columns: [Option<usize>; FIELD_COUNT],
-    /// (column index, property name) of every other column.
-    pub property_columns: Vec<(usize, String)>,
+    pub candidates: [Vec<usize>; FIELD_COUNT],
+    /// The property name of each column, made unique (`color`, `color_2`).
+    pub names: Vec<String>,
 }
 
 impl ColumnMap {
     pub fn from_names<S: AsRef<str>>(names: &[S]) -> ColumnMap {
-        let mut best: [Option<(u8, usize)>; FIELD_COUNT] = [None; FIELD_COUNT];
+        let mut ranked: [Vec<(u8, usize)>; FIELD_COUNT] = Default::default();
         for (index, name) in names.iter().enumerate() {
             if let Some((field, rank)) = Field::for_column(name.as_ref()) {
-                let current = &mut best[slot(field)];
-                if current.is_none_or(|(best_rank, _)| rank < best_rank) {
-                    *current = Some((rank, index));
-                }
+                ranked[slot(field)].push((rank, index));
             }
         }
-        let field_columns = best.map(|b| b.map(|(_, index)| index));
-        let property_columns = names
-            .iter()
-            .enumerate()
-            .filter(|(index, _)| !field_columns.contains(&Some(*index)))
-            .map(|(index, name)| {
-                let name = name.as_ref().trim();
-                let name = if name.is_empty() {
-                    format!("column_{}", index + 1)
-                } else {
-                    name.to_string()
-                };
-                (index, name)
-            })
-            .collect();
+        let candidates = ranked.map(|mut columns| {
+            columns.sort_unstable();
+            columns.into_iter().map(|(_, index)| index).collect()
+        });
+        let mut unique: Vec<String> = Vec::with_capacity(names.len());
+        for (index, name) in names.iter().enumerate() {
+            let name = name.as_ref().trim();
+            let base = if name.is_empty() {
+                format!("column_{}", index + 1)
+            } else {
+                name.to_string()
+            };
+            let mut candidate = base.clone();
+            let mut n = 1;
+            while unique.contains(&candidate) {
+                n += 1;
+                candidate = format!("{base}_{n}");
+            }
+            unique.push(candidate);
+        }
         ColumnMap {
-            field_columns,
-            property_columns,
+            candidates,
+            names: unique,
         }
     }
 
@@ -66,7 +70,7 @@ impl ColumnMap {
     pub fn missing_required(&self) -> Vec<Field> {
         Field::ALL
             .into_iter()
-            .filter(|f| f.is_required() && self.field_columns[slot(*f)].is_none())
+            .filter(|f| f.is_required() && self.candidates[slot(*f)].is_empty())
             .collect()
     }
 }
@@ -171,8 +175,32 @@ pub fn content_id(event: &Event) -> String {
         feed(optional.as_deref());
     }
     feed(event.revenue.map(|r| r.to_string()).as_deref());
-    feed(event.properties.as_deref());
+    for (key, value) in canonical_properties(event.properties.as_deref()) {
+        feed(Some(&key));
+        feed(Some(&value));
+    }
     format!("h{:032x}", hasher.digest128())
+}
+
+/// Properties as sorted (key, text) pairs: strings as they are, other
+/// values as JSON text, nulls left out. A CSV cell `2` and a JSON `2` are
+/// the same property, whatever the column or key order.
+fn canonical_properties(properties: Option<&str>) -> Vec<(String, String)> {
+    let Some(Ok(serde_json::Value::Object(map))) =
+        properties.map(serde_json::from_str::<serde_json::Value>)
+    else {
+        return Vec::new();
+    };
+    let mut pairs: Vec<(String, String)> = map
+        .into_iter()
+        .filter(|(_, value)| !value.is_null())
+        .map(|(key, value)| match value {
+            serde_json::Value::String(text) => (key, text),
+            other => (key, other.to_string()),
+        })
+        .collect();
+    pairs.sort();
+    pairs
 }
 
 #[cfg(test)]
@@ -197,16 +225,14 @@ mod tests {
 
     #[test]
     fn canonical_names_beat_aliases_and_the_rest_are_properties() {
-        let map = ColumnMap::from_names(&["user", "ts", "user_id", "event", "color", ""]);
-        assert_eq!(map.field_columns[slot(Field::UserId)], Some(2));
-        assert_eq!(map.field_columns[slot(Field::Timestamp)], Some(1));
-        assert_eq!(map.field_columns[slot(Field::EventType)], Some(3));
+        let map = ColumnMap::from_names(&["user", "ts", "user_id", "event", "color", "", "color"]);
+        assert_eq!(map.candidates[slot(Field::UserId)], vec![2, 0]);
+        assert_eq!(map.candidates[slot(Field::Timestamp)], vec![1]);
+        assert_eq!(map.candidates[slot(Field::EventType)], vec![3]);
         assert_eq!(
-            map.property_columns,
+            map.names,
             vec![
-                (0, "user".to_string()),
-                (4, "color".to_string()),
-                (5, "column_6".to_string())
+                "user", "ts", "user_id", "event", "color", "column_6", "color_2"
             ]
         );
         assert!(map.missing_required().is_empty());
@@ -284,6 +310,16 @@ mod tests {
         assert_ne!(
             values(&other).into_event(InputZone::Utc)?.event_id,
             a.event_id
+        );
+
+        // Property order and JSON types do not change the id.
+        let mut one = values(&minimal());
+        one.properties = Some(r#"{"a":"1","b":"x"}"#.to_string());
+        let mut two = values(&minimal());
+        two.properties = Some(r#"{"b":"x","a":1,"c":null}"#.to_string());
+        assert_eq!(
+            one.into_event(InputZone::Utc)?.event_id,
+            two.into_event(InputZone::Utc)?.event_id
         );
 
         let mut with_id = minimal();

@@ -13,16 +13,19 @@ pub mod ndjson;
 use crate::event::{Event, RejectReason};
 use crate::timestamp::InputZone;
 use anyhow::{Context, Result, bail};
-use flate2::bufread::MultiGzDecoder;
+use flate2::read::MultiGzDecoder;
+use sha2::{Digest, Sha256};
 use std::fmt;
 use std::fs::File;
-use std::io::{self, BufRead, BufReader, Read};
-use std::sync::Arc;
-use std::sync::atomic::{AtomicU64, Ordering};
+use std::io::{self, BufReader, Read};
+use std::sync::{Arc, Mutex};
 
 const BUFFER_BYTES: usize = 256 * 1024;
 const GZIP_MAGIC: [u8; 2] = [0x1f, 0x8b];
 const UTF8_BOM: [u8; 3] = [0xef, 0xbb, 0xbf];
+/// How much of the (decompressed) start is read to strip a byte-order mark
+/// and guess the format.
+const SNIFF_BYTES: usize = 512;
 
 /// An input format (`--format`).
 #[derive(Debug, Clone, Copy, PartialEq, Eq, clap::ValueEnum)]
@@ -83,8 +86,8 @@ pub struct Input {
     pub format: Format,
     /// The size on disk, when known (not for standard input).
     pub size_bytes: Option<u64>,
-    /// Bytes read from the file so far (before decompression), for progress.
-    pub bytes_read: Arc<AtomicU64>,
+    /// Size and SHA-256 of the bytes read so far (before decompression).
+    fingerprint: Arc<Mutex<Fingerprint>>,
     pub rows: Box<dyn RowReader>,
 }
 
@@ -98,6 +101,14 @@ pub fn check_readable(path: &str) -> Result<()> {
     }
     File::open(path).with_context(|| format!("cannot open {path}"))?;
     Ok(())
+}
+
+/// Reads up to `count` bytes, fewer only at the end of the input: a pipe
+/// may hand out one byte at a time.
+fn read_prefix(reader: &mut dyn Read, count: usize) -> io::Result<Vec<u8>> {
+    let mut prefix = Vec::with_capacity(count);
+    reader.take(count as u64).read_to_end(&mut prefix)?;
+    Ok(prefix)
 }
 
 /// Opens `path` (`-` for standard input), decompressing gzip and detecting
@@ -114,44 +125,31 @@ pub fn open(path: &str, format: Option<Format>, zone: InputZone) -> Result<Input
             .len();
         (path.to_string(), Box::new(file), Some(size))
     };
-    let bytes_read = Arc::new(AtomicU64::new(0));
-    let counted = CountingReader {
+    let fingerprint = Arc::new(Mutex::new(Fingerprint::default()));
+    let mut counted: Box<dyn Read> = Box::new(FingerprintReader {
         inner: raw,
-        count: Arc::clone(&bytes_read),
-    };
-    let mut buffered = BufReader::with_capacity(BUFFER_BYTES, counted);
-    let is_gzip = buffered
-        .fill_buf()
-        .with_context(|| format!("cannot read {name}"))?
-        .starts_with(&GZIP_MAGIC);
+        fingerprint: Arc::clone(&fingerprint),
+    });
+    let cannot_read = || format!("cannot read {name}");
+    let magic = read_prefix(&mut counted, GZIP_MAGIC.len()).with_context(cannot_read)?;
+    let is_gzip = magic == GZIP_MAGIC;
     if !is_gzip && name.to_ascii_lowercase().ends_with(".gz") {
         bail!("{name} ends in .gz but is not gzip-compressed");
     }
-    let mut decoded: Box<dyn BufRead> = if is_gzip {
-        Box::new(BufReader::with_capacity(
-            BUFFER_BYTES,
-            MultiGzDecoder::new(buffered),
-        ))
+    let counted: Box<dyn Read> = Box::new(io::Cursor::new(magic).chain(counted));
+    let mut decoded: Box<dyn Read> = if is_gzip {
+        Box::new(MultiGzDecoder::new(counted))
     } else {
-        Box::new(buffered)
+        counted
     };
-    let start = decoded
-        .fill_buf()
-        .with_context(|| format!("cannot read {name}"))?;
+    let mut start = read_prefix(&mut decoded, SNIFF_BYTES).with_context(cannot_read)?;
     if start.starts_with(&UTF8_BOM) {
-        decoded.consume(UTF8_BOM.len());
+        start.drain(..UTF8_BOM.len());
     }
-    let format = match format {
-        Some(format) => format,
-        None => match Format::from_file_name(&name) {
-            Some(format) => format,
-            None => Format::sniff(
-                decoded
-                    .fill_buf()
-                    .with_context(|| format!("cannot read {name}"))?,
-            ),
-        },
-    };
+    let format = format
+        .or_else(|| Format::from_file_name(&name))
+        .unwrap_or_else(|| Format::sniff(&start));
+    let decoded = BufReader::with_capacity(BUFFER_BYTES, io::Cursor::new(start).chain(decoded));
     let rows: Box<dyn RowReader> = match format {
         Format::Csv => {
             Box::new(csv::CsvEventReader::new(decoded, zone).with_context(|| name.clone())?)
@@ -162,20 +160,63 @@ pub fn open(path: &str, format: Option<Format>, zone: InputZone) -> Result<Input
         name,
         format,
         size_bytes,
-        bytes_read,
+        fingerprint,
         rows,
     })
 }
 
-struct CountingReader<R> {
-    inner: R,
-    count: Arc<AtomicU64>,
+/// What identifies an input's content: its size and SHA-256 (the same digest
+/// `sha256sum` prints), over the bytes as stored, before decompression.
+#[derive(Default)]
+pub struct Fingerprint {
+    pub bytes: u64,
+    hasher: Sha256,
 }
 
-impl<R: Read> Read for CountingReader<R> {
+impl Fingerprint {
+    /// The digest of everything read so far, as hex.
+    pub fn sha256_hex(&self) -> String {
+        self.hasher
+            .clone()
+            .finalize()
+            .iter()
+            .map(|b| format!("{b:02x}"))
+            .collect()
+    }
+}
+
+/// Feeds every byte read into the input's [`Fingerprint`].
+impl Input {
+    /// Bytes read from the file so far, for progress.
+    pub fn bytes_read(&self) -> u64 {
+        self.lock_fingerprint().bytes
+    }
+
+    /// Size and SHA-256 of what was read; at the end, of the whole file.
+    pub fn size_and_sha256(&self) -> (u64, String) {
+        let fingerprint = self.lock_fingerprint();
+        (fingerprint.bytes, fingerprint.sha256_hex())
+    }
+
+    fn lock_fingerprint(&self) -> std::sync::MutexGuard<'_, Fingerprint> {
+        // Only this input's reader and its importer take the lock, never
+        // while panicking, so it is never poisoned.
+        self.fingerprint.lock().expect("fingerprint lock")
+    }
+}
+
+struct FingerprintReader<R> {
+    inner: R,
+    fingerprint: Arc<Mutex<Fingerprint>>,
+}
+
+impl<R: Read> Read for FingerprintReader<R> {
     fn read(&mut self, buf: &mut [u8]) -> io::Result<usize> {
         let n = self.inner.read(buf)?;
-        self.count.fetch_add(n as u64, Ordering::Relaxed);
+        // See Input::lock_fingerprint for why the lock is never poisoned.
+        let mut fingerprint = self.fingerprint.lock().expect("fingerprint lock");
+        fingerprint.bytes += n as u64;
+        fingerprint.hasher.update(&buf[..n]);
         Ok(n)
     }
 }
@@ -193,6 +234,85 @@ mod tests {
         assert_eq!(Format::from_file_name("x.json"), Some(Format::Ndjson));
         assert_eq!(Format::from_file_name("dump"), None);
         assert_eq!(Format::from_file_name("dump.gz"), None);
+    }
+
+    use proptest::prelude::*;
+
+    /// Reads every row; checks lines only move forward and raw text is
+    /// never empty. Panics are what the property hunts for.
+    fn read_all(rows: &mut dyn RowReader) -> Result<usize, TestCaseError> {
+        let mut last_line = 0;
+        let mut count = 0;
+        while let Ok(Some(row)) = rows.next_row() {
+            prop_assert!(
+                row.line > last_line,
+                "line {} after {}",
+                row.line,
+                last_line
+            );
+            prop_assert!(!row.raw.is_empty());
+            last_line = row.line;
+            count += 1;
+        }
+        Ok(count)
+    }
+
+    /// Bytes that look like dumps often enough to reach deep paths: pieces
+    /// of CSV and JSON syntax, quotes, line ends, invalid UTF-8.
+    fn dump_bytes() -> impl Strategy<Value = Vec<u8>> {
+        let piece = prop_oneof![
+            Just(b"user_id,timestamp,event_type,revenue\n".to_vec()),
+            Just(b"u1,2026-03-01T00:00:00Z,page_view,1.5\n".to_vec()),
+            Just(b"{\"user\":\"u\",\"ts\":1,\"type\":\"a\"}\n".to_vec()),
+            Just(b"\"".to_vec()),
+            Just(b"\"\"".to_vec()),
+            Just(b",".to_vec()),
+            Just(b"\r\n".to_vec()),
+            Just(b"\n".to_vec()),
+            Just(b"\xff\xfe".to_vec()),
+            Just(b"\xef\xbb\xbf".to_vec()),
+            prop::collection::vec(any::<u8>(), 0..12),
+        ];
+        prop::collection::vec(piece, 0..40).prop_map(|pieces| pieces.concat())
+    }
+
+    proptest! {
+        #![proptest_config(ProptestConfig {
+            cases: std::env::var("SESSIONDB_FUZZ_CASES").ok().and_then(|v| v.parse().ok()).unwrap_or(512),
+            ..ProptestConfig::default()
+        })]
+
+        #[test]
+        fn the_csv_reader_never_panics(bytes in dump_bytes()) {
+            if let Ok(mut reader) = csv::CsvEventReader::new(&bytes[..], InputZone::Utc) {
+                read_all(&mut reader)?;
+            }
+        }
+
+        #[test]
+        fn the_ndjson_reader_never_panics(bytes in dump_bytes()) {
+            read_all(&mut ndjson::NdjsonEventReader::new(&bytes[..], InputZone::Utc))?;
+        }
+
+        #[test]
+        fn any_bytes_in_any_format_never_panic(bytes in prop::collection::vec(any::<u8>(), 0..400)) {
+            if let Ok(mut reader) = csv::CsvEventReader::new(&bytes[..], InputZone::Utc) {
+                read_all(&mut reader)?;
+            }
+            read_all(&mut ndjson::NdjsonEventReader::new(&bytes[..], InputZone::Utc))?;
+        }
+
+        #[test]
+        fn the_timestamp_parser_never_panics_and_round_trips(
+            text in "[0-9TZ:+. -]{0,30}|[0-9]{4}-[0-9]{2}-[0-9]{2}[T ][0-9]{2}:[0-9]{2}(:[0-9]{2}(\\.[0-9]{1,9})?)?(Z|[+-][0-9]{2}(:?[0-9]{2})?)?",
+            zone in prop_oneof![Just("UTC"), Just("+05:30"), Just("America/New_York")],
+        ) {
+            let zone: InputZone = zone.parse().map_err(TestCaseError::fail)?;
+            if let Ok(ms) = crate::timestamp::parse_timestamp(&text, zone) {
+                let again = crate::timestamp::parse_timestamp(&crate::timestamp::format_utc_ms(ms), zone);
+                prop_assert_eq!(again, Ok(ms), "{}", text);
+            }
+        }
     }
 
     #[test]

@@ -73,39 +73,38 @@ fn parse_line(
         Ok(_) => return Err(RejectReason::NotAnObject),
         Err(error) => return Err(RejectReason::BadJson(error.to_string())),
     };
-    // First pass: the best-ranked key for each field, as for CSV headers.
-    let mut chosen: HashMap<Field, (u8, &str)> = HashMap::new();
-    for key in object.keys() {
+    let entries: Vec<(&String, &Value)> = object.iter().collect();
+    // Keys that name a field, best first: canonical before alias, then in
+    // the line's order, as for CSV headers.
+    let mut candidates: Vec<(Field, u8, usize)> = Vec::new();
+    for (position, (key, _)) in entries.iter().enumerate() {
         let mapped = *key_fields
-            .entry(key.clone())
+            .entry((*key).clone())
             .or_insert_with(|| Field::for_column(key));
         if let Some((field, rank)) = mapped {
-            let current = chosen.entry(field).or_insert((rank, key));
-            if rank < current.0 {
-                *current = (rank, key);
-            }
+            candidates.push((field, rank, position));
         }
     }
+    candidates.sort_by_key(|&(field, rank, position)| (field as u8, rank, position));
     let mut values = RowValues::default();
-    let mut properties = Map::new();
-    for (key, value) in &object {
-        let field = key_fields
-            .get(key)
-            .copied()
-            .flatten()
-            .map(|(field, _)| field)
-            .filter(|field| chosen.get(field).is_some_and(|(_, k)| *k == key));
-        match field {
-            Some(field) => {
-                if let Some(text) = scalar_text(field, value)? {
-                    values.set(field, text);
-                }
-            }
-            None => {
-                properties.insert(key.clone(), value.clone());
+    let mut used: Vec<usize> = Vec::with_capacity(candidates.len());
+    for &(field, _, position) in &candidates {
+        if values.is_set(field) {
+            continue;
+        }
+        if let Some(text) = scalar_text(field, entries[position].1)? {
+            if !text.trim().is_empty() {
+                values.set(field, text);
+                used.push(position);
             }
         }
     }
+    let properties: Map<String, Value> = entries
+        .iter()
+        .enumerate()
+        .filter(|(position, (_, value))| !used.contains(position) && !value.is_null())
+        .map(|(_, (key, value))| ((*key).clone(), (*value).clone()))
+        .collect();
     if !properties.is_empty() {
         values.properties = Some(Value::Object(properties).to_string());
     }
@@ -164,6 +163,19 @@ mod tests {
         let event = got[0].1.clone().expect("valid line");
         assert_eq!(event.user_id, "canonical");
         assert_eq!(event.properties.as_deref(), Some(r#"{"user":"alias"}"#));
+    }
+
+    #[test]
+    fn an_empty_canonical_key_falls_back_to_an_alias_in_line_order() {
+        let got = rows(
+            r#"{"user_id":"","visitor_id":"A","anonymous_id":"B","ts":0,"type":"a","x":null}"#,
+        );
+        let event = got[0].1.clone().expect("valid line");
+        assert_eq!(event.user_id, "A");
+        assert_eq!(
+            event.properties.as_deref(),
+            Some(r#"{"user_id":"","anonymous_id":"B"}"#)
+        );
     }
 
     #[test]

@@ -3,8 +3,8 @@
 //! follow at once.
 
 use super::Store;
-use anyhow::{Context, Result, bail};
-use rusqlite::{Connection, TransactionBehavior};
+use anyhow::{Result, bail};
+use rusqlite::Connection;
 use std::collections::HashSet;
 
 pub fn conversion_types(conn: &Connection) -> Result<HashSet<String>> {
@@ -29,10 +29,7 @@ impl Store {
                 "give at least one event type, for example: sessiondb conversions set purchase,signup"
             );
         }
-        let tx = self
-            .conn
-            .transaction_with_behavior(TransactionBehavior::Immediate)
-            .context("cannot lock the database for writing (is an import running?)")?;
+        let tx = self.write()?;
         tx.execute("DELETE FROM conversion_events", [])?;
         for event_type in types {
             tx.execute(

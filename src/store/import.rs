@@ -11,7 +11,7 @@ use crate::event::{Event, RejectReason};
 use crate::rules::SessionRules;
 use crate::timestamp::format_utc_ms;
 use anyhow::{Context, Result, bail};
-use rusqlite::{Transaction, TransactionBehavior, params};
+use rusqlite::{Transaction, params};
 use std::collections::{HashMap, HashSet};
 
 /// Rejected rows keep at most this much of their raw text.
@@ -40,12 +40,7 @@ impl<'a> Importer<'a> {
     /// rules would make sessions depend on import history.
     pub fn begin(store: &'a mut Store, requested: Option<SessionRules>) -> Result<Importer<'a>> {
         let path = store.path.display().to_string();
-        let tx = store
-            .conn
-            .transaction_with_behavior(TransactionBehavior::Immediate)
-            .with_context(|| {
-                format!("cannot lock {path} for writing (is another import running?)")
-            })?;
+        let tx = store.write()?;
         let rules = match sessions::stored_rules(&tx)? {
             Some(stored) => {
                 if let Some(requested) = requested.filter(|r| *r != stored) {
@@ -75,11 +70,11 @@ impl<'a> Importer<'a> {
     }
 
     /// Records the start of one file; returns its `import_id`.
-    pub fn start_file(&mut self, name: &str, format: &str, size_bytes: Option<u64>) -> Result<i64> {
+    pub fn start_file(&mut self, name: &str, format: &str) -> Result<i64> {
         let now = format_utc_ms(chrono::Utc::now().timestamp_millis());
         self.tx.execute(
-            "INSERT INTO imports (file, format, size_bytes, started_at, rules) VALUES (?1, ?2, ?3, ?4, ?5)",
-            params![name, format, size_bytes.map(|s| s as i64), now, self.rules.to_json()],
+            "INSERT INTO imports (file, format, started_at, rules) VALUES (?1, ?2, ?3, ?4)",
+            params![name, format, now, self.rules.to_json()],
         )?;
         Ok(self.tx.last_insert_rowid())
     }
@@ -146,26 +141,48 @@ impl<'a> Importer<'a> {
         Ok(())
     }
 
-    pub fn finish_file(&mut self, import_id: i64, counts: &FileCounts) -> Result<()> {
+    /// Records what happened to the file's rows, and its size and SHA-256.
+    pub fn finish_file(
+        &mut self,
+        import_id: i64,
+        counts: &FileCounts,
+        size_bytes: u64,
+        sha256: &str,
+    ) -> Result<()> {
+        debug_assert_eq!(
+            counts.read,
+            counts.imported + counts.duplicates + counts.rejected
+        );
         self.tx.execute(
-            "UPDATE imports SET rows_read = ?2, imported = ?3, duplicates = ?4, rejected = ?5 WHERE import_id = ?1",
+            "UPDATE imports SET rows_read = ?2, imported = ?3, duplicates = ?4, rejected = ?5,
+                 size_bytes = ?6, sha256 = ?7
+             WHERE import_id = ?1",
             params![
                 import_id,
                 counts.read as i64,
                 counts.imported as i64,
                 counts.duplicates as i64,
-                counts.rejected as i64
+                counts.rejected as i64,
+                size_bytes as i64,
+                sha256
             ],
         )?;
         Ok(())
     }
 
-    /// Re-sessionizes every user this import gave new events.
-    pub fn assign_sessions(&mut self) -> Result<SessionChanges> {
+    /// Re-sessionizes every user this import gave new events; returns early
+    /// (with partial changes, to be rolled back) once `should_stop` is true.
+    pub fn assign_sessions(&mut self, should_stop: &dyn Fn() -> bool) -> Result<SessionChanges> {
         let mut users: Vec<(String, (i64, i64))> = self.touched.drain().collect();
         // A fixed order keeps the file's page layout reproducible.
         users.sort_unstable();
-        sessions::resessionize_users(&self.tx, users, &self.rules, &self.conversion_types)
+        sessions::resessionize_users(
+            &self.tx,
+            users,
+            &self.rules,
+            &self.conversion_types,
+            should_stop,
+        )
     }
 
     pub fn commit(self) -> Result<()> {

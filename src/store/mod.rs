@@ -2,9 +2,11 @@
 //! writing, with migrations, or read-only), imports, sessions, conversions,
 //! and running read queries into plain values.
 //!
-//! Write connections run in WAL mode so readers keep working during an
-//! import; when the last connection closes SQLite checkpoints the log, so the
-//! `.db` file alone holds everything.
+//! Write commands run in WAL mode so readers keep working during an import.
+//! When a write command ends, the file goes back to a rollback journal: the
+//! log is checkpointed into it, and the `.db` file alone holds everything,
+//! readable by any client, even from read-only media, without `-wal` or
+//! `-shm` files appearing beside it.
 
 mod conversions;
 mod import;
@@ -19,13 +21,9 @@ pub use schema::{OpenError, SCHEMA_VERSION};
 pub use sessions::SessionChanges;
 
 use anyhow::{Context, Result};
-use rusqlite::{Connection, OpenFlags};
+use rusqlite::{Connection, ErrorCode, OpenFlags, Transaction, TransactionBehavior};
 use std::path::{Path, PathBuf};
 use std::time::Duration;
-
-/// How long a command waits for another writer (a concurrent import) before
-/// giving up with a clear message.
-const BUSY_TIMEOUT: Duration = Duration::from_secs(30);
 
 /// Whether an error in a chain only repeats its parent: rusqlite puts
 /// SQLite's numeric code ("Error code 1: SQL logic error") under the message
@@ -38,16 +36,54 @@ pub fn is_redundant_cause(cause: &(dyn std::error::Error + 'static)) -> bool {
 pub struct Store {
     conn: Connection,
     path: PathBuf,
+    /// How long to wait for another writer.
+    wait: Duration,
+    writable: bool,
+}
+
+impl Drop for Store {
+    fn drop(&mut self) {
+        if !self.writable {
+            return;
+        }
+        // Leaving WAL mode needs the file to itself. If another connection
+        // is open (a reader, say), stay in WAL mode rather than wait: the
+        // data is safe either way, and a later command will switch back.
+        let _ = self.conn.busy_timeout(Duration::ZERO);
+        let _ = self
+            .conn
+            .query_row("PRAGMA journal_mode = DELETE", [], |row| {
+                row.get::<_, String>(0)
+            });
+    }
+}
+
+/// Starts a write transaction, taking the database's write lock at once, or
+/// says clearly that another process holds it.
+fn begin_write<'c>(
+    conn: &'c mut Connection,
+    path: &Path,
+    wait: Duration,
+) -> Result<Transaction<'c>> {
+    conn.transaction_with_behavior(TransactionBehavior::Immediate)
+        .map_err(|error| match error.sqlite_error_code() {
+            Some(ErrorCode::DatabaseBusy | ErrorCode::DatabaseLocked) => anyhow::anyhow!(
+                "{} is being written by another sessiondb (is another import running?); gave up after waiting {}: try again later, or wait longer with --wait 10m",
+                path.display(),
+                crate::rules::format_duration(wait.as_millis() as i64)
+            ),
+            _ => anyhow::Error::new(error).context(format!("cannot write {}", path.display())),
+        })
 }
 
 impl Store {
     /// Opens (creating it if needed) a database for writing, migrating its
     /// schema and refreshing its views. A file that is not a sessiondb
     /// database, or comes from a newer sessiondb, is refused untouched.
-    pub fn open_write(path: &Path) -> Result<Store> {
+    pub fn open_write(path: &Path, wait: Duration) -> Result<Store> {
         let mut conn = Connection::open(path)
             .with_context(|| format!("cannot open database {}", path.display()))?;
-        conn.busy_timeout(BUSY_TIMEOUT)?;
+        conn.busy_timeout(wait)?;
         schema::check_identity(&conn, path)?;
         // journal_mode answers with a row, so it is queried rather than updated.
         let mode: String = conn
@@ -55,31 +91,40 @@ impl Store {
             .with_context(|| format!("cannot switch {} to WAL mode", path.display()))?;
         debug_assert_eq!(mode.to_ascii_lowercase(), "wal");
         conn.pragma_update(None, "synchronous", "NORMAL")?;
-        schema::migrate(&mut conn, path)?;
+        schema::migrate(&mut conn, path, wait)?;
         Ok(Store {
             conn,
             path: path.to_path_buf(),
+            wait,
+            writable: true,
         })
     }
 
     /// Opens an existing database read-only, for reports and queries.
-    pub fn open_read(path: &Path) -> Result<Store> {
+    pub fn open_read(path: &Path, wait: Duration) -> Result<Store> {
         if !path.exists() {
             return Err(OpenError::Missing(path.to_path_buf()).into());
         }
         let flags = OpenFlags::SQLITE_OPEN_READ_ONLY | OpenFlags::SQLITE_OPEN_NO_MUTEX;
         let conn = Connection::open_with_flags(path, flags)
             .with_context(|| format!("cannot open database {}", path.display()))?;
-        conn.busy_timeout(BUSY_TIMEOUT)?;
+        conn.busy_timeout(wait)?;
         schema::check_identity(&conn, path)?;
         schema::check_readable(&conn, path)?;
         Ok(Store {
             conn,
             path: path.to_path_buf(),
+            wait,
+            writable: false,
         })
     }
 
     pub fn path(&self) -> &Path {
         &self.path
+    }
+
+    /// A write transaction on this database (see [`begin_write`]).
+    fn write(&mut self) -> Result<Transaction<'_>> {
+        begin_write(&mut self.conn, &self.path, self.wait)
     }
 }

@@ -6,7 +6,7 @@
 
 use super::views;
 use anyhow::{Context, Result};
-use rusqlite::{Connection, ErrorCode, TransactionBehavior};
+use rusqlite::{Connection, ErrorCode};
 use std::path::{Path, PathBuf};
 
 /// "SDB1" in ASCII: marks a file as a sessiondb database.
@@ -90,10 +90,14 @@ pub fn check_readable(conn: &Connection, path: &Path) -> Result<()> {
 }
 
 /// Applies missing migrations and refreshes the views, in one transaction.
-pub fn migrate(conn: &mut Connection, path: &Path) -> Result<()> {
-    let tx = conn
-        .transaction_with_behavior(TransactionBehavior::Immediate)
-        .with_context(|| format!("cannot lock {} for writing", path.display()))?;
+/// A database that is current is only read, so opening it does not queue
+/// behind a running import.
+pub fn migrate(conn: &mut Connection, path: &Path, wait: std::time::Duration) -> Result<()> {
+    let version: i64 = conn.pragma_query_value(None, "user_version", |r| r.get(0))?;
+    if version == SCHEMA_VERSION && views::are_current(conn)? {
+        return Ok(());
+    }
+    let tx = super::begin_write(conn, path, wait)?;
     // Checked again under the write lock: another process may have written
     // the file between the first check and now.
     check_identity(&tx, path)?;

@@ -7,7 +7,7 @@ use crate::event::Event;
 use crate::rules::SessionRules;
 use crate::sessionize::{self, SessionSummary, Span};
 use anyhow::{Context, Result};
-use rusqlite::{Connection, OptionalExtension, TransactionBehavior, params};
+use rusqlite::{Connection, OptionalExtension, params};
 use std::collections::{HashMap, HashSet};
 
 const RULES_KEY: &str = "session_rules";
@@ -67,9 +67,13 @@ pub fn resessionize_users(
     users: Vec<(String, (i64, i64))>,
     rules: &SessionRules,
     conversion_types: &HashSet<String>,
+    should_stop: &dyn Fn() -> bool,
 ) -> Result<SessionChanges> {
     let mut changes = SessionChanges::default();
-    for (user_id, (first_new, last_new)) in users {
+    for (index, (user_id, (first_new, last_new))) in users.into_iter().enumerate() {
+        if index % 1024 == 0 && should_stop() {
+            break;
+        }
         resessionize_user(
             conn,
             &user_id,
@@ -127,11 +131,11 @@ fn resessionize_user(
             Some(&old_size) if old_size == summary.events => {}
             Some(_) => {
                 changes.changed += 1;
-                write_session(conn, &summary)?;
+                write_session(conn, &summary, Write::Replace)?;
             }
             None => {
                 changes.created += 1;
-                write_session(conn, &summary)?;
+                write_session(conn, &summary, Write::New)?;
             }
         }
         let mut update =
@@ -196,13 +200,29 @@ fn events_in(conn: &Connection, user_id: &str, window: Span) -> Result<Vec<Store
     Ok(rows.collect::<rusqlite::Result<_>>()?)
 }
 
-fn write_session(conn: &Connection, s: &SessionSummary) -> Result<()> {
-    let mut insert = conn.prepare_cached(
-        "INSERT OR REPLACE INTO session_records (session_id, user_id, started_ms, ended_ms, events,
+/// Whether a session row replaces the stored one with its id.
+#[derive(PartialEq)]
+enum Write {
+    /// The same user's session, grown: replace it.
+    Replace,
+    /// A session id not stored for this user's window. Any stored row with
+    /// the id belongs to another session (a 64-bit hash collision, about one
+    /// chance in 10^7 at 10^6 sessions): fail rather than overwrite it.
+    New,
+}
+
+fn write_session(conn: &Connection, s: &SessionSummary, write: Write) -> Result<()> {
+    let verb = if write == Write::Replace {
+        "INSERT OR REPLACE"
+    } else {
+        "INSERT"
+    };
+    let mut insert = conn.prepare_cached(&format!(
+        "{verb} INTO session_records (session_id, user_id, started_ms, ended_ms, events,
              pageviews, conversions, revenue, landing_page, exit_page, referrer, referrer_domain,
              utm_source, utm_medium, utm_campaign, device, country)
-         VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13, ?14, ?15, ?16, ?17)",
-    )?;
+         VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13, ?14, ?15, ?16, ?17)"
+    ))?;
     insert.execute(params![
         s.session_id,
         s.user_id,
@@ -221,7 +241,14 @@ fn write_session(conn: &Connection, s: &SessionSummary) -> Result<()> {
         s.utm_campaign,
         s.device,
         s.country,
-    ])?;
+    ])
+    .map_err(|error| match error.sqlite_error_code() {
+        Some(rusqlite::ErrorCode::ConstraintViolation) => anyhow::anyhow!(
+            "session id {} is already taken by another session (a hash collision); nothing was imported: please report this",
+            s.session_id
+        ),
+        _ => error.into(),
+    })?;
     Ok(())
 }
 
@@ -248,7 +275,7 @@ pub fn rebuild_all(
         )?
         .query_map([], |r| Ok((r.get(0)?, (r.get(1)?, r.get(2)?))))?
         .collect::<rusqlite::Result<_>>()?;
-    resessionize_users(conn, users, rules, conversion_types)?;
+    resessionize_users(conn, users, rules, conversion_types, &|| false)?;
     Ok((before, count(conn)?))
 }
 
@@ -260,10 +287,7 @@ impl super::Store {
 
     /// Rebuilds every session with `rules` (`resessionize`), atomically.
     pub fn resessionize(&mut self, rules: &SessionRules) -> Result<(u64, u64)> {
-        let tx = self
-            .conn
-            .transaction_with_behavior(TransactionBehavior::Immediate)
-            .context("cannot lock the database for writing (is an import running?)")?;
+        let tx = self.write()?;
         let types = super::conversions::conversion_types(&tx)?;
         let counts = rebuild_all(&tx, rules, &types)?;
         tx.commit()?;

@@ -64,14 +64,19 @@ pub fn find(name: &str) -> Option<&'static View> {
 }
 
 impl View {
-    /// The first comment line of the file.
-    pub fn description(&self) -> &'static str {
-        self.sql
+    /// The first sentence of the file's opening comment.
+    pub fn description(&self) -> String {
+        let comment: Vec<&str> = self
+            .sql
             .lines()
-            .next()
-            .and_then(|line| line.strip_prefix("--"))
+            .map_while(|line| line.strip_prefix("--"))
             .map(str::trim)
-            .unwrap_or_default()
+            .collect();
+        let text = comment.join(" ");
+        match text.find(". ") {
+            Some(end) => text[..=end].to_string(),
+            None => text,
+        }
     }
 
     /// The `CREATE VIEW` statement as SQLite stores it in `sqlite_master`.
@@ -119,9 +124,8 @@ impl View {
     }
 }
 
-/// Creates the views, or recreates them all when any differs from this
-/// build's SQL. Leaves the file untouched when they are current.
-pub fn ensure(conn: &Connection) -> Result<()> {
+/// Whether every view in the file is this build's.
+pub fn are_current(conn: &Connection) -> Result<bool> {
     let mut current = true;
     for view in VIEWS {
         let stored: Option<String> = conn
@@ -137,7 +141,13 @@ pub fn ensure(conn: &Connection) -> Result<()> {
             })?;
         current &= stored.as_deref() == Some(view.create_statement());
     }
-    if current {
+    Ok(current)
+}
+
+/// Creates the views, or recreates them all when any differs from this
+/// build's SQL. Leaves the file untouched when they are current.
+pub fn ensure(conn: &Connection) -> Result<()> {
+    if are_current(conn)? {
         return Ok(());
     }
     for view in VIEWS.iter().rev() {

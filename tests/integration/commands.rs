@@ -1,7 +1,7 @@
 //! `sessiondb query` and the command line's edges: read-only enforcement,
 //! SQL from standard input, output formats, usage errors.
 
-use crate::util::{Env, file_bytes, fixture};
+use crate::util::{Env, content_digest, fixture};
 
 #[test]
 fn query_prints_rows_in_each_format() {
@@ -41,7 +41,7 @@ fn query_reads_sql_from_standard_input() {
 fn statements_that_write_are_refused_and_change_nothing() {
     let env = Env::new();
     env.import(&[&fixture("small.csv")]);
-    let before = file_bytes(&env.db());
+    let before = content_digest(&env.db());
     for sql in [
         "DELETE FROM events",
         "UPDATE sessions SET user_id = 'x'",
@@ -63,7 +63,7 @@ fn statements_that_write_are_refused_and_change_nothing() {
     assert!(stderr.contains("exactly one SQL statement"), "{stderr}");
     let stderr = env.fails(&["query", "SELEC 1"]);
     assert!(stderr.contains("syntax error"), "{stderr}");
-    assert_eq!(file_bytes(&env.db()), before);
+    assert_eq!(content_digest(&env.db()), before);
     assert_eq!(env.number("SELECT count(*) FROM events"), 13.0);
 }
 

@@ -1,7 +1,7 @@
 //! `sessiondb import`: formats, aliases, accounting, rejects, duplicates,
 //! time zones, and refusing bad input without touching the database.
 
-use crate::util::{Env, file_bytes, fixture, gzip};
+use crate::util::{Env, content_digest, file_sha256, fixture, gzip};
 
 // tests/fixtures/small.csv has 18 data rows: 13 good events, one duplicate
 // (line 9 repeats e02) and four rejects (lines 16-19).
@@ -182,18 +182,21 @@ fn reimporting_a_file_adds_nothing_and_keeps_every_session_id() {
 fn strict_mode_stops_at_the_first_reject_and_changes_nothing() {
     let env = Env::new();
     env.import(&[&fixture("late.csv")]);
-    let before = file_bytes(&env.db());
-    let stderr = env.fails(&[
-        "import",
-        "--strict",
-        fixture("small.csv").to_str().expect("utf-8"),
-    ]);
+    let before = content_digest(&env.db());
+    let output = env
+        .sessiondb()
+        .args(["import", "--strict"])
+        .arg(fixture("small.csv"))
+        .output()
+        .expect("run");
+    assert_eq!(output.status.code(), Some(3));
+    let stderr = String::from_utf8_lossy(&output.stderr);
     let expected = format!(
         "{}:16: cannot read timestamp",
         fixture("small.csv").display()
     );
     assert!(stderr.contains(&expected), "{stderr}");
-    assert_eq!(file_bytes(&env.db()), before);
+    assert_eq!(content_digest(&env.db()), before);
 }
 
 #[test]
@@ -216,14 +219,14 @@ fn a_missing_file_or_a_directory_fails_before_the_database_is_created() {
 fn a_header_without_required_columns_names_the_file() {
     let env = Env::new();
     env.import(&[&fixture("late.csv")]);
-    let before = file_bytes(&env.db());
+    let before = content_digest(&env.db());
     let path = env.write("partial.csv", b"user_id,page\nu1,/home\n");
     let stderr = env.fails(&["import", path.to_str().expect("utf-8")]);
     assert!(
         stderr.contains("partial.csv: line 1: the header has no column for timestamp"),
         "{stderr}"
     );
-    assert_eq!(file_bytes(&env.db()), before);
+    assert_eq!(content_digest(&env.db()), before);
 }
 
 #[test]
@@ -238,7 +241,7 @@ fn files_that_are_not_sessiondb_databases_are_refused_untouched() {
     assert_eq!(output.status.code(), Some(1));
     assert!(String::from_utf8_lossy(&output.stderr).contains("is not a SQLite database"));
     assert_eq!(
-        file_bytes(&text_file),
+        std::fs::read(&text_file).expect("read"),
         b"these are my notes, not a database\n"
     );
 
@@ -246,7 +249,7 @@ fn files_that_are_not_sessiondb_databases_are_refused_untouched() {
     rusqlite::Connection::open(&other)
         .and_then(|c| c.execute_batch("CREATE TABLE mine (x); INSERT INTO mine VALUES (1);"))
         .expect("make another database");
-    let before = file_bytes(&other);
+    let before = file_sha256(&other);
     let output = assert_cmd::Command::new(crate::util::binary())
         .args(["--db", other.to_str().expect("utf-8"), "import"])
         .arg(fixture("late.csv"))
@@ -254,7 +257,7 @@ fn files_that_are_not_sessiondb_databases_are_refused_untouched() {
         .expect("run");
     assert_eq!(output.status.code(), Some(1));
     assert!(String::from_utf8_lossy(&output.stderr).contains("did not create"));
-    assert_eq!(file_bytes(&other), before);
+    assert_eq!(file_sha256(&other), before);
 }
 
 #[test]
@@ -264,7 +267,7 @@ fn a_database_from_a_newer_sessiondb_is_refused_untouched() {
     rusqlite::Connection::open(env.db())
         .and_then(|c| c.pragma_update(None, "user_version", 99))
         .expect("bump version");
-    let before = file_bytes(&env.db());
+    let before = content_digest(&env.db());
     for args in [
         vec!["import", fixture("small.csv").to_str().expect("utf-8")],
         vec!["report"],
@@ -276,7 +279,7 @@ fn a_database_from_a_newer_sessiondb_is_refused_untouched() {
             "{stderr}"
         );
     }
-    assert_eq!(file_bytes(&env.db()), before);
+    assert_eq!(content_digest(&env.db()), before);
 }
 
 #[test]

@@ -9,4 +9,5 @@ mod import;
 mod reference;
 mod reports;
 mod sessions;
+mod trust;
 mod util;

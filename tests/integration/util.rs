@@ -213,7 +213,55 @@ pub fn assert_close(actual: f64, expected: f64, what: &str) {
     );
 }
 
-/// The database file's bytes, to prove a command left it untouched.
-pub fn file_bytes(path: &Path) -> Vec<u8> {
-    std::fs::read(path).expect("read file")
+/// The SHA-256 of a file's bytes, for files that must stay untouched.
+pub fn file_sha256(path: &Path) -> String {
+    use sha2::{Digest, Sha256};
+    hex(&Sha256::digest(std::fs::read(path).expect("read file")))
+}
+
+/// A digest of a database's content: its schema and every row of every
+/// table, to prove a command left it unchanged (the file header may differ:
+/// SQLite counts changes of journal mode there).
+pub fn content_digest(path: &Path) -> String {
+    use sha2::{Digest, Sha256};
+    let conn =
+        Connection::open_with_flags(path, OpenFlags::SQLITE_OPEN_READ_ONLY).expect("open database");
+    let mut hasher = Sha256::new();
+    let mut schema = conn
+        .prepare("SELECT type, name, coalesce(sql, '') FROM sqlite_master ORDER BY type, name")
+        .expect("schema");
+    let objects: Vec<(String, String, String)> = schema
+        .query_map([], |r| Ok((r.get(0)?, r.get(1)?, r.get(2)?)))
+        .expect("schema")
+        .map(|row| row.expect("row"))
+        .collect();
+    for (kind, name, sql) in &objects {
+        hasher.update(format!("{kind} {name} {sql}\n"));
+        if kind != "table" {
+            continue;
+        }
+        let mut rows = conn
+            .prepare(&format!("SELECT * FROM \"{name}\" ORDER BY rowid"))
+            .expect("rows");
+        let width = rows.column_count();
+        let mut cursor = rows.query([]).expect("rows");
+        while let Some(row) = cursor.next().expect("row") {
+            for i in 0..width {
+                let value: rusqlite::types::Value = row.get(i).expect("value");
+                hasher.update(format!("{value:?}|"));
+            }
+            hasher.update("\n");
+        }
+    }
+    for pragma in ["user_version", "application_id"] {
+        let value: i64 = conn
+            .pragma_query_value(None, pragma, |r| r.get(0))
+            .expect("pragma");
+        hasher.update(format!("{pragma}={value}\n"));
+    }
+    hex(&hasher.finalize())
+}
+
+fn hex(bytes: &[u8]) -> String {
+    bytes.iter().map(|b| format!("{b:02x}")).collect()
 }

@@ -2,10 +2,12 @@
 """An independent, deliberately plain implementation of the session rules and
 overview metrics of PRODUCT.md, used by the tests to check sessiondb.
 
-Input: one CSV or NDJSON file as ../shared/tools/gen_events.py writes it
-(clean rows: the tests do not feed it malformed ones). Output, as JSON on
-standard output: every session as [user_id, started_at, ended_at, events],
-sorted by user and start, and the overview's numbers.
+Input: one CSV or NDJSON file as ../shared/tools/gen_events.py writes it,
+with or without its duplicates and malformed rows (one row per physical
+line, as the generator writes). Output, as JSON on standard output: every
+stored event as "event_id|user_id|ms|event_type", sorted; every rejected
+row as [line, reason]; every session as [user_id, started_at, ended_at,
+events], sorted by user and start; and the overview's numbers.
 
 It shares no code with sessiondb and favours obviousness over speed.
 """
@@ -22,7 +24,18 @@ EPOCH = datetime(1970, 1, 1, tzinfo=timezone.utc)
 
 
 def to_ms(text):
-    moment = datetime.fromisoformat(text.replace("Z", "+00:00"))
+    """PRODUCT.md's forms: epoch seconds or milliseconds, or ISO 8601 with
+    a Z or an offset (read as UTC without one). None when unreadable."""
+    text = text.strip()
+    try:
+        if text.replace(".", "", 1).lstrip("-").isdigit():
+            value = float(text)
+            return int(value) if abs(value) >= 1e11 else int(value * 1000)
+        moment = datetime.fromisoformat(text.replace("Z", "+00:00").replace("z", "+00:00"))
+    except ValueError:
+        return None
+    if moment.tzinfo is None:
+        moment = moment.replace(tzinfo=timezone.utc)
     return (moment - EPOCH) // timedelta(milliseconds=1)
 
 
@@ -32,30 +45,60 @@ def to_iso(ms):
 
 
 def read_rows(path):
-    with open(path, newline="", encoding="utf-8") as handle:
+    """Yields (line number, row dict) or (line number, reason)."""
+    with open(path, "rb") as handle:
+        lines = handle.read().split(b"\n")
+    header = None
+    for number, raw in enumerate(lines, start=1):
+        if not raw.strip():
+            continue
+        try:
+            text = raw.decode("utf-8").rstrip("\r")
+        except UnicodeDecodeError:
+            yield number, "invalid_utf8"
+            continue
         if path.endswith(".csv"):
-            yield from csv.DictReader(handle)
+            fields = next(csv.reader([text]))
+            if header is None:
+                header = fields
+                continue
+            if len(fields) != len(header):
+                yield number, "wrong_field_count"
+                continue
+            yield number, dict(zip(header, fields))
         else:
-            for line in handle:
-                if line.strip():
-                    yield json.loads(line)
+            yield number, json.loads(text)
 
 
 def main(path):
     seen_ids = set()
+    stored = []
+    rejects = []
     events_by_user = defaultdict(list)
-    for row in read_rows(path):
-        if row["event_id"] in seen_ids:
+    for number, row in read_rows(path):
+        if isinstance(row, str):
+            rejects.append([number, row])
+            continue
+        values = {k: (str(v).strip() if v is not None else "") for k, v in row.items()}
+        if not values.get("user_id") or not values.get("timestamp") or not values.get("event_type"):
+            rejects.append([number, "missing_field"])
+            continue
+        ms = to_ms(values["timestamp"])
+        if ms is None:
+            rejects.append([number, "bad_timestamp"])
+            continue
+        revenue = values.get("revenue", "")
+        try:
+            revenue = float(revenue) if revenue else 0.0
+        except ValueError:
+            rejects.append([number, "bad_revenue"])
+            continue
+        if values["event_id"] in seen_ids:
             continue  # a duplicate: the first occurrence is kept
-        seen_ids.add(row["event_id"])
-        revenue = row.get("revenue") or None
-        events_by_user[row["user_id"]].append(
-            {
-                "id": row["event_id"],
-                "ms": to_ms(row["timestamp"]),
-                "type": row["event_type"],
-                "revenue": float(revenue) if revenue is not None else 0.0,
-            }
+        seen_ids.add(values["event_id"])
+        stored.append("%s|%s|%d|%s" % (values["event_id"], values["user_id"], ms, values["event_type"]))
+        events_by_user[values["user_id"]].append(
+            {"id": values["event_id"], "ms": ms, "type": values["event_type"], "revenue": revenue}
         )
 
     sessions = []
@@ -89,6 +132,8 @@ def main(path):
     print(
         json.dumps(
             {
+                "events": sorted(stored),
+                "rejects": rejects,
                 "sessions": listing,
                 "overview": {
                     "sessions": count,

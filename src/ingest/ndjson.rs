@@ -92,11 +92,11 @@ fn parse_line(
         if values.is_set(field) {
             continue;
         }
-        if let Some(text) = scalar_text(field, entries[position].1)? {
-            if !text.trim().is_empty() {
-                values.set(field, text);
-                used.push(position);
-            }
+        if let Some(text) = scalar_text(field, entries[position].1)?
+            && !text.trim().is_empty()
+        {
+            values.set(field, text);
+            used.push(position);
         }
     }
     let properties: Map<String, Value> = entries

@@ -4,12 +4,15 @@
 //! The binary is a thin shell over this library: `cli` parses, `cmd` glues
 //! each subcommand to the engine (`ingest`, `sessionize`, `store`, `output`).
 
+pub mod bulk;
 pub mod cli;
 pub mod cmd;
 pub mod event;
+pub mod import;
 pub mod ingest;
 pub mod output;
 pub mod rules;
 pub mod sessionize;
 pub mod store;
 pub mod timestamp;
+pub mod timings;

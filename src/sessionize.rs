@@ -8,7 +8,6 @@
 use crate::event::Event;
 use crate::rules::SessionRules;
 use std::cmp::Ordering;
-use std::collections::HashSet;
 use std::ops::Range;
 use xxhash_rust::xxh3::Xxh3;
 
@@ -36,9 +35,15 @@ pub fn event_order<T: Timed>(a: &T, b: &T) -> Ordering {
         .then_with(|| a.event_id().as_bytes().cmp(b.event_id().as_bytes()))
 }
 
-/// Splits one user's events, already in [`event_order`], into sessions: a new
-/// session starts where the gap to the previous event is greater than the
-/// timeout. Returns index ranges into `events`, in order.
+/// Whether an event at `next_ts_ms` starts a new session after the user's
+/// event just before it in [`event_order`], at `previous_ts_ms`: the gap
+/// between them is greater than the timeout. The one place the rule lives.
+pub fn starts_new_session(previous_ts_ms: i64, next_ts_ms: i64, rules: &SessionRules) -> bool {
+    next_ts_ms - previous_ts_ms > rules.timeout_ms
+}
+
+/// Splits one user's events, already in [`event_order`], into sessions.
+/// Returns index ranges into `events`, in order.
 pub fn split_sessions<T: Timed>(events: &[T], rules: &SessionRules) -> Vec<Range<usize>> {
     debug_assert!(
         events
@@ -48,7 +53,7 @@ pub fn split_sessions<T: Timed>(events: &[T], rules: &SessionRules) -> Vec<Range
     let mut sessions = Vec::new();
     let mut start = 0;
     for i in 1..events.len() {
-        if events[i].ts_ms() - events[i - 1].ts_ms() > rules.timeout_ms {
+        if starts_new_session(events[i - 1].ts_ms(), events[i].ts_ms(), rules) {
             sessions.push(start..i);
             start = i;
         }
@@ -100,37 +105,186 @@ pub struct SessionSummary {
     pub country: Option<String>,
 }
 
-/// Summarises one session's events, given in [`event_order`] and non-empty.
-pub fn summarize(
-    user_id: &str,
-    events: &[&Event],
-    conversion_types: &HashSet<String>,
-) -> SessionSummary {
-    let first = events[0];
-    let last = events[events.len() - 1];
-    let page_views = || events.iter().filter(|e| e.is_page_view());
-    SessionSummary {
-        session_id: session_id(user_id, first),
-        user_id: user_id.to_string(),
-        started_ms: first.ts_ms,
-        ended_ms: last.ts_ms,
-        events: events.len() as i64,
-        pageviews: page_views().count() as i64,
-        conversions: events
-            .iter()
-            .filter(|e| conversion_types.contains(&e.event_type))
-            .count() as i64,
-        revenue: events.iter().filter_map(|e| e.revenue).sum(),
-        landing_page: page_views().next().and_then(|e| e.page.clone()),
-        exit_page: page_views().next_back().and_then(|e| e.page.clone()),
-        referrer: first.referrer.clone(),
-        referrer_domain: first.referrer.as_deref().and_then(referrer_domain),
-        utm_source: first.utm_source.clone(),
-        utm_medium: first.utm_medium.clone(),
-        utm_campaign: first.utm_campaign.clone(),
-        device: first.device.clone(),
-        country: first.country.clone(),
+/// The event types that count as conversions. A handful at most, so a
+/// linear scan beats hashing on every event.
+#[derive(Debug, Clone, Default, PartialEq)]
+pub struct ConversionTypes(Vec<String>);
+
+impl ConversionTypes {
+    pub fn new<S: Into<String>>(types: impl IntoIterator<Item = S>) -> Self {
+        ConversionTypes(types.into_iter().map(Into::into).collect())
     }
+
+    pub fn contains(&self, event_type: &str) -> bool {
+        self.0.iter().any(|t| t == event_type)
+    }
+}
+
+/// What a session summary reads from an event.
+pub trait SessionEvent: Timed {
+    fn event_type(&self) -> &str;
+    fn page(&self) -> Option<&str>;
+    fn referrer(&self) -> Option<&str>;
+    fn utm_source(&self) -> Option<&str>;
+    fn utm_medium(&self) -> Option<&str>;
+    fn utm_campaign(&self) -> Option<&str>;
+    fn device(&self) -> Option<&str>;
+    fn country(&self) -> Option<&str>;
+    fn revenue(&self) -> Option<f64>;
+}
+
+impl SessionEvent for Event {
+    fn event_type(&self) -> &str {
+        &self.event_type
+    }
+    fn page(&self) -> Option<&str> {
+        self.page.as_deref()
+    }
+    fn referrer(&self) -> Option<&str> {
+        self.referrer.as_deref()
+    }
+    fn utm_source(&self) -> Option<&str> {
+        self.utm_source.as_deref()
+    }
+    fn utm_medium(&self) -> Option<&str> {
+        self.utm_medium.as_deref()
+    }
+    fn utm_campaign(&self) -> Option<&str> {
+        self.utm_campaign.as_deref()
+    }
+    fn device(&self) -> Option<&str> {
+        self.device.as_deref()
+    }
+    fn country(&self) -> Option<&str> {
+        self.country.as_deref()
+    }
+    fn revenue(&self) -> Option<f64> {
+        self.revenue
+    }
+}
+
+impl<T: Timed> Timed for &T {
+    fn ts_ms(&self) -> i64 {
+        (**self).ts_ms()
+    }
+    fn event_id(&self) -> &str {
+        (**self).event_id()
+    }
+}
+
+impl<T: SessionEvent> SessionEvent for &T {
+    fn event_type(&self) -> &str {
+        (**self).event_type()
+    }
+    fn page(&self) -> Option<&str> {
+        (**self).page()
+    }
+    fn referrer(&self) -> Option<&str> {
+        (**self).referrer()
+    }
+    fn utm_source(&self) -> Option<&str> {
+        (**self).utm_source()
+    }
+    fn utm_medium(&self) -> Option<&str> {
+        (**self).utm_medium()
+    }
+    fn utm_campaign(&self) -> Option<&str> {
+        (**self).utm_campaign()
+    }
+    fn device(&self) -> Option<&str> {
+        (**self).device()
+    }
+    fn country(&self) -> Option<&str> {
+        (**self).country()
+    }
+    fn revenue(&self) -> Option<f64> {
+        (**self).revenue()
+    }
+}
+
+/// Builds a session's summary one event at a time, in [`event_order`], so a
+/// stream of events needs no buffering.
+#[derive(Debug, Clone)]
+pub struct SessionBuilder {
+    summary: SessionSummary,
+    seen_page_view: bool,
+}
+
+impl SessionBuilder {
+    /// A session that starts with `first`.
+    pub fn start<E: SessionEvent>(
+        user_id: &str,
+        first: &E,
+        conversion_types: &ConversionTypes,
+    ) -> Self {
+        let owned = |value: Option<&str>| value.map(str::to_string);
+        let mut builder = SessionBuilder {
+            summary: SessionSummary {
+                session_id: session_id(user_id, first),
+                user_id: user_id.to_string(),
+                started_ms: first.ts_ms(),
+                ended_ms: first.ts_ms(),
+                events: 0,
+                pageviews: 0,
+                conversions: 0,
+                revenue: 0.0,
+                landing_page: None,
+                exit_page: None,
+                referrer: owned(first.referrer()),
+                referrer_domain: first.referrer().and_then(referrer_domain),
+                utm_source: owned(first.utm_source()),
+                utm_medium: owned(first.utm_medium()),
+                utm_campaign: owned(first.utm_campaign()),
+                device: owned(first.device()),
+                country: owned(first.country()),
+            },
+            seen_page_view: false,
+        };
+        builder.add(first, conversion_types);
+        builder
+    }
+
+    pub fn session_id(&self) -> &str {
+        &self.summary.session_id
+    }
+
+    /// Adds the session's next event (the first is added by `start`).
+    pub fn add<E: SessionEvent>(&mut self, event: &E, conversion_types: &ConversionTypes) {
+        let s = &mut self.summary;
+        s.ended_ms = event.ts_ms();
+        s.events += 1;
+        if event.event_type() == "page_view" {
+            s.pageviews += 1;
+            if !self.seen_page_view {
+                s.landing_page = event.page().map(str::to_string);
+                self.seen_page_view = true;
+            }
+            s.exit_page = event.page().map(str::to_string);
+        }
+        if conversion_types.contains(event.event_type()) {
+            s.conversions += 1;
+        }
+        if let Some(revenue) = event.revenue() {
+            s.revenue += revenue;
+        }
+    }
+
+    pub fn finish(self) -> SessionSummary {
+        self.summary
+    }
+}
+
+/// Summarises one session's events, given in [`event_order`] and non-empty.
+pub fn summarize<E: SessionEvent>(
+    user_id: &str,
+    events: &[E],
+    conversion_types: &ConversionTypes,
+) -> SessionSummary {
+    let mut builder = SessionBuilder::start(user_id, &events[0], conversion_types);
+    for event in &events[1..] {
+        builder.add(event, conversion_types);
+    }
+    builder.finish()
 }
 
 /// Sorts one user's events and summarises every session: the whole of
@@ -139,15 +293,12 @@ pub fn sessionize(
     user_id: &str,
     events: &mut [Event],
     rules: &SessionRules,
-    conversion_types: &HashSet<String>,
+    conversion_types: &ConversionTypes,
 ) -> Vec<SessionSummary> {
     events.sort_by(event_order);
     split_sessions(events, rules)
         .into_iter()
-        .map(|range| {
-            let members: Vec<&Event> = events[range].iter().collect();
-            summarize(user_id, &members, conversion_types)
-        })
+        .map(|range| summarize(user_id, &events[range], conversion_types))
         .collect()
 }
 
@@ -239,7 +390,7 @@ mod tests {
     }
 
     fn sizes(events: &mut [Event]) -> Vec<i64> {
-        sessionize("u", events, &rules(), &HashSet::new())
+        sessionize("u", events, &rules(), &ConversionTypes::default())
             .iter()
             .map(|s| s.events)
             .collect()
@@ -260,7 +411,7 @@ mod tests {
     #[test]
     fn equal_timestamps_are_ordered_by_event_id() {
         let mut events = vec![event("b", 5), event("a", 5), event("c", 5)];
-        let sessions = sessionize("u", &mut events, &rules(), &HashSet::new());
+        let sessions = sessionize("u", &mut events, &rules(), &ConversionTypes::default());
         assert_eq!(sessions.len(), 1);
         assert_eq!(sessions[0].session_id, session_id("u", &event("a", 5)));
         assert_eq!(sessions[0].started_ms, sessions[0].ended_ms);
@@ -280,7 +431,7 @@ mod tests {
     #[test]
     fn a_one_event_session_has_zero_duration() {
         let mut events = vec![event("a", 1000)];
-        let sessions = sessionize("u", &mut events, &rules(), &HashSet::new());
+        let sessions = sessionize("u", &mut events, &rules(), &ConversionTypes::default());
         assert_eq!(
             (
                 sessions[0].started_ms,
@@ -331,7 +482,7 @@ mod tests {
                 ..event("4", 3 * MINUTE)
             },
         ];
-        let conversions: HashSet<String> = ["purchase".to_string()].into();
+        let conversions = ConversionTypes::new(["purchase"]);
         let sessions = sessionize("u", &mut events, &rules(), &conversions);
         let s = &sessions[0];
         assert_eq!((s.events, s.pageviews, s.conversions), (4, 2, 1));
@@ -352,7 +503,7 @@ mod tests {
             page: Some("/x".into()),
             ..event("1", 0)
         }];
-        let s = &sessionize("u", &mut events, &rules(), &HashSet::new())[0];
+        let s = &sessionize("u", &mut events, &rules(), &ConversionTypes::default())[0];
         assert_eq!(
             (
                 s.landing_page.as_deref(),
@@ -456,7 +607,7 @@ mod tests {
                     &user,
                     &mut window_events,
                     rules,
-                    &HashSet::new(),
+                    &ConversionTypes::default(),
                 ));
                 kept.sort_by_key(|s| s.started_ms);
                 self.sessions.insert(user, kept);
@@ -475,7 +626,7 @@ mod tests {
         by_user
             .into_iter()
             .map(|(user, mut evs)| {
-                let sessions = sessionize(&user, &mut evs, rules, &HashSet::new());
+                let sessions = sessionize(&user, &mut evs, rules, &ConversionTypes::default());
                 (user, sessions)
             })
             .collect()

@@ -29,7 +29,7 @@ CREATE TABLE imports (
 -- Every stored event. session_id is assigned by the import that stores it,
 -- and rewritten when a later import merges or splits its session.
 CREATE TABLE events (
-    event_id      TEXT NOT NULL UNIQUE,
+    event_id      TEXT NOT NULL,
     user_id       TEXT NOT NULL,
     ts_ms         INTEGER NOT NULL,
     event_type    TEXT NOT NULL,
@@ -43,16 +43,20 @@ CREATE TABLE events (
     revenue       REAL,
     properties    TEXT,
     session_id    TEXT,
-    import_id     INTEGER NOT NULL REFERENCES imports (import_id)
-);
+    import_id     INTEGER NOT NULL REFERENCES imports (import_id),
+    PRIMARY KEY (user_id, ts_ms, event_id)
+) WITHOUT ROWID;
 
--- A user's events in session order: what re-sessionization reads.
-CREATE INDEX events_by_user_time ON events (user_id, ts_ms, event_id);
+-- Duplicates are found by event_id. (A bulk load into an empty table
+-- drops this index and builds it once at the end.)
+CREATE UNIQUE INDEX events_by_event_id ON events (event_id);
+
+
 
 -- One row per session, maintained by the import. The public view `sessions`
 -- adds the flags and the ISO times; read that one.
 CREATE TABLE session_records (
-    session_id       TEXT PRIMARY KEY,
+    session_id       TEXT NOT NULL,
     user_id          TEXT NOT NULL,
     started_ms       INTEGER NOT NULL,
     ended_ms         INTEGER NOT NULL,
@@ -71,6 +75,7 @@ CREATE TABLE session_records (
     country          TEXT
 );
 
+CREATE UNIQUE INDEX session_records_by_id ON session_records (session_id);
 CREATE INDEX session_records_by_user_start ON session_records (user_id, started_ms);
 
 -- Rows that could not be stored, with where they came from and why.

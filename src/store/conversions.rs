@@ -3,12 +3,17 @@
 //! follow at once.
 
 use super::Store;
+use crate::sessionize::ConversionTypes;
 use anyhow::{Result, bail};
 use rusqlite::Connection;
-use std::collections::HashSet;
 
-pub fn conversion_types(conn: &Connection) -> Result<HashSet<String>> {
-    let mut select = conn.prepare("SELECT event_type FROM conversion_events")?;
+pub fn conversion_types(conn: &Connection) -> Result<ConversionTypes> {
+    Ok(ConversionTypes::new(sorted_conversion_types(conn)?))
+}
+
+fn sorted_conversion_types(conn: &Connection) -> Result<Vec<String>> {
+    let mut select =
+        conn.prepare("SELECT event_type FROM conversion_events ORDER BY event_type")?;
     let rows = select.query_map([], |r| r.get(0))?;
     Ok(rows.collect::<rusqlite::Result<_>>()?)
 }
@@ -16,9 +21,7 @@ pub fn conversion_types(conn: &Connection) -> Result<HashSet<String>> {
 impl Store {
     /// The conversion event types, sorted.
     pub fn conversion_types(&self) -> Result<Vec<String>> {
-        let mut types: Vec<String> = conversion_types(&self.conn)?.into_iter().collect();
-        types.sort();
-        Ok(types)
+        sorted_conversion_types(&self.conn)
     }
 
     /// Replaces the conversion set and recounts conversions in every session,

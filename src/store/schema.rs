@@ -38,15 +38,15 @@ pub enum OpenError {
     Older { path: PathBuf, found: i64 },
 }
 
-struct Identity {
+struct HeaderFields {
     application_id: i64,
     user_version: i64,
     objects: i64,
 }
 
-fn read_identity(conn: &Connection, path: &Path) -> Result<Identity> {
-    let read = || -> rusqlite::Result<Identity> {
-        Ok(Identity {
+fn read_identity(conn: &Connection, path: &Path) -> Result<HeaderFields> {
+    let read = || -> rusqlite::Result<HeaderFields> {
+        Ok(HeaderFields {
             application_id: conn.pragma_query_value(None, "application_id", |r| r.get(0))?,
             user_version: conn.pragma_query_value(None, "user_version", |r| r.get(0))?,
             objects: conn.query_row("SELECT count(*) FROM sqlite_master", [], |r| r.get(0))?,
@@ -58,12 +58,23 @@ fn read_identity(conn: &Connection, path: &Path) -> Result<Identity> {
     })
 }
 
+/// What a file is, as far as sessiondb is concerned.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Identity {
+    /// No tables yet (a new or empty file).
+    Empty,
+    Sessiondb,
+}
+
 /// Refuses files that are not ours or are newer than this build, before
 /// anything (even the journal mode) is changed.
-pub fn check_identity(conn: &Connection, path: &Path) -> Result<()> {
+pub fn check_identity(conn: &Connection, path: &Path) -> Result<Identity> {
     let identity = read_identity(conn, path)?;
     let fresh = identity.application_id == 0 && identity.user_version == 0 && identity.objects == 0;
-    if identity.application_id != APPLICATION_ID && !fresh {
+    if fresh {
+        return Ok(Identity::Empty);
+    }
+    if identity.application_id != APPLICATION_ID {
         return Err(OpenError::NotSessiondb(path.to_path_buf()).into());
     }
     if identity.user_version > SCHEMA_VERSION {
@@ -73,7 +84,7 @@ pub fn check_identity(conn: &Connection, path: &Path) -> Result<()> {
         }
         .into());
     }
-    Ok(())
+    Ok(Identity::Sessiondb)
 }
 
 /// A read-only command needs a database at this build's version.

@@ -5,7 +5,7 @@
 
 use crate::event::Event;
 use crate::rules::SessionRules;
-use crate::sessionize::{self, SessionSummary, Span};
+use crate::sessionize::{self, ConversionTypes, SessionSummary, Span};
 use anyhow::{Context, Result};
 use rusqlite::{Connection, OptionalExtension, params};
 use std::collections::{HashMap, HashSet};
@@ -47,7 +47,6 @@ pub fn store_rules(conn: &Connection, rules: &SessionRules) -> Result<()> {
 
 /// An event as re-sessionization reads it back, with where it is stored.
 struct StoredEvent {
-    rowid: i64,
     session_id: Option<String>,
     event: Event,
 }
@@ -66,7 +65,7 @@ pub fn resessionize_users(
     conn: &Connection,
     users: Vec<(String, (i64, i64))>,
     rules: &SessionRules,
-    conversion_types: &HashSet<String>,
+    conversion_types: &ConversionTypes,
     should_stop: &dyn Fn() -> bool,
 ) -> Result<SessionChanges> {
     let mut changes = SessionChanges::default();
@@ -94,7 +93,7 @@ fn resessionize_user(
     first_new: i64,
     last_new: i64,
     rules: &SessionRules,
-    conversion_types: &HashSet<String>,
+    conversion_types: &ConversionTypes,
     changes: &mut SessionChanges,
 ) -> Result<()> {
     let last_session_starting_before = |limit: i64, inclusive: bool| -> Result<Option<Span>> {
@@ -138,11 +137,17 @@ fn resessionize_user(
                 write_session(conn, &summary, Write::New)?;
             }
         }
-        let mut update =
-            conn.prepare_cached("UPDATE events SET session_id = ?1 WHERE rowid = ?2")?;
+        let mut update = conn.prepare_cached(
+            "UPDATE events SET session_id = ?1 WHERE user_id = ?2 AND ts_ms = ?3 AND event_id = ?4",
+        )?;
         for stored in &events[range] {
             if stored.session_id.as_deref() != Some(summary.session_id.as_str()) {
-                update.execute(params![summary.session_id, stored.rowid])?;
+                update.execute(params![
+                    summary.session_id,
+                    user_id,
+                    stored.event.ts_ms,
+                    stored.event.event_id
+                ])?;
             }
         }
         new_ids.insert(summary.session_id);
@@ -171,28 +176,27 @@ fn sessions_in(conn: &Connection, user_id: &str, window: Span) -> Result<HashMap
 /// reads (not `properties`, and `user_id` left empty: the caller knows it).
 fn events_in(conn: &Connection, user_id: &str, window: Span) -> Result<Vec<StoredEvent>> {
     let mut select = conn.prepare_cached(
-        "SELECT rowid, session_id, event_id, ts_ms, event_type, page, referrer, utm_source,
+        "SELECT session_id, event_id, ts_ms, event_type, page, referrer, utm_source,
                 utm_medium, utm_campaign, device, country, revenue
          FROM events WHERE user_id = ?1 AND ts_ms BETWEEN ?2 AND ?3
          ORDER BY ts_ms, event_id",
     )?;
     let rows = select.query_map(params![user_id, window.start_ms, window.end_ms], |r| {
         Ok(StoredEvent {
-            rowid: r.get(0)?,
-            session_id: r.get(1)?,
+            session_id: r.get(0)?,
             event: Event {
-                event_id: r.get(2)?,
+                event_id: r.get(1)?,
                 user_id: String::new(),
-                ts_ms: r.get(3)?,
-                event_type: r.get(4)?,
-                page: r.get(5)?,
-                referrer: r.get(6)?,
-                utm_source: r.get(7)?,
-                utm_medium: r.get(8)?,
-                utm_campaign: r.get(9)?,
-                device: r.get(10)?,
-                country: r.get(11)?,
-                revenue: r.get(12)?,
+                ts_ms: r.get(2)?,
+                event_type: r.get(3)?,
+                page: r.get(4)?,
+                referrer: r.get(5)?,
+                utm_source: r.get(6)?,
+                utm_medium: r.get(7)?,
+                utm_campaign: r.get(8)?,
+                device: r.get(9)?,
+                country: r.get(10)?,
+                revenue: r.get(11)?,
                 properties: None,
             },
         })
@@ -202,7 +206,7 @@ fn events_in(conn: &Connection, user_id: &str, window: Span) -> Result<Vec<Store
 
 /// Whether a session row replaces the stored one with its id.
 #[derive(PartialEq)]
-enum Write {
+pub(super) enum Write {
     /// The same user's session, grown: replace it.
     Replace,
     /// A session id not stored for this user's window. Any stored row with
@@ -211,38 +215,27 @@ enum Write {
     New,
 }
 
-fn write_session(conn: &Connection, s: &SessionSummary, write: Write) -> Result<()> {
-    let verb = if write == Write::Replace {
-        "INSERT OR REPLACE"
-    } else {
-        "INSERT"
+macro_rules! insert_session_sql {
+    ($verb:literal) => {
+        concat!(
+            $verb,
+            " INTO session_records (session_id, user_id, started_ms, ended_ms, events, pageviews,
+                 conversions, revenue, landing_page, exit_page, referrer, referrer_domain, utm_source,
+                 utm_medium, utm_campaign, device, country)
+             VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13, ?14, ?15, ?16, ?17)"
+        )
     };
-    let mut insert = conn.prepare_cached(&format!(
-        "{verb} INTO session_records (session_id, user_id, started_ms, ended_ms, events,
-             pageviews, conversions, revenue, landing_page, exit_page, referrer, referrer_domain,
-             utm_source, utm_medium, utm_campaign, device, country)
-         VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13, ?14, ?15, ?16, ?17)"
-    ))?;
-    insert.execute(params![
-        s.session_id,
-        s.user_id,
-        s.started_ms,
-        s.ended_ms,
-        s.events,
-        s.pageviews,
-        s.conversions,
-        s.revenue,
-        s.landing_page,
-        s.exit_page,
-        s.referrer,
-        s.referrer_domain,
-        s.utm_source,
-        s.utm_medium,
-        s.utm_campaign,
-        s.device,
-        s.country,
-    ])
-    .map_err(|error| match error.sqlite_error_code() {
+}
+pub(super) const INSERT_SESSION: &str = insert_session_sql!("INSERT");
+const REPLACE_SESSION: &str = insert_session_sql!("INSERT OR REPLACE");
+
+pub(super) fn write_session(conn: &Connection, s: &SessionSummary, write: Write) -> Result<()> {
+    let sql = match write {
+        Write::Replace => REPLACE_SESSION,
+        Write::New => INSERT_SESSION,
+    };
+    let mut insert = conn.prepare_cached(sql)?;
+    bind_session(&mut insert, s).map_err(|error| match error.sqlite_error_code() {
         Some(rusqlite::ErrorCode::ConstraintViolation) => anyhow::anyhow!(
             "session id {} is already taken by another session (a hash collision); nothing was imported: please report this",
             s.session_id
@@ -252,12 +245,37 @@ fn write_session(conn: &Connection, s: &SessionSummary, write: Write) -> Result<
     Ok(())
 }
 
+/// Binds a session to [`INSERT_SESSION`] (or its OR REPLACE form) and runs it.
+pub(super) fn bind_session(
+    statement: &mut rusqlite::Statement<'_>,
+    s: &SessionSummary,
+) -> rusqlite::Result<usize> {
+    statement.raw_bind_parameter(1, &s.session_id)?;
+    statement.raw_bind_parameter(2, &s.user_id)?;
+    statement.raw_bind_parameter(3, s.started_ms)?;
+    statement.raw_bind_parameter(4, s.ended_ms)?;
+    statement.raw_bind_parameter(5, s.events)?;
+    statement.raw_bind_parameter(6, s.pageviews)?;
+    statement.raw_bind_parameter(7, s.conversions)?;
+    statement.raw_bind_parameter(8, s.revenue)?;
+    statement.raw_bind_parameter(9, &s.landing_page)?;
+    statement.raw_bind_parameter(10, &s.exit_page)?;
+    statement.raw_bind_parameter(11, &s.referrer)?;
+    statement.raw_bind_parameter(12, &s.referrer_domain)?;
+    statement.raw_bind_parameter(13, &s.utm_source)?;
+    statement.raw_bind_parameter(14, &s.utm_medium)?;
+    statement.raw_bind_parameter(15, &s.utm_campaign)?;
+    statement.raw_bind_parameter(16, &s.device)?;
+    statement.raw_bind_parameter(17, &s.country)?;
+    statement.raw_execute()
+}
+
 /// Rebuilds every session under `rules` and stores them as the database's
 /// rules. Returns the session count before and after.
 pub fn rebuild_all(
     conn: &Connection,
     rules: &SessionRules,
-    conversion_types: &HashSet<String>,
+    conversion_types: &ConversionTypes,
 ) -> Result<(u64, u64)> {
     let count = |conn: &Connection| -> Result<u64> {
         Ok(

@@ -290,7 +290,11 @@ fn a_new_database_holds_everything_in_one_file() {
     env.ok(&["query", "SELECT count(*) FROM sessions"]);
     for suffix in ["-wal", "-shm", "-journal"] {
         let beside = env.dir.path().join(format!("analytics.db{suffix}"));
-        assert!(!beside.exists(), "{} should not exist after the commands", beside.display());
+        assert!(
+            !beside.exists(),
+            "{} should not exist after the commands",
+            beside.display()
+        );
     }
     let copy = env.dir.path().join("copy.db");
     std::fs::copy(env.db(), &copy).expect("copy");

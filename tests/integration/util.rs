@@ -241,15 +241,26 @@ pub fn content_digest(path: &Path) -> String {
             continue;
         }
         let mut rows = conn
-            .prepare(&format!("SELECT * FROM \"{name}\" ORDER BY rowid"))
+            .prepare(&format!("SELECT * FROM \"{name}\""))
             .expect("rows");
         let width = rows.column_count();
         let mut cursor = rows.query([]).expect("rows");
+        // Rows in a stable order whatever the table's storage.
+        let mut lines = Vec::new();
         while let Some(row) = cursor.next().expect("row") {
-            for i in 0..width {
-                let value: rusqlite::types::Value = row.get(i).expect("value");
-                hasher.update(format!("{value:?}|"));
-            }
+            let values: Vec<String> = (0..width)
+                .map(|i| {
+                    format!(
+                        "{:?}",
+                        row.get::<_, rusqlite::types::Value>(i).expect("value")
+                    )
+                })
+                .collect();
+            lines.push(values.join("|"));
+        }
+        lines.sort();
+        for line in lines {
+            hasher.update(line);
             hasher.update("\n");
         }
     }

@@ -1,0 +1,297 @@
+//! An event as a compact byte record, so millions fit in a few large
+//! buffers instead of millions of small allocations, and sort by
+//! (user_id, ts_ms, event_id, seq): the order sessions are built in.
+//!
+//! Layout: `u32` length of the rest, `i64` ts_ms, `u64` seq (the row's
+//! position in the import), `u32` file index, `u8` flags, `f64` revenue,
+//! then eleven strings, each a `u32` (0 for none, else length + 1) and its
+//! bytes: user_id, event_id, event_type, page, referrer, utm_source,
+//! utm_medium, utm_campaign, device, country, properties.
+
+use crate::event::Event;
+use crate::sessionize::{SessionEvent, Timed};
+use std::cmp::Ordering;
+
+const HEADER: usize = 8 + 8 + 4 + 1 + 8;
+const HAS_REVENUE: u8 = 1;
+const STRINGS: usize = 11;
+
+/// Appends `event` to `out` as one record.
+pub fn encode(event: &Event, seq: u64, file: u32, out: &mut Vec<u8>) {
+    let start = out.len();
+    out.extend_from_slice(&[0; 4]);
+    out.extend_from_slice(&event.ts_ms.to_le_bytes());
+    out.extend_from_slice(&seq.to_le_bytes());
+    out.extend_from_slice(&file.to_le_bytes());
+    out.push(if event.revenue.is_some() {
+        HAS_REVENUE
+    } else {
+        0
+    });
+    out.extend_from_slice(&event.revenue.unwrap_or(0.0).to_le_bytes());
+    let mut put = |text: Option<&str>| match text {
+        None => out.extend_from_slice(&0u32.to_le_bytes()),
+        Some(text) => {
+            out.extend_from_slice(&(text.len() as u32 + 1).to_le_bytes());
+            out.extend_from_slice(text.as_bytes());
+        }
+    };
+    put(Some(&event.user_id));
+    put(Some(&event.event_id));
+    put(Some(&event.event_type));
+    for optional in [
+        &event.page,
+        &event.referrer,
+        &event.utm_source,
+        &event.utm_medium,
+        &event.utm_campaign,
+        &event.device,
+        &event.country,
+        &event.properties,
+    ] {
+        put(optional.as_deref());
+    }
+    let length = (out.len() - start - 4) as u32;
+    out[start..start + 4].copy_from_slice(&length.to_le_bytes());
+}
+
+/// The length of the record at the start of `bytes`, its 4-byte prefix
+/// included.
+pub fn record_len(bytes: &[u8]) -> usize {
+    4 + read_u32(bytes, 0) as usize
+}
+
+fn read_u32(bytes: &[u8], at: usize) -> u32 {
+    u32::from_le_bytes([bytes[at], bytes[at + 1], bytes[at + 2], bytes[at + 3]])
+}
+
+fn read_u64(bytes: &[u8], at: usize) -> u64 {
+    let mut word = [0; 8];
+    word.copy_from_slice(&bytes[at..at + 8]);
+    u64::from_le_bytes(word)
+}
+
+/// The sort key of the record at the start of `bytes`, without decoding
+/// the rest: (user_id, ts_ms, event_id, seq) as raw bytes and numbers.
+pub fn key(bytes: &[u8]) -> Key<'_> {
+    let ts_ms = read_u64(bytes, 4) as i64;
+    let seq = read_u64(bytes, 12);
+    let user_start = 4 + HEADER;
+    let user_len = read_u32(bytes, user_start) as usize - 1;
+    let user = &bytes[user_start + 4..user_start + 4 + user_len];
+    let id_start = user_start + 4 + user_len;
+    let id_len = read_u32(bytes, id_start) as usize - 1;
+    let event_id = &bytes[id_start + 4..id_start + 4 + id_len];
+    Key {
+        user,
+        ts_ms,
+        event_id,
+        seq,
+    }
+}
+
+/// The order records are sorted and merged in. Byte order on ids matches
+/// SQLite's default collation and [`crate::sessionize::event_order`].
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Key<'a> {
+    pub user: &'a [u8],
+    pub ts_ms: i64,
+    pub event_id: &'a [u8],
+    pub seq: u64,
+}
+
+impl Ord for Key<'_> {
+    fn cmp(&self, other: &Self) -> Ordering {
+        self.user
+            .cmp(other.user)
+            .then(self.ts_ms.cmp(&other.ts_ms))
+            .then_with(|| self.event_id.cmp(other.event_id))
+            .then(self.seq.cmp(&other.seq))
+    }
+}
+
+impl PartialOrd for Key<'_> {
+    fn partial_cmp(&self, other: &Self) -> Option<Ordering> {
+        Some(self.cmp(other))
+    }
+}
+
+/// The first eight bytes of the user id as a big-endian number: comparing
+/// these first settles most comparisons without touching the record.
+pub fn user_prefix(bytes: &[u8]) -> u64 {
+    let user = key(bytes).user;
+    let mut word = [0u8; 8];
+    let n = user.len().min(8);
+    word[..n].copy_from_slice(&user[..n]);
+    u64::from_be_bytes(word)
+}
+
+/// A decoded record, borrowing its strings from the bytes.
+#[derive(Debug, Clone)]
+pub struct Record<'a> {
+    pub ts_ms: i64,
+    pub seq: u64,
+    pub file: u32,
+    pub revenue: Option<f64>,
+    strings: [Option<&'a str>; STRINGS],
+}
+
+impl<'a> Record<'a> {
+    /// Decodes the record at the start of `bytes`. Records are only ever
+    /// made by [`encode`] from valid UTF-8 strings.
+    pub fn decode(bytes: &'a [u8]) -> Record<'a> {
+        let flags = bytes[4 + 20];
+        let revenue = f64::from_le_bytes(bytes[4 + 21..4 + 29].try_into().expect("8 bytes"));
+        let mut strings = [None; STRINGS];
+        let mut at = 4 + HEADER;
+        for slot in &mut strings {
+            let len = read_u32(bytes, at) as usize;
+            at += 4;
+            if len > 0 {
+                let text = &bytes[at..at + len - 1];
+                // encode() wrote these bytes from a &str.
+                *slot = Some(std::str::from_utf8(text).expect("records hold UTF-8"));
+                at += len - 1;
+            }
+        }
+        Record {
+            ts_ms: read_u64(bytes, 4) as i64,
+            seq: read_u64(bytes, 12),
+            file: read_u32(bytes, 20),
+            revenue: (flags & HAS_REVENUE != 0).then_some(revenue),
+            strings,
+        }
+    }
+
+    fn text(&self, index: usize) -> &'a str {
+        self.strings[index].unwrap_or_default()
+    }
+
+    pub fn user_id(&self) -> &'a str {
+        self.text(0)
+    }
+    pub fn properties(&self) -> Option<&'a str> {
+        self.strings[10]
+    }
+
+    /// The same event, owned.
+    pub fn to_event(&self) -> Event {
+        let owned = |index: usize| self.strings[index].map(str::to_string);
+        Event {
+            event_id: self.text(1).to_string(),
+            user_id: self.text(0).to_string(),
+            ts_ms: self.ts_ms,
+            event_type: self.text(2).to_string(),
+            page: owned(3),
+            referrer: owned(4),
+            utm_source: owned(5),
+            utm_medium: owned(6),
+            utm_campaign: owned(7),
+            device: owned(8),
+            country: owned(9),
+            revenue: self.revenue,
+            properties: owned(10),
+        }
+    }
+}
+
+impl Timed for Record<'_> {
+    fn ts_ms(&self) -> i64 {
+        self.ts_ms
+    }
+    fn event_id(&self) -> &str {
+        self.text(1)
+    }
+}
+
+impl SessionEvent for Record<'_> {
+    fn event_type(&self) -> &str {
+        self.text(2)
+    }
+    fn page(&self) -> Option<&str> {
+        self.strings[3]
+    }
+    fn referrer(&self) -> Option<&str> {
+        self.strings[4]
+    }
+    fn utm_source(&self) -> Option<&str> {
+        self.strings[5]
+    }
+    fn utm_medium(&self) -> Option<&str> {
+        self.strings[6]
+    }
+    fn utm_campaign(&self) -> Option<&str> {
+        self.strings[7]
+    }
+    fn device(&self) -> Option<&str> {
+        self.strings[8]
+    }
+    fn country(&self) -> Option<&str> {
+        self.strings[9]
+    }
+    fn revenue(&self) -> Option<f64> {
+        self.revenue
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    pub fn sample(user: &str, ts_ms: i64, id: &str) -> Event {
+        Event {
+            event_id: id.to_string(),
+            user_id: user.to_string(),
+            ts_ms,
+            event_type: "page_view".to_string(),
+            page: Some("/é".to_string()),
+            referrer: None,
+            utm_source: Some(String::new()),
+            revenue: Some(-1.5),
+            properties: Some(r#"{"a":1}"#.to_string()),
+            ..Event::default()
+        }
+    }
+
+    #[test]
+    fn records_round_trip() {
+        let event = sample("user", -5, "id1");
+        let mut bytes = Vec::new();
+        encode(&event, 42, 3, &mut bytes);
+        encode(&Event::default(), 0, 0, &mut bytes);
+        assert_eq!(
+            record_len(&bytes) + record_len(&bytes[record_len(&bytes)..]),
+            bytes.len()
+        );
+        let record = Record::decode(&bytes);
+        assert_eq!(record.to_event(), event);
+        assert_eq!((record.seq, record.file), (42, 3));
+        let key = key(&bytes);
+        assert_eq!(
+            (key.user, key.ts_ms, key.event_id, key.seq),
+            (&b"user"[..], -5, &b"id1"[..], 42)
+        );
+        let empty = Record::decode(&bytes[record_len(&bytes)..]);
+        assert_eq!(empty.to_event(), Event::default());
+    }
+
+    #[test]
+    fn keys_order_by_user_time_id_then_seq() {
+        let mut records: Vec<Vec<u8>> = Vec::new();
+        for (user, ts, id, seq) in [
+            ("b", 1, "x", 0),
+            ("a", 2, "x", 1),
+            ("a", 2, "w", 2),
+            ("a", 1, "z", 3),
+            ("a", 2, "w", 0),
+        ] {
+            let mut bytes = Vec::new();
+            encode(&sample(user, ts, id), seq, 0, &mut bytes);
+            records.push(bytes);
+        }
+        records.sort_by(|a, b| key(a).cmp(&key(b)));
+        let order: Vec<u64> = records.iter().map(|r| key(r).seq).collect();
+        assert_eq!(order, vec![3, 0, 2, 1, 0]);
+        assert!(user_prefix(&records[0]) < user_prefix(&records[4]));
+    }
+}

@@ -1,0 +1,584 @@
+//! One import, end to end, inside the caller's transaction:
+//!
+//! 1. A parser thread reads every file, rejects bad rows (sent to the main
+//!    thread, which stores them and applies `--strict`/`--max-rejects`), and
+//!    packs good events into record buffers. Ids the import may have seen
+//!    before go to a side file instead (see `bulk::seen`).
+//! 2. A sorter thread sorts each full buffer by (user, time, id) and spills
+//!    it to a temporary file.
+//! 3. The main thread merges the runs. Into a database without events, the
+//!    merged stream is already in session order: sessions are built on the
+//!    fly and every event is stored with its session id, indexes growing at
+//!    their end. Otherwise each event is stored unless it is a duplicate and
+//!    the users it touches are re-sessionized over the affected window.
+//! 4. The side file is replayed in file order through the exact path, where
+//!    the database's unique index decides what is a duplicate.
+//!
+//! Memory is a few run buffers and SQLite's page cache, whatever the size of
+//! the input.
+
+use crate::bulk::record::{self, Record};
+use crate::bulk::runs::{self, Merger, Run};
+use crate::bulk::seen::SeenIds;
+use crate::event::RejectReason;
+use crate::ingest::{self, Format};
+use crate::sessionize::{self, SessionBuilder};
+use crate::store::{FileCounts, Importer, SessionChanges};
+use crate::timestamp::InputZone;
+use crate::timings::Timings;
+use anyhow::{Context, Result, anyhow};
+use std::fs::File;
+use std::io::{self, BufReader, BufWriter, Seek, Write};
+use std::path::PathBuf;
+use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
+use std::sync::mpsc::{self, Receiver, RecvTimeoutError, Sender, SyncSender};
+use std::time::{Duration, Instant};
+
+/// Records are sorted and spilled in buffers of this size.
+const RUN_BYTES: usize = 32 << 20;
+/// How often (in rows) the parser reports progress and looks for a stop.
+const CHECK_EVERY: u64 = 4096;
+
+/// What to import and how.
+pub struct Options {
+    pub files: Vec<String>,
+    pub format: Option<Format>,
+    pub zone: InputZone,
+    pub strict: bool,
+    pub max_rejects: Option<u64>,
+    /// Where sorted runs are spilled (unlinked files).
+    pub spill_dir: PathBuf,
+    /// Whether to time each event insert (costs a little).
+    pub fine_timings: bool,
+}
+
+/// Why an import stopped without storing anything; each has its own exit
+/// status so scripts can tell them apart.
+#[derive(Debug, thiserror::Error)]
+pub enum ImportStopped {
+    #[error("{file}:{line}: {reason} (--strict: nothing was imported)")]
+    Strict {
+        file: String,
+        line: u64,
+        reason: String,
+    },
+    #[error(
+        "more than {max} rows rejected, the last at {file}:{line}: {reason} (--max-rejects: nothing was imported)"
+    )]
+    TooManyRejects {
+        max: u64,
+        file: String,
+        line: u64,
+        reason: String,
+    },
+    #[error("interrupted: nothing of this import was stored")]
+    Interrupted,
+}
+
+/// What an import did, per file and in all.
+#[derive(Debug, Default)]
+pub struct Report {
+    pub files: Vec<(String, FileCounts)>,
+    pub totals: FileCounts,
+    pub changes: SessionChanges,
+    pub first_import_id: Option<i64>,
+    pub timings: Timings,
+}
+
+/// Progress shown to the user; called from the importing thread only.
+pub trait Progress {
+    /// Reading `file`: `bytes` of `size` read so far, `rows` rows.
+    fn reading(&mut self, file: &str, bytes: u64, size: Option<u64>, rows: u64);
+    /// A later phase has begun.
+    fn phase(&mut self, name: &'static str);
+}
+
+/// Counters the parser thread updates for the progress display.
+#[derive(Default)]
+struct Shared {
+    rows: AtomicU64,
+    bytes: AtomicU64,
+    /// Set by the main thread when it gives up: the parser stops.
+    abort: AtomicBool,
+}
+
+enum Message {
+    FileStarted {
+        name: String,
+        format: Format,
+        size: Option<u64>,
+    },
+    Rejected {
+        line: u64,
+        reason: RejectReason,
+        raw: Vec<u8>,
+    },
+    FileDone {
+        read: u64,
+        rejected: u64,
+        bytes: u64,
+        sha256: String,
+    },
+}
+
+/// The state of one file as the main thread sees it.
+struct FileState {
+    name: String,
+    import_id: i64,
+    size: Option<u64>,
+    read: u64,
+    rejected: u64,
+    duplicates: u64,
+    bytes: u64,
+    sha256: String,
+}
+
+/// What the parser thread hands back.
+struct Parsed {
+    /// Events whose id the import may have seen, in file order.
+    candidates: File,
+    parse_time: Duration,
+}
+
+/// Runs the import; the caller commits. `stop` is polled for Ctrl-C.
+pub fn run(
+    importer: &mut Importer<'_>,
+    options: &Options,
+    stop: &AtomicBool,
+    progress: &mut dyn Progress,
+) -> Result<Report> {
+    let mut report = Report::default();
+    let fresh = importer.has_no_events()?;
+    let conversion_types = importer.conversion_types().clone();
+    let rules = importer.rules();
+    let shared = Shared::default();
+    let started = Instant::now();
+
+    // Phases 1 and 2: parse and sort on two threads; store rejects here.
+    let (files, parsed, runs) = std::thread::scope(|scope| {
+        let (message_tx, message_rx) = mpsc::channel();
+        let (run_tx, run_rx) = mpsc::sync_channel::<Vec<u8>>(1);
+        let parser = std::thread::Builder::new()
+            .name("parser".into())
+            .spawn_scoped(scope, || {
+                parse_all(options, message_tx, run_tx, &shared, stop)
+            })
+            .context("cannot start the parser thread")?;
+        let sorter = std::thread::Builder::new()
+            .name("sorter".into())
+            .spawn_scoped(scope, || sort_runs(run_rx, options))
+            .context("cannot start the sorter thread")?;
+        let received = receive(importer, options, message_rx, &shared, stop, progress);
+        if received.is_err() {
+            shared.abort.store(true, Ordering::Relaxed);
+        }
+        let parsed = parser
+            .join()
+            .map_err(|_| anyhow!("the parser thread panicked"))?;
+        let sorted = sorter
+            .join()
+            .map_err(|_| anyhow!("the sorter thread panicked"))?;
+        // The first failure is the one to report: an interrupt, ours, then
+        // the parser's (which may only say the sorter stopped), then the
+        // sorter's.
+        if stop.load(Ordering::Relaxed) {
+            return Err(ImportStopped::Interrupted.into());
+        }
+        let files = received?;
+        let (runs, sort_time) = match (parsed.as_ref(), sorted) {
+            (Err(_), Err(sort_error)) => {
+                return Err(anyhow::Error::new(sort_error).context("cannot sort the events"));
+            }
+            (_, sorted) => sorted.context("cannot sort the events")?,
+        };
+        let parsed = parsed?;
+        report
+            .timings
+            .add("parse (parser thread)", parsed.parse_time);
+        report
+            .timings
+            .add("sort and spill runs (sorter thread)", sort_time);
+        Ok::<_, anyhow::Error>((files, parsed, runs))
+    })?;
+    report
+        .timings
+        .add("read, parse and sort (wall)", started.elapsed());
+    let mut files = files;
+
+    // Phase 3: merge the runs.
+    progress.phase("storing events and sessions");
+    let merge_started = Instant::now();
+    let mut merger = Merger::new(runs).context("cannot read the sorted events back")?;
+    if fresh {
+        load_in_session_order(
+            importer,
+            &mut merger,
+            &files,
+            &rules,
+            &conversion_types,
+            &mut report,
+            options,
+            stop,
+        )?;
+    } else {
+        store_unless_duplicate(
+            importer,
+            &mut merger,
+            &mut files,
+            &mut report,
+            options,
+            stop,
+        )?;
+    }
+    report
+        .timings
+        .add("merge and store (wall)", merge_started.elapsed());
+
+    // Phase 4: possible duplicates, in file order, through the exact path.
+    let replay_started = Instant::now();
+    let mut candidates = BufReader::new(parsed.candidates);
+    let mut bytes = Vec::new();
+    while runs::read_record(&mut candidates, &mut bytes)
+        .context("cannot read back the duplicate candidates")?
+    {
+        let record = Record::decode(&bytes);
+        let file = &mut files[record.file as usize];
+        if !importer.insert_event(file.import_id, &record)? {
+            file.duplicates += 1;
+        }
+    }
+    report
+        .timings
+        .add("duplicate candidates", replay_started.elapsed());
+    progress.phase("updating sessions of touched users");
+    let changes = report.timings.time("re-sessionize touched users", || {
+        importer.assign_sessions(&|| stop.load(Ordering::Relaxed))
+    })?;
+    if stop.load(Ordering::Relaxed) {
+        return Err(ImportStopped::Interrupted.into());
+    }
+    report.changes.created += changes.created;
+    report.changes.changed += changes.changed;
+    report.changes.removed += changes.removed;
+
+    for file in &files {
+        let counts = FileCounts {
+            read: file.read,
+            imported: file.read - file.rejected - file.duplicates,
+            duplicates: file.duplicates,
+            rejected: file.rejected,
+        };
+        importer.finish_file(file.import_id, &counts, file.bytes, &file.sha256)?;
+        report.totals.read += counts.read;
+        report.totals.imported += counts.imported;
+        report.totals.duplicates += counts.duplicates;
+        report.totals.rejected += counts.rejected;
+        report.files.push((file.name.clone(), counts));
+    }
+    report.first_import_id = files.first().map(|f| f.import_id);
+    Ok(report)
+}
+
+/// The main thread's part of phases 1 and 2: record files, store rejects,
+/// apply the reject limits, show progress.
+fn receive(
+    importer: &mut Importer<'_>,
+    options: &Options,
+    messages: Receiver<Message>,
+    shared: &Shared,
+    stop: &AtomicBool,
+    progress: &mut dyn Progress,
+) -> Result<Vec<FileState>> {
+    let mut files: Vec<FileState> = Vec::new();
+    let mut rejected_so_far = 0;
+    loop {
+        let message = match messages.recv_timeout(Duration::from_millis(100)) {
+            Ok(message) => message,
+            Err(RecvTimeoutError::Timeout) => {
+                if stop.load(Ordering::Relaxed) {
+                    return Err(ImportStopped::Interrupted.into());
+                }
+                if let Some(file) = files.last() {
+                    let bytes = shared.bytes.load(Ordering::Relaxed);
+                    progress.reading(
+                        &file.name,
+                        bytes,
+                        file.size,
+                        shared.rows.load(Ordering::Relaxed),
+                    );
+                }
+                continue;
+            }
+            Err(RecvTimeoutError::Disconnected) => return Ok(files),
+        };
+        match message {
+            Message::FileStarted { name, format, size } => {
+                let import_id = importer.start_file(&name, &format.to_string())?;
+                files.push(FileState {
+                    name,
+                    import_id,
+                    size,
+                    read: 0,
+                    rejected: 0,
+                    duplicates: 0,
+                    bytes: 0,
+                    sha256: String::new(),
+                });
+            }
+            Message::Rejected { line, reason, raw } => {
+                // A file is always announced before its rows.
+                let file = files.last().expect("a file was started");
+                rejected_so_far += 1;
+                let stopped = |file: &FileState| (file.name.clone(), reason.to_string());
+                if options.strict {
+                    let (file, reason) = stopped(file);
+                    return Err(ImportStopped::Strict { file, line, reason }.into());
+                }
+                if let Some(max) = options.max_rejects.filter(|max| rejected_so_far > *max) {
+                    let (file, reason) = stopped(file);
+                    return Err(ImportStopped::TooManyRejects {
+                        max,
+                        file,
+                        line,
+                        reason,
+                    }
+                    .into());
+                }
+                importer.insert_rejected(file.import_id, &file.name, line, &reason, &raw)?;
+            }
+            Message::FileDone {
+                read,
+                rejected,
+                bytes,
+                sha256,
+            } => {
+                let file = files.last_mut().expect("a file was started");
+                (file.read, file.rejected, file.bytes, file.sha256) =
+                    (read, rejected, bytes, sha256);
+            }
+        }
+    }
+}
+
+/// The parser thread: every file, row by row.
+fn parse_all(
+    options: &Options,
+    messages: Sender<Message>,
+    runs: SyncSender<Vec<u8>>,
+    shared: &Shared,
+    stop: &AtomicBool,
+) -> Result<Parsed> {
+    let started = Instant::now();
+    let main_gone = || anyhow!("the import stopped");
+    let mut seen = SeenIds::default();
+    let mut buffer = Vec::with_capacity(RUN_BYTES + (1 << 16));
+    let candidates_file =
+        tempfile::tempfile_in(&options.spill_dir).context("cannot create a temporary file")?;
+    let mut candidates = BufWriter::with_capacity(1 << 20, candidates_file);
+    let mut scratch = Vec::new();
+    let mut seq = 0u64;
+    for (index, path) in options.files.iter().enumerate() {
+        let mut input = ingest::open(path, options.format, options.zone)?;
+        messages
+            .send(Message::FileStarted {
+                name: input.name.clone(),
+                format: input.format,
+                size: input.size_bytes,
+            })
+            .map_err(|_| main_gone())?;
+        let (mut read, mut rejected) = (0u64, 0u64);
+        let mut last_line = 0;
+        while let Some(row) = input
+            .rows
+            .next_row()
+            .with_context(|| format!("{}: cannot read after line {last_line}", input.name))?
+        {
+            last_line = row.line;
+            read += 1;
+            match row.result {
+                Ok(event) => {
+                    seq += 1;
+                    if seen.check_and_insert(event.event_id.as_bytes()) {
+                        scratch.clear();
+                        record::encode(&event, seq, index as u32, &mut scratch);
+                        candidates
+                            .write_all(&scratch)
+                            .context("cannot write a temporary file")?;
+                    } else {
+                        record::encode(&event, seq, index as u32, &mut buffer);
+                        if buffer.len() >= RUN_BYTES {
+                            let full = std::mem::replace(
+                                &mut buffer,
+                                Vec::with_capacity(RUN_BYTES + (1 << 16)),
+                            );
+                            runs.send(full).map_err(|_| anyhow!("the sorter stopped"))?;
+                        }
+                    }
+                }
+                Err(reason) => {
+                    rejected += 1;
+                    let raw = row.raw.to_vec();
+                    messages
+                        .send(Message::Rejected {
+                            line: row.line,
+                            reason,
+                            raw,
+                        })
+                        .map_err(|_| main_gone())?;
+                }
+            }
+            if read.is_multiple_of(CHECK_EVERY) {
+                shared.rows.fetch_add(CHECK_EVERY, Ordering::Relaxed);
+                shared.bytes.store(input.bytes_read(), Ordering::Relaxed);
+                if shared.abort.load(Ordering::Relaxed) || stop.load(Ordering::Relaxed) {
+                    return Err(main_gone());
+                }
+            }
+        }
+        let (bytes, sha256) = input.size_and_sha256();
+        messages
+            .send(Message::FileDone {
+                read,
+                rejected,
+                bytes,
+                sha256,
+            })
+            .map_err(|_| main_gone())?;
+    }
+    if !buffer.is_empty() {
+        runs.send(buffer)
+            .map_err(|_| anyhow!("the sorter stopped"))?;
+    }
+    let mut candidates = candidates
+        .into_inner()
+        .map_err(|e| e.into_error())
+        .context("cannot write a temporary file")?;
+    candidates.rewind()?;
+    Ok(Parsed {
+        candidates,
+        parse_time: started.elapsed(),
+    })
+}
+
+/// The sorter thread: sorts each buffer; all but the last go to disk.
+fn sort_runs(buffers: Receiver<Vec<u8>>, options: &Options) -> io::Result<(Vec<Run>, Duration)> {
+    let mut busy = Duration::ZERO;
+    let mut runs = Vec::new();
+    let mut pending: Option<(Vec<u8>, Vec<u32>)> = None;
+    for buffer in buffers {
+        let started = Instant::now();
+        if let Some((bytes, order)) = pending.take() {
+            runs.push(Run::spill(&bytes, &order, &options.spill_dir)?);
+        }
+        let order = runs::sort_records(&buffer);
+        pending = Some((buffer, order));
+        busy += started.elapsed();
+    }
+    if let Some((bytes, order)) = pending {
+        runs.push(Run::Memory { bytes, order });
+    }
+    Ok((runs, busy))
+}
+
+/// Phase 3 into a database without events: the stream is in session
+/// order, so each session is built as its events go by and every event is
+/// stored with its session id.
+#[allow(clippy::too_many_arguments)]
+fn load_in_session_order(
+    importer: &mut Importer<'_>,
+    merger: &mut Merger,
+    files: &[FileState],
+    rules: &crate::rules::SessionRules,
+    conversion_types: &crate::sessionize::ConversionTypes,
+    report: &mut Report,
+    options: &Options,
+    stop: &AtomicBool,
+) -> Result<()> {
+    importer.begin_bulk()?;
+    let mut load = importer.bulk_load()?;
+    let mut current: Option<(String, i64, SessionBuilder)> = None;
+    let mut stored = 0u64;
+    let mut insert_time = Duration::ZERO;
+    while let Some(bytes) = merger
+        .next_record()
+        .context("cannot read the sorted events back")?
+    {
+        let record = Record::decode(bytes);
+        let continues = current.as_ref().is_some_and(|(user, last_ts, _)| {
+            user == record.user_id()
+                && !sessionize::starts_new_session(*last_ts, record.ts_ms, rules)
+        });
+        if continues {
+            let (_, last_ts, builder) = current.as_mut().expect("checked above");
+            builder.add(&record, conversion_types);
+            *last_ts = record.ts_ms;
+        } else {
+            if let Some((_, _, builder)) = current.take() {
+                load.session(&builder.finish())?;
+                report.changes.created += 1;
+            }
+            let builder = SessionBuilder::start(record.user_id(), &record, conversion_types);
+            current = Some((record.user_id().to_string(), record.ts_ms, builder));
+        }
+        let (_, _, builder) = current.as_ref().expect("set above");
+        let import_id = files[record.file as usize].import_id;
+        if options.fine_timings {
+            let started = Instant::now();
+            load.event(import_id, &record, builder.session_id())?;
+            insert_time += started.elapsed();
+        } else {
+            load.event(import_id, &record, builder.session_id())?;
+        }
+        stored += 1;
+        if stored.is_multiple_of(CHECK_EVERY) && stop.load(Ordering::Relaxed) {
+            return Err(ImportStopped::Interrupted.into());
+        }
+    }
+    if let Some((_, _, builder)) = current {
+        load.session(&builder.finish())?;
+        report.changes.created += 1;
+    }
+    drop(load);
+    if options.fine_timings {
+        report.timings.add("  of which: insert events", insert_time);
+    }
+    report
+        .timings
+        .time("build the id indexes", || importer.end_bulk())
+}
+
+/// Phase 3 into a database with events: store each new event; the users
+/// it touches are re-sessionized afterwards.
+fn store_unless_duplicate(
+    importer: &mut Importer<'_>,
+    merger: &mut Merger,
+    files: &mut [FileState],
+    report: &mut Report,
+    options: &Options,
+    stop: &AtomicBool,
+) -> Result<()> {
+    let mut stored = 0u64;
+    let mut insert_time = Duration::ZERO;
+    while let Some(bytes) = merger
+        .next_record()
+        .context("cannot read the sorted events back")?
+    {
+        let record = Record::decode(bytes);
+        let file = &mut files[record.file as usize];
+        let started = options.fine_timings.then(Instant::now);
+        if !importer.insert_event(file.import_id, &record)? {
+            file.duplicates += 1;
+        }
+        if let Some(started) = started {
+            insert_time += started.elapsed();
+        }
+        stored += 1;
+        if stored.is_multiple_of(CHECK_EVERY) && stop.load(Ordering::Relaxed) {
+            return Err(ImportStopped::Interrupted.into());
+        }
+    }
+    if options.fine_timings {
+        report.timings.add("  of which: insert events", insert_time);
+    }
+    Ok(())
+}

@@ -83,6 +83,8 @@ pub struct Report {
     pub changes: SessionChanges,
     pub first_import_id: Option<i64>,
     pub timings: Timings,
+    /// Rows that took the exact path as possible duplicates.
+    pub candidates: u64,
 }
 
 /// Progress shown to the user; called from the importing thread only.
@@ -158,15 +160,18 @@ pub fn run(
     let (files, parsed, runs) = std::thread::scope(|scope| {
         let (message_tx, message_rx) = mpsc::channel();
         let (run_tx, run_rx) = mpsc::sync_channel::<Vec<u8>>(1);
+        // Spilled buffers go back to the parser, so it does not fault in
+        // fresh pages for every run.
+        let (recycle_tx, recycle_rx) = mpsc::channel::<Vec<u8>>();
         let parser = std::thread::Builder::new()
             .name("parser".into())
             .spawn_scoped(scope, || {
-                parse_all(options, message_tx, run_tx, &shared, stop)
+                parse_all(options, message_tx, run_tx, recycle_rx, &shared, stop)
             })
             .context("cannot start the parser thread")?;
         let sorter = std::thread::Builder::new()
             .name("sorter".into())
-            .spawn_scoped(scope, || sort_runs(run_rx, options))
+            .spawn_scoped(scope, || sort_runs(run_rx, recycle_tx, options))
             .context("cannot start the sorter thread")?;
         let received = receive(importer, options, message_rx, &shared, stop, progress);
         if received.is_err() {
@@ -241,6 +246,7 @@ pub fn run(
     while runs::read_record(&mut candidates, &mut bytes)
         .context("cannot read back the duplicate candidates")?
     {
+        report.candidates += 1;
         let record = Record::decode(&bytes);
         let file = &mut files[record.file as usize];
         if !importer.insert_event(file.import_id, &record)? {
@@ -365,6 +371,7 @@ fn parse_all(
     options: &Options,
     messages: Sender<Message>,
     runs: SyncSender<Vec<u8>>,
+    recycled: Receiver<Vec<u8>>,
     shared: &Shared,
     stop: &AtomicBool,
 ) -> Result<Parsed> {
@@ -407,10 +414,14 @@ fn parse_all(
                     } else {
                         record::encode(&event, seq, index as u32, &mut buffer);
                         if buffer.len() >= RUN_BYTES {
-                            let full = std::mem::replace(
-                                &mut buffer,
-                                Vec::with_capacity(RUN_BYTES + (1 << 16)),
-                            );
+                            let next = match recycled.try_recv() {
+                                Ok(mut used) => {
+                                    used.clear();
+                                    used
+                                }
+                                Err(_) => Vec::with_capacity(RUN_BYTES + (1 << 16)),
+                            };
+                            let full = std::mem::replace(&mut buffer, next);
                             runs.send(full).map_err(|_| anyhow!("the sorter stopped"))?;
                         }
                     }
@@ -461,7 +472,11 @@ fn parse_all(
 }
 
 /// The sorter thread: sorts each buffer; all but the last go to disk.
-fn sort_runs(buffers: Receiver<Vec<u8>>, options: &Options) -> io::Result<(Vec<Run>, Duration)> {
+fn sort_runs(
+    buffers: Receiver<Vec<u8>>,
+    recycle: Sender<Vec<u8>>,
+    options: &Options,
+) -> io::Result<(Vec<Run>, Duration)> {
     let mut busy = Duration::ZERO;
     let mut runs = Vec::new();
     let mut pending: Option<(Vec<u8>, Vec<u32>)> = None;
@@ -469,6 +484,8 @@ fn sort_runs(buffers: Receiver<Vec<u8>>, options: &Options) -> io::Result<(Vec<R
         let started = Instant::now();
         if let Some((bytes, order)) = pending.take() {
             runs.push(Run::spill(&bytes, &order, &options.spill_dir)?);
+            // The parser may have finished; then the buffer is just freed.
+            let _ = recycle.send(bytes);
         }
         let order = runs::sort_records(&buffer);
         pending = Some((buffer, order));

@@ -4,9 +4,10 @@
 //!
 //! Layout: `u32` length of the rest, `i64` ts_ms, `u64` seq (the row's
 //! position in the import), `u32` file index, `u8` flags, `f64` revenue,
-//! then eleven strings, each a `u32` (0 for none, else length + 1) and its
-//! bytes: user_id, event_id, event_type, page, referrer, utm_source,
-//! utm_medium, utm_campaign, device, country, properties.
+//! eleven `u32` string lengths (0 for none, else length + 1), then the
+//! strings' bytes back to back, so decoding checks them as UTF-8 at once:
+//! user_id, event_id, event_type, page, referrer, utm_source, utm_medium,
+//! utm_campaign, device, country, properties.
 
 use crate::event::Event;
 use crate::sessionize::{SessionEvent, Timed};
@@ -18,6 +19,19 @@ const STRINGS: usize = 11;
 
 /// Appends `event` to `out` as one record.
 pub fn encode(event: &Event, seq: u64, file: u32, out: &mut Vec<u8>) {
+    let strings: [Option<&str>; STRINGS] = [
+        Some(&event.user_id),
+        Some(&event.event_id),
+        Some(&event.event_type),
+        event.page.as_deref(),
+        event.referrer.as_deref(),
+        event.utm_source.as_deref(),
+        event.utm_medium.as_deref(),
+        event.utm_campaign.as_deref(),
+        event.device.as_deref(),
+        event.country.as_deref(),
+        event.properties.as_deref(),
+    ];
     let start = out.len();
     out.extend_from_slice(&[0; 4]);
     out.extend_from_slice(&event.ts_ms.to_le_bytes());
@@ -29,31 +43,20 @@ pub fn encode(event: &Event, seq: u64, file: u32, out: &mut Vec<u8>) {
         0
     });
     out.extend_from_slice(&event.revenue.unwrap_or(0.0).to_le_bytes());
-    let mut put = |text: Option<&str>| match text {
-        None => out.extend_from_slice(&0u32.to_le_bytes()),
-        Some(text) => {
-            out.extend_from_slice(&(text.len() as u32 + 1).to_le_bytes());
-            out.extend_from_slice(text.as_bytes());
-        }
-    };
-    put(Some(&event.user_id));
-    put(Some(&event.event_id));
-    put(Some(&event.event_type));
-    for optional in [
-        &event.page,
-        &event.referrer,
-        &event.utm_source,
-        &event.utm_medium,
-        &event.utm_campaign,
-        &event.device,
-        &event.country,
-        &event.properties,
-    ] {
-        put(optional.as_deref());
+    for text in strings {
+        let length = text.map_or(0, |t| t.len() as u32 + 1);
+        out.extend_from_slice(&length.to_le_bytes());
+    }
+    for text in strings.into_iter().flatten() {
+        out.extend_from_slice(text.as_bytes());
     }
     let length = (out.len() - start - 4) as u32;
     out[start..start + 4].copy_from_slice(&length.to_le_bytes());
 }
+
+/// Where the string lengths and the string bytes start.
+const LENGTHS: usize = 4 + HEADER;
+const TEXT: usize = LENGTHS + 4 * STRINGS;
 
 /// The length of the record at the start of `bytes`, its 4-byte prefix
 /// included.
@@ -76,16 +79,13 @@ fn read_u64(bytes: &[u8], at: usize) -> u64 {
 pub fn key(bytes: &[u8]) -> Key<'_> {
     let ts_ms = read_u64(bytes, 4) as i64;
     let seq = read_u64(bytes, 12);
-    let user_start = 4 + HEADER;
-    let user_len = read_u32(bytes, user_start) as usize - 1;
-    let user = &bytes[user_start + 4..user_start + 4 + user_len];
-    let id_start = user_start + 4 + user_len;
-    let id_len = read_u32(bytes, id_start) as usize - 1;
-    let event_id = &bytes[id_start + 4..id_start + 4 + id_len];
+    // user_id and event_id are the first two strings, and never absent.
+    let user_len = read_u32(bytes, LENGTHS) as usize - 1;
+    let id_len = read_u32(bytes, LENGTHS + 4) as usize - 1;
     Key {
-        user,
+        user: &bytes[TEXT..TEXT + user_len],
         ts_ms,
-        event_id,
+        event_id: &bytes[TEXT + user_len..TEXT + user_len + id_len],
         seq,
     }
 }
@@ -142,15 +142,15 @@ impl<'a> Record<'a> {
     pub fn decode(bytes: &'a [u8]) -> Record<'a> {
         let flags = bytes[4 + 20];
         let revenue = f64::from_le_bytes(bytes[4 + 21..4 + 29].try_into().expect("8 bytes"));
+        let length = record_len(bytes);
+        // encode() wrote these bytes from &str values, back to back.
+        let text = std::str::from_utf8(&bytes[TEXT..length]).expect("records hold UTF-8");
         let mut strings = [None; STRINGS];
-        let mut at = 4 + HEADER;
-        for slot in &mut strings {
-            let len = read_u32(bytes, at) as usize;
-            at += 4;
+        let mut at = 0;
+        for (index, slot) in strings.iter_mut().enumerate() {
+            let len = read_u32(bytes, LENGTHS + 4 * index) as usize;
             if len > 0 {
-                let text = &bytes[at..at + len - 1];
-                // encode() wrote these bytes from a &str.
-                *slot = Some(std::str::from_utf8(text).expect("records hold UTF-8"));
+                *slot = Some(&text[at..at + len - 1]);
                 at += len - 1;
             }
         }

@@ -1,51 +1,59 @@
-//! Which event ids an import may have seen already: a scalable Bloom
-//! filter. "No" is certain, so those rows go the fast way; "maybe" rows (the
-//! duplicates, plus about one row in a thousand by chance) go through the
-//! exact path, where the database decides. Memory grows by about 1.8 bytes
-//! per event, a tenth of what a set of ids would take.
+//! Which event ids an import may have seen already: a scalable, blocked
+//! Bloom filter. "No" is certain, so those rows go the fast way; "maybe"
+//! rows (the duplicates, plus one or two rows in a thousand by chance) go
+//! through the exact path, where the database decides. Memory grows by
+//! about 2 bytes per event, a tenth of what a set of ids would take.
 
 use xxhash_rust::xxh3::xxh3_128;
 
 const FIRST_CAPACITY: u64 = 1 << 20;
-/// Bits per id and probes per id for a one-in-a-thousand false positive
-/// rate per layer.
-const BITS_PER_ID: u64 = 15;
-const PROBES: u64 = 10;
+/// Bits per id and probes per id: about one false positive in ten thousand
+/// per layer, with every probe of an id inside one 64-byte block, so a
+/// lookup costs one cache miss instead of one per probe. (A false positive
+/// costs a trip through the slow exact path, so they are worth avoiding.)
+const BITS_PER_ID: u64 = 24;
+const PROBES: u32 = 10;
+const BLOCK_WORDS: usize = 8;
 
 struct Layer {
-    bits: Vec<u64>,
+    blocks: Vec<[u64; BLOCK_WORDS]>,
     capacity: u64,
     count: u64,
 }
 
 impl Layer {
     fn new(capacity: u64) -> Layer {
-        let words = (capacity * BITS_PER_ID).div_ceil(64) as usize;
+        let blocks = (capacity * BITS_PER_ID).div_ceil(512) as usize;
         Layer {
-            bits: vec![0; words],
+            blocks: vec![[0; BLOCK_WORDS]; blocks],
             capacity,
             count: 0,
         }
     }
 
-    /// The bits probed for `hash` (double hashing).
-    fn positions(size: u64, hash: u128) -> impl Iterator<Item = u64> {
-        let (h1, h2) = (hash as u64, (hash >> 64) as u64 | 1);
-        (0..PROBES).map(move |i| h1.wrapping_add(i.wrapping_mul(h2)) % size)
-    }
-
-    fn size(&self) -> u64 {
-        self.bits.len() as u64 * 64
+    /// The block of `hash`, and the (word, bit) of each probe within it.
+    fn probes(&self, hash: u128) -> (usize, impl Iterator<Item = (usize, u64)> + use<>) {
+        let block = (u64::from(hash as u32) % self.blocks.len() as u64) as usize;
+        let bits = hash >> 32;
+        // Ten 9-bit slices of the upper 96 bits pick bits 0..512 of the block.
+        let probes = (0..PROBES).map(move |i| {
+            let bit = (bits >> (i * 9)) as usize & 511;
+            (bit / 64, 1u64 << (bit % 64))
+        });
+        (block, probes)
     }
 
     fn contains(&self, hash: u128) -> bool {
-        Self::positions(self.size(), hash)
-            .all(|bit| self.bits[(bit / 64) as usize] & (1 << (bit % 64)) != 0)
+        let (block, mut probes) = self.probes(hash);
+        let words = &self.blocks[block];
+        probes.all(|(word, mask)| words[word] & mask != 0)
     }
 
     fn insert(&mut self, hash: u128) {
-        for bit in Self::positions(self.size(), hash) {
-            self.bits[(bit / 64) as usize] |= 1 << (bit % 64);
+        let (block, probes) = self.probes(hash);
+        let words = &mut self.blocks[block];
+        for (word, mask) in probes {
+            words[word] |= mask;
         }
         self.count += 1;
     }
@@ -93,7 +101,7 @@ mod tests {
             .filter(|id| seen.check_and_insert(id.as_bytes()))
             .count();
         assert!(
-            false_positives < 3_000_000 / 300,
+            false_positives < 3_000_000 / 2000,
             "{false_positives} false positives"
         );
         assert!(

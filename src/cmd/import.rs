@@ -157,7 +157,11 @@ fn import_all(db: &Path, args: &Args, wait: Duration, stop: &AtomicBool) -> Resu
         count(changes.removed),
     );
     if args.timings {
-        eprintln!("timings:\n{}", report.timings.report(started.elapsed()));
+        eprintln!(
+            "timings ({} rows checked as possible duplicates):\n{}",
+            count(report.candidates),
+            report.timings.report(started.elapsed())
+        );
     }
     if let (true, Some(first)) = (totals.rejected > 0, report.first_import_id) {
         eprintln!(

@@ -68,8 +68,19 @@ impl<'a> CsvRecord<'a> {
     }
 
     pub fn field(&self, index: usize) -> &'a [u8] {
+        let (start, end) = self.field_range(index);
+        &self.output[start..end]
+    }
+
+    /// Where field `index` is in [`CsvRecord::fields`].
+    pub fn field_range(&self, index: usize) -> (usize, usize) {
         let start = if index == 0 { 0 } else { self.ends[index - 1] };
-        &self.output[start..self.ends[index]]
+        (start, self.ends[index])
+    }
+
+    /// Every field's bytes, back to back.
+    pub fn fields(&self) -> &'a [u8] {
+        &self.output[..self.ends.last().copied().unwrap_or(0)]
     }
 }
 
@@ -440,14 +451,18 @@ fn to_event(
             found: record.len(),
         });
     }
-    // Delimiters and quotes are ASCII, so the record is valid UTF-8 exactly
-    // when its raw bytes are; one check covers every field.
-    if std::str::from_utf8(record.raw).is_err() {
+    // Fields are stored back to back, so one check covers them all, plus a
+    // check that no character straddles two fields (`\xc3,\xa9` is valid
+    // once the comma is gone, but neither field is).
+    let Ok(fields) = std::str::from_utf8(record.fields()) else {
+        return Err(RejectReason::InvalidUtf8);
+    };
+    if !(0..record.len()).all(|i| fields.is_char_boundary(record.field_range(i).0)) {
         return Err(RejectReason::InvalidUtf8);
     }
     let text = |index: usize| -> &str {
-        // Checked above: the raw bytes, hence every field, are UTF-8.
-        std::str::from_utf8(record.field(index)).unwrap_or_default()
+        let (start, end) = record.field_range(index);
+        &fields[start..end]
     };
     let mut values = RowValues::default();
     // At most one column per field: a dozen entries, searched linearly.
@@ -653,6 +668,15 @@ mod tests {
             second.properties.as_deref(),
             Some(r#"{"visitor_id":"v2","note_2":"y"}"#)
         );
+        Ok(())
+    }
+
+    #[test]
+    fn a_character_split_across_two_fields_is_invalid_utf8() -> Result<()> {
+        let text = b"user_id,timestamp,event_type\nu\xc3,\xa90,a\n";
+        let mut reader = CsvEventReader::new(&text[..], InputZone::Utc)?;
+        let row = reader.next_row()?.expect("one row");
+        assert_eq!(row.result.err(), Some(RejectReason::InvalidUtf8));
         Ok(())
     }
 

@@ -270,6 +270,8 @@ mod tests {
             Just(b"\r\n".to_vec()),
             Just(b"\n".to_vec()),
             Just(b"\xff\xfe".to_vec()),
+            Just(b"\xc3".to_vec()),
+            Just(b"\xa9".to_vec()),
             Just(b"\xef\xbb\xbf".to_vec()),
             prop::collection::vec(any::<u8>(), 0..12),
         ];

@@ -95,8 +95,7 @@ impl Store {
             // halve what a bulk import writes to the log, and suit scans.
             conn.pragma_update(None, "page_size", PAGE_SIZE)?;
         }
-        // Index builds (CREATE INDEX) may sort on a second core.
-        conn.pragma_update(None, "threads", 2)?;
+
         // journal_mode answers with a row, so it is queried rather than updated.
         let mode: String = conn
             .query_row("PRAGMA journal_mode = WAL", [], |row| row.get(0))

@@ -1,0 +1,237 @@
+#!/usr/bin/env python3
+"""Benchmark sessiondb against the sqlite3 shell (and DuckDB), in one run.
+
+    python3 benches/bench.py                 # 1M and 10M events
+    python3 benches/bench.py --sizes 1m      # quicker
+    python3 benches/bench.py --duckdb        # also DuckDB (pip, in a venv)
+
+Generates deterministic dumps with ../shared/tools/gen_events.py into
+target/bench-data/ (kept between runs), builds sessiondb in release mode,
+and for each size times: sessiondb's full import into a new database, an
+incremental import of 1% more events (half newer than everything, half late
+events spread over the whole range), every canned report, and the same job
+done by the sqlite3 shell (benches/sqlite3_pipeline.sql) and, optionally,
+DuckDB (benches/duckdb_pipeline.py). Peak memory comes from /usr/bin/time -v.
+The overview numbers of every tool are compared, so a fast wrong answer
+shows. Prints a Markdown table; timings are wall-clock seconds on this
+machine, so compare ratios within one run.
+"""
+
+import argparse
+import os
+import re
+import shutil
+import statistics
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parent.parent
+DATA = ROOT / "target" / "bench-data"
+GENERATOR = ROOT.parent / "shared" / "tools" / "gen_events.py"
+BINARY = ROOT / "target" / "release" / "sessiondb"
+REPORTS = ["overview", "daily_metrics", "landing_pages", "exit_pages", "traffic_sources"]
+SIZES = {"1m": 1_000_000, "10m": 10_000_000, "100k": 100_000}
+
+
+def run(command, **kwargs):
+    return subprocess.run(command, check=True, text=True, capture_output=True, **kwargs)
+
+
+def timed(command, stdin=None, cwd=None):
+    """Runs a command under /usr/bin/time -v: (seconds, peak MiB, stdout, stderr)."""
+    with open(stdin, "rb") if stdin else open(os.devnull, "rb") as source:
+        started = time.perf_counter()
+        done = subprocess.run(
+            ["/usr/bin/time", "-v", *command], stdin=source, cwd=cwd, capture_output=True, text=True
+        )
+        elapsed = time.perf_counter() - started
+    if done.returncode != 0:
+        sys.exit(f"failed: {' '.join(map(str, command))}\n{done.stderr[-2000:]}")
+    peak_kib = int(re.search(r"Maximum resident set size \(kbytes\): (\d+)", done.stderr).group(1))
+    return elapsed, peak_kib / 1024, done.stdout, done.stderr
+
+
+def generate(path, *args):
+    if path.exists():
+        return
+    print(f"generating {path.name} ...", file=sys.stderr)
+    partial = path.with_suffix(".partial")
+    run([sys.executable, str(GENERATOR), *args, "--out", str(partial)])
+    partial.rename(path)
+
+
+def datasets(size_name):
+    """The full dump and its 1% increment, generated once."""
+    events = SIZES[size_name]
+    full = DATA / f"events_{size_name}.csv"
+    generate(full, "--events", str(events), "--seed", "1", "--days", "30", "--start", "2026-03-01T00:00:00")
+    increment = DATA / f"increment_{size_name}.csv"
+    if not increment.exists():
+        newer = DATA / f"newer_{size_name}.csv"
+        late = DATA / f"late_{size_name}.csv"
+        half = str(events // 200)
+        # Newer: the day after the dump ends. Late: over the whole range.
+        # Both reuse the dump's user ids; uuid event ids never collide.
+        generate(newer, "--events", half, "--seed", "2", "--days", "1", "--start", "2026-03-31T00:00:00", "--id-style", "uuid")
+        generate(late, "--events", half, "--seed", "3", "--days", "30", "--start", "2026-03-01T00:00:00", "--id-style", "uuid")
+        with open(increment, "w") as out:
+            out.write(newer.read_text())
+            out.writelines(late.read_text().splitlines(keepends=True)[1:])
+    return full, increment
+
+
+def overview_numbers(csv_text):
+    lines = [line for line in csv_text.strip().splitlines() if line]
+    header, values = lines[-2].split(","), lines[-1].split(",")
+    return dict(zip(header, (float(v) for v in values)))
+
+
+def compare_overviews(name, ours, theirs):
+    """Relative differences beyond 1e-6 are reported; counts must be equal."""
+    problems = []
+    for key, value in ours.items():
+        other = theirs.get(key)
+        if other is None:
+            continue
+        if abs(value - other) > 1e-6 * max(1.0, abs(value)):
+            problems.append(f"{key}: sessiondb {value} vs {name} {other}")
+    return problems
+
+
+def bench_sessiondb(size_name, full, increment, repeat):
+    work = DATA / f"db_{size_name}"
+    work.mkdir(exist_ok=True)
+    db = work / "analytics.db"
+    for leftover in work.glob("analytics.db*"):
+        leftover.unlink()
+    seconds, peak, _, stderr = timed([BINARY, "--db", db, "import", "--timings", full])
+    timings = stderr[stderr.find("timings") :].split("\tCommand being timed")[0].strip()
+    result = {"import_s": seconds, "import_peak_mib": peak, "timings": timings}
+    result["overview"] = overview_numbers(run([BINARY, "--db", db, "report", "overview", "--format", "csv"]).stdout)
+    for report in REPORTS:
+        samples = []
+        for _ in range(repeat):
+            started = time.perf_counter()
+            run([BINARY, "--db", db, "report", report, "--format", "csv"])
+            samples.append(time.perf_counter() - started)
+        result[f"report_{report}_s"] = statistics.median(samples)
+    incremental_db = work / "incremental.db"
+    shutil.copy(db, incremental_db)
+    seconds, peak, _, stderr = timed([BINARY, "--db", incremental_db, "import", "--timings", increment])
+    result["incremental_s"], result["incremental_peak_mib"] = seconds, peak
+    result["incremental_timings"] = stderr[stderr.find("timings") :].split("\tCommand being timed")[0].strip()
+    incremental_db.unlink()
+    return result
+
+
+def bench_sqlite3(size_name, full):
+    work = DATA / f"sqlite3_{size_name}"
+    shutil.rmtree(work, ignore_errors=True)
+    work.mkdir()
+    (work / "events.csv").symlink_to(full)
+    db = work / "pipeline.db"
+    seconds, peak, stdout, _ = timed(["sqlite3", db], stdin=ROOT / "benches" / "sqlite3_pipeline.sql", cwd=work)
+    overview_sql = (ROOT / "benches" / "sqlite3_pipeline.sql").read_text().split(".headers on")[1]
+    started = time.perf_counter()
+    run(["sqlite3", "-csv", "-header", db, overview_sql])
+    query_s = time.perf_counter() - started
+    result = {"pipeline_s": seconds, "pipeline_peak_mib": peak, "overview_query_s": query_s, "overview": overview_numbers(stdout)}
+    shutil.rmtree(work)
+    return result
+
+
+def duckdb_python():
+    venv = ROOT / "target" / "bench-venv"
+    python = venv / "bin" / "python"
+    if not python.exists():
+        print("installing duckdb into target/bench-venv ...", file=sys.stderr)
+        run([sys.executable, "-m", "venv", str(venv)])
+        run([str(python), "-m", "pip", "install", "--quiet", "duckdb"])
+    return python
+
+
+def bench_duckdb(size_name, full):
+    python = duckdb_python()
+    work = DATA / f"duckdb_{size_name}"
+    shutil.rmtree(work, ignore_errors=True)
+    work.mkdir()
+    seconds, peak, stdout, _ = timed([python, ROOT / "benches" / "duckdb_pipeline.py", work / "bench.duckdb", full])
+    shutil.rmtree(work)
+    return {"pipeline_s": seconds, "pipeline_peak_mib": peak, "overview": overview_numbers(stdout)}
+
+
+def main():
+    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser.add_argument("--sizes", default="1m,10m", help="comma-separated: 100k, 1m, 10m")
+    parser.add_argument("--duckdb", action="store_true", help="also time DuckDB (installs it with pip)")
+    parser.add_argument("--skip-sqlite3", action="store_true")
+    parser.add_argument("--repeat", type=int, default=5, help="runs per report (median)")
+    args = parser.parse_args()
+    if not GENERATOR.exists():
+        sys.exit(f"{GENERATOR} is missing: the benchmark needs ../shared beside the repository")
+    DATA.mkdir(parents=True, exist_ok=True)
+    print("building sessiondb (release) ...", file=sys.stderr)
+    run(["cargo", "build", "--release", "--quiet"], cwd=ROOT)
+
+    sizes = [s.strip() for s in args.sizes.split(",")]
+    results = {}
+    for size in sizes:
+        full, increment = datasets(size)
+        print(f"{size}: sessiondb ...", file=sys.stderr)
+        results[size] = {"sessiondb": bench_sessiondb(size, full, increment, args.repeat)}
+        if not args.skip_sqlite3:
+            print(f"{size}: sqlite3 shell ...", file=sys.stderr)
+            results[size]["sqlite3"] = bench_sqlite3(size, full)
+        if args.duckdb:
+            print(f"{size}: duckdb ...", file=sys.stderr)
+            results[size]["duckdb"] = bench_duckdb(size, full)
+
+    def cells(pick, fmt="{:.2f}"):
+        out = []
+        for size in sizes:
+            try:
+                value = pick(results[size])
+            except KeyError:
+                out.append("-")
+                continue
+            out.append(fmt.format(value))
+        return " | ".join(out)
+
+    header = " | ".join(sizes)
+    print(f"\n| measure | {header} |")
+    print("|---|" + "---|" * len(sizes))
+    print(f"| sessiondb full import (s) | {cells(lambda r: r['sessiondb']['import_s'])} |")
+    print(f"| sessiondb peak memory, import (MiB) | {cells(lambda r: r['sessiondb']['import_peak_mib'], '{:.0f}')} |")
+    if not args.skip_sqlite3:
+        print(f"| sqlite3 shell pipeline (s) | {cells(lambda r: r['sqlite3']['pipeline_s'])} |")
+        print(f"| sqlite3 shell peak memory (MiB) | {cells(lambda r: r['sqlite3']['pipeline_peak_mib'], '{:.0f}')} |")
+        print(f"| **speed-up over sqlite3 (x)** | {cells(lambda r: r['sqlite3']['pipeline_s'] / r['sessiondb']['import_s'])} |")
+    if args.duckdb:
+        print(f"| DuckDB pipeline (s) | {cells(lambda r: r['duckdb']['pipeline_s'])} |")
+        print(f"| DuckDB peak memory (MiB) | {cells(lambda r: r['duckdb']['pipeline_peak_mib'], '{:.0f}')} |")
+        print(f"| **sessiondb / DuckDB time (x)** | {cells(lambda r: r['sessiondb']['import_s'] / r['duckdb']['pipeline_s'])} |")
+    print(f"| sessiondb incremental import of 1% (s) | {cells(lambda r: r['sessiondb']['incremental_s'])} |")
+    print(f"| **incremental / full import (%)** | {cells(lambda r: 100 * r['sessiondb']['incremental_s'] / r['sessiondb']['import_s'], '{:.1f}')} |")
+    for report in REPORTS:
+        print(f"| report {report} (ms) | {cells(lambda r, rep=report: 1000 * r['sessiondb'][f'report_{rep}_s'], '{:.0f}')} |")
+    if not args.skip_sqlite3:
+        print(f"| sqlite3: overview query over its sessions table (ms) | {cells(lambda r: 1000 * r['sqlite3']['overview_query_s'], '{:.0f}')} |")
+    if len(sizes) > 1 and "1m" in sizes and "10m" in sizes:
+        ratio = results["10m"]["sessiondb"]["import_peak_mib"] / results["1m"]["sessiondb"]["import_peak_mib"]
+        print(f"\npeak memory at 10M / at 1M: {ratio:.2f}")
+
+    for size in sizes:
+        ours = results[size]["sessiondb"]["overview"]
+        for other in ("sqlite3", "duckdb"):
+            if other in results[size]:
+                problems = compare_overviews(other, ours, results[size][other]["overview"])
+                verdict = "same overview" if not problems else "DIFFERENT overview: " + "; ".join(problems)
+                print(f"{size}: sessiondb vs {other}: {verdict}")
+        print(f"\n{size}: sessiondb import --timings\n{results[size]['sessiondb']['timings']}")
+        print(f"\n{size}: incremental import --timings\n{results[size]['sessiondb']['incremental_timings']}")
+
+
+if __name__ == "__main__":
+    main()

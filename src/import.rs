@@ -22,11 +22,14 @@ use crate::bulk::runs::{self, Merger, Run};
 use crate::bulk::seen::SeenIds;
 use crate::event::RejectReason;
 use crate::ingest::{self, Format};
+use crate::sessionize::ConversionTypes;
 use crate::sessionize::{self, SessionBuilder};
-use crate::store::{FileCounts, Importer, SessionChanges};
+use crate::store::{BulkLoad, FileCounts, Importer, SessionChanges, UserTotals};
+use crate::summary::SummaryDelta;
 use crate::timestamp::InputZone;
 use crate::timings::Timings;
 use anyhow::{Context, Result, anyhow};
+use std::collections::HashSet;
 use std::fs::File;
 use std::io::{self, BufReader, BufWriter, Seek, Write};
 use std::path::PathBuf;
@@ -506,14 +509,14 @@ fn load_in_session_order(
     merger: &mut Merger,
     files: &[FileState],
     rules: &crate::rules::SessionRules,
-    conversion_types: &crate::sessionize::ConversionTypes,
+    conversion_types: &ConversionTypes,
     report: &mut Report,
     options: &Options,
     stop: &AtomicBool,
 ) -> Result<()> {
     importer.begin_bulk()?;
     let mut load = importer.bulk_load()?;
-    let mut current: Option<(String, i64, SessionBuilder)> = None;
+    let mut stream = SessionStream::new(rules, conversion_types);
     let mut stored = 0u64;
     let mut insert_time = Duration::ZERO;
     while let Some(bytes) = merger
@@ -521,47 +524,130 @@ fn load_in_session_order(
         .context("cannot read the sorted events back")?
     {
         let record = Record::decode(bytes);
-        let continues = current.as_ref().is_some_and(|(user, last_ts, _)| {
-            user == record.user_id()
-                && !sessionize::starts_new_session(*last_ts, record.ts_ms, rules)
-        });
-        if continues {
-            let (_, last_ts, builder) = current.as_mut().expect("checked above");
-            builder.add(&record, conversion_types);
-            *last_ts = record.ts_ms;
-        } else {
-            if let Some((_, _, builder)) = current.take() {
-                load.session(&builder.finish())?;
-                report.changes.created += 1;
-            }
-            let builder = SessionBuilder::start(record.user_id(), &record, conversion_types);
-            current = Some((record.user_id().to_string(), record.ts_ms, builder));
-        }
-        let (_, _, builder) = current.as_ref().expect("set above");
+        stream.push(&record, &mut load)?;
         let import_id = files[record.file as usize].import_id;
-        if options.fine_timings {
-            let started = Instant::now();
-            load.event(import_id, &record, builder.session_id())?;
+        let started = options.fine_timings.then(Instant::now);
+        load.event(import_id, &record, stream.session_id())?;
+        if let Some(started) = started {
             insert_time += started.elapsed();
-        } else {
-            load.event(import_id, &record, builder.session_id())?;
         }
         stored += 1;
         if stored.is_multiple_of(CHECK_EVERY) && stop.load(Ordering::Relaxed) {
             return Err(ImportStopped::Interrupted.into());
         }
     }
-    if let Some((_, _, builder)) = current {
-        load.session(&builder.finish())?;
-        report.changes.created += 1;
-    }
+    let (created, delta) = stream.finish(&mut load)?;
+    report.changes.created += created;
     drop(load);
     if options.fine_timings {
         report.timings.add("  of which: insert events", insert_time);
     }
     report
         .timings
+        .time("update summaries", || importer.add_to_summaries(&delta))?;
+    report
+        .timings
         .time("build the id indexes", || importer.end_bulk())
+}
+
+/// Sessions, user rows and summaries, built from events arriving in
+/// (user, time, id) order and stored as soon as each is complete.
+struct SessionStream<'r> {
+    rules: &'r crate::rules::SessionRules,
+    conversion_types: &'r ConversionTypes,
+    /// The open session: its last event's time and its builder.
+    session: Option<(i64, SessionBuilder)>,
+    user: Option<UserTotals>,
+    user_days: HashSet<String>,
+    delta: SummaryDelta,
+    created: u64,
+}
+
+impl<'r> SessionStream<'r> {
+    fn new(rules: &'r crate::rules::SessionRules, conversion_types: &'r ConversionTypes) -> Self {
+        SessionStream {
+            rules,
+            conversion_types,
+            session: None,
+            user: None,
+            user_days: HashSet::new(),
+            delta: SummaryDelta::default(),
+            created: 0,
+        }
+    }
+
+    /// Takes the next event, storing whatever it completes.
+    fn push(&mut self, record: &Record<'_>, load: &mut BulkLoad<'_>) -> Result<()> {
+        let same_user = self
+            .user
+            .as_ref()
+            .is_some_and(|u| u.user_id == record.user_id());
+        if !same_user {
+            self.finish_user(load)?;
+            self.user = Some(UserTotals {
+                user_id: record.user_id().to_string(),
+                first_ms: record.ts_ms,
+                ..UserTotals::default()
+            });
+        }
+        match &mut self.session {
+            Some((last_ts, builder))
+                if same_user
+                    && !sessionize::starts_new_session(*last_ts, record.ts_ms, self.rules) =>
+            {
+                builder.add(record, self.conversion_types);
+                *last_ts = record.ts_ms;
+            }
+            _ => {
+                self.finish_session(load)?;
+                let builder =
+                    SessionBuilder::start(record.user_id(), record, self.conversion_types);
+                self.session = Some((record.ts_ms, builder));
+            }
+        }
+        Ok(())
+    }
+
+    /// The id of the session the last event joined.
+    fn session_id(&self) -> &str {
+        self.session
+            .as_ref()
+            .map_or("", |(_, builder)| builder.session_id())
+    }
+
+    fn finish_session(&mut self, load: &mut BulkLoad<'_>) -> Result<()> {
+        let Some((_, builder)) = self.session.take() else {
+            return Ok(());
+        };
+        let summary = builder.finish();
+        // Sessions are only open while their user is.
+        let user = self.user.as_mut().expect("an open session has a user");
+        user.sessions += 1;
+        user.events += summary.events;
+        user.last_ms = user.last_ms.max(summary.ended_ms);
+        self.user_days.insert(summary.day());
+        self.delta.add_session(&summary, 1);
+        self.created += 1;
+        load.session(&summary)
+    }
+
+    fn finish_user(&mut self, load: &mut BulkLoad<'_>) -> Result<()> {
+        self.finish_session(load)?;
+        let Some(user) = self.user.take() else {
+            return Ok(());
+        };
+        for day in self.user_days.drain() {
+            self.delta.add_user_day(&day, 1);
+        }
+        load.user(&user)
+    }
+
+    /// Stores what is still open; returns the sessions created and the
+    /// summaries' change.
+    fn finish(mut self, load: &mut BulkLoad<'_>) -> Result<(u64, SummaryDelta)> {
+        self.finish_user(load)?;
+        Ok((self.created, self.delta))
+    }
 }
 
 /// Phase 3 into a database with events: store each new event; the users

@@ -14,5 +14,6 @@ pub mod output;
 pub mod rules;
 pub mod sessionize;
 pub mod store;
+pub mod summary;
 pub mod timestamp;
 pub mod timings;

@@ -105,6 +105,36 @@ pub struct SessionSummary {
     pub country: Option<String>,
 }
 
+/// Sessions longer than this, in milliseconds, are engaged (GA4's rule).
+pub const ENGAGED_AFTER_MS: i64 = 10_000;
+
+impl SessionSummary {
+    /// Exactly one event.
+    pub fn bounced(&self) -> bool {
+        self.events == 1
+    }
+
+    /// At least one event whose type is a conversion.
+    pub fn converted(&self) -> bool {
+        self.conversions > 0
+    }
+
+    /// Longer than 10 s, or two page views or more, or converted.
+    pub fn engaged(&self) -> bool {
+        self.duration_ms() > ENGAGED_AFTER_MS || self.pageviews >= 2 || self.converted()
+    }
+
+    /// Last event's time minus first event's time.
+    pub fn duration_ms(&self) -> i64 {
+        self.ended_ms - self.started_ms
+    }
+
+    /// The reporting day of the session: the UTC date of its start.
+    pub fn day(&self) -> String {
+        crate::timestamp::utc_day(self.started_ms)
+    }
+}
+
 /// The event types that count as conversions. A handful at most, so a
 /// linear scan beats hashing on every event.
 #[derive(Debug, Clone, Default, PartialEq)]
@@ -494,6 +524,28 @@ mod tests {
         assert_eq!(s.device.as_deref(), Some("mobile"));
         assert_eq!(s.country.as_deref(), Some("FR"));
         assert_eq!(s.ended_ms - s.started_ms, 3 * MINUTE);
+    }
+
+    #[test]
+    fn flags_follow_the_metric_definitions() {
+        let session =
+            |events: i64, duration_ms: i64, pageviews: i64, conversions: i64| SessionSummary {
+                events,
+                ended_ms: duration_ms,
+                pageviews,
+                conversions,
+                ..summarize("u", &[event("a", 0)], &ConversionTypes::default())
+            };
+        let one = session(1, 0, 1, 0);
+        assert!(one.bounced() && !one.engaged() && !one.converted());
+        assert!(
+            !session(2, 10_000, 1, 0).engaged(),
+            "exactly 10 s is not engaged"
+        );
+        assert!(session(2, 10_001, 1, 0).engaged());
+        assert!(session(2, 0, 2, 0).engaged());
+        assert!(session(1, 0, 0, 1).engaged() && session(1, 0, 0, 1).converted());
+        assert_eq!(session(1, 0, 0, 0).day(), "1970-01-01");
     }
 
     #[test]

@@ -53,16 +53,21 @@ CREATE UNIQUE INDEX events_by_event_id ON events (event_id);
 
 
 
--- One row per session, maintained by the import. The public view `sessions`
--- adds the flags and the ISO times; read that one.
+-- One row per session, maintained by the import, with its flags (0/1) and
+-- reporting day as README's metric definitions compute them. The public
+-- view `sessions` adds the ISO times; read that one.
 CREATE TABLE session_records (
     session_id       TEXT NOT NULL,
     user_id          TEXT NOT NULL,
     started_ms       INTEGER NOT NULL,
     ended_ms         INTEGER NOT NULL,
+    day              TEXT NOT NULL,
     events           INTEGER NOT NULL,
     pageviews        INTEGER NOT NULL,
     conversions      INTEGER NOT NULL,
+    bounced          INTEGER NOT NULL,
+    engaged          INTEGER NOT NULL,
+    converted        INTEGER NOT NULL,
     revenue          REAL NOT NULL,
     landing_page     TEXT,
     exit_page        TEXT,
@@ -77,6 +82,67 @@ CREATE TABLE session_records (
 
 CREATE UNIQUE INDEX session_records_by_id ON session_records (session_id);
 CREATE INDEX session_records_by_user_start ON session_records (user_id, started_ms);
+
+-- One row per user with at least one session.
+CREATE TABLE users (
+    user_id   TEXT PRIMARY KEY,
+    first_ms  INTEGER NOT NULL,
+    last_ms   INTEGER NOT NULL,
+    sessions  INTEGER NOT NULL,
+    events    INTEGER NOT NULL
+) WITHOUT ROWID;
+
+-- Summaries kept by every import, so reports need not scan all sessions:
+-- sessions and their flags, durations and revenue added up per reporting
+-- day, and per day and landing page, exit page or traffic source. ''
+-- stands for none (keys cannot be NULL); revenue is in millionths.
+CREATE TABLE daily_stats (
+    day             TEXT PRIMARY KEY,
+    sessions        INTEGER NOT NULL,
+    users           INTEGER NOT NULL,
+    events          INTEGER NOT NULL,
+    pageviews       INTEGER NOT NULL,
+    duration_ms     INTEGER NOT NULL,
+    bounced         INTEGER NOT NULL,
+    engaged         INTEGER NOT NULL,
+    converted       INTEGER NOT NULL,
+    revenue_micros  INTEGER NOT NULL
+) WITHOUT ROWID;
+
+CREATE TABLE landing_stats (
+    day             TEXT NOT NULL,
+    page            TEXT NOT NULL,
+    sessions        INTEGER NOT NULL,
+    bounced         INTEGER NOT NULL,
+    engaged         INTEGER NOT NULL,
+    converted       INTEGER NOT NULL,
+    duration_ms     INTEGER NOT NULL,
+    revenue_micros  INTEGER NOT NULL,
+    PRIMARY KEY (day, page)
+) WITHOUT ROWID;
+
+CREATE TABLE exit_stats (
+    day             TEXT NOT NULL,
+    page            TEXT NOT NULL,
+    exits           INTEGER NOT NULL,
+    bounced         INTEGER NOT NULL,
+    duration_ms     INTEGER NOT NULL,
+    PRIMARY KEY (day, page)
+) WITHOUT ROWID;
+
+CREATE TABLE source_stats (
+    day              TEXT NOT NULL,
+    referrer_domain  TEXT NOT NULL,
+    utm_source       TEXT NOT NULL,
+    utm_medium       TEXT NOT NULL,
+    utm_campaign     TEXT NOT NULL,
+    sessions         INTEGER NOT NULL,
+    bounced          INTEGER NOT NULL,
+    engaged          INTEGER NOT NULL,
+    converted        INTEGER NOT NULL,
+    revenue_micros   INTEGER NOT NULL,
+    PRIMARY KEY (day, referrer_domain, utm_source, utm_medium, utm_campaign)
+) WITHOUT ROWID;
 
 -- Rows that could not be stored, with where they came from and why.
 CREATE TABLE rejected_rows (

@@ -5,14 +5,13 @@
 CREATE VIEW daily_metrics AS
 SELECT
     day,
-    count(*) AS sessions,
-    count(DISTINCT user_id) AS users,
-    sum(pageviews) AS pageviews,
-    avg(duration_s) AS avg_duration_s,
-    avg(bounced) AS bounce_rate,
-    avg(engaged) AS engagement_rate,
-    avg(converted) AS conversion_rate,
-    sum(revenue) AS revenue
-FROM sessions
-GROUP BY day
+    sessions,
+    users,
+    pageviews,
+    duration_ms / 1000.0 / sessions AS avg_duration_s,
+    1.0 * bounced / sessions AS bounce_rate,
+    1.0 * engaged / sessions AS engagement_rate,
+    1.0 * converted / sessions AS conversion_rate,
+    revenue_micros / 1000000.0 AS revenue
+FROM daily_stats
 ORDER BY day;

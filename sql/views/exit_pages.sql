@@ -5,11 +5,11 @@
 -- had one event), avg_duration_s (mean seconds of those sessions).
 CREATE VIEW exit_pages AS
 SELECT
-    exit_page AS page,
-    count(*) AS exits,
-    1.0 * count(*) / (SELECT count(*) FROM sessions) AS exit_share,
-    avg(bounced) AS bounce_rate,
-    avg(duration_s) AS avg_duration_s
-FROM sessions
-GROUP BY exit_page
-ORDER BY exits DESC, page IS NULL, page;
+    nullif(page, '') AS page,
+    sum(exits) AS exits,
+    1.0 * sum(exits) / (SELECT sum(sessions) FROM daily_stats) AS exit_share,
+    1.0 * sum(bounced) / sum(exits) AS bounce_rate,
+    sum(duration_ms) / 1000.0 / sum(exits) AS avg_duration_s
+FROM exit_stats
+GROUP BY exit_stats.page
+ORDER BY sum(exits) DESC, exit_stats.page = '', exit_stats.page;

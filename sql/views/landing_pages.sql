@@ -5,13 +5,13 @@
 -- revenue (sum).
 CREATE VIEW landing_pages AS
 SELECT
-    landing_page AS page,
-    count(*) AS sessions,
-    avg(bounced) AS bounce_rate,
-    avg(engaged) AS engagement_rate,
-    avg(converted) AS conversion_rate,
-    avg(duration_s) AS avg_duration_s,
-    sum(revenue) AS revenue
-FROM sessions
-GROUP BY landing_page
-ORDER BY sessions DESC, page IS NULL, page;
+    nullif(page, '') AS page,
+    sum(sessions) AS sessions,
+    1.0 * sum(bounced) / sum(sessions) AS bounce_rate,
+    1.0 * sum(engaged) / sum(sessions) AS engagement_rate,
+    1.0 * sum(converted) / sum(sessions) AS conversion_rate,
+    sum(duration_ms) / 1000.0 / sum(sessions) AS avg_duration_s,
+    sum(revenue_micros) / 1000000.0 AS revenue
+FROM landing_stats
+GROUP BY landing_stats.page
+ORDER BY sum(sessions) DESC, landing_stats.page = '', landing_stats.page;

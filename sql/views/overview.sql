@@ -3,17 +3,18 @@
 -- avg_duration_s (mean seconds, one-event sessions included),
 -- pages_per_session (pageviews / sessions), bounce_rate, engagement_rate,
 -- conversion_rate (fractions 0..1 of sessions; NULL when there are none),
--- revenue (sum).
+-- revenue (sum). Reads the per-day summaries the imports keep, so it needs
+-- no scan of the sessions.
 CREATE VIEW overview AS
 SELECT
-    count(*) AS sessions,
-    count(DISTINCT user_id) AS users,
+    coalesce(sum(sessions), 0) AS sessions,
+    (SELECT count(*) FROM users) AS users,
     coalesce(sum(events), 0) AS events,
     coalesce(sum(pageviews), 0) AS pageviews,
-    avg(duration_s) AS avg_duration_s,
-    1.0 * sum(pageviews) / count(*) AS pages_per_session,
-    avg(bounced) AS bounce_rate,
-    avg(engaged) AS engagement_rate,
-    avg(converted) AS conversion_rate,
-    coalesce(sum(revenue), 0.0) AS revenue
-FROM sessions;
+    sum(duration_ms) / 1000.0 / sum(sessions) AS avg_duration_s,
+    1.0 * sum(pageviews) / sum(sessions) AS pages_per_session,
+    1.0 * sum(bounced) / sum(sessions) AS bounce_rate,
+    1.0 * sum(engaged) / sum(sessions) AS engagement_rate,
+    1.0 * sum(converted) / sum(sessions) AS conversion_rate,
+    coalesce(sum(revenue_micros), 0) / 1000000.0 AS revenue
+FROM daily_stats;

@@ -25,13 +25,13 @@ SELECT
     utm_campaign,
     device,
     country,
-    events = 1 AS bounced,
-    (ended_ms - started_ms > 10000 OR pageviews >= 2 OR conversions > 0) AS engaged,
-    conversions > 0 AS converted,
+    bounced,
+    engaged,
+    converted,
     revenue,
     started_ms,
     ended_ms,
-    date(started_ms / 1000.0, 'unixepoch') AS day,
+    day,
     referrer_domain,
     conversions
 FROM session_records;

@@ -4,7 +4,7 @@
 
 use crate::output::{self, OutputFormat, TableStyle};
 use crate::store::Store;
-use crate::store::views::{self, VIEWS};
+use crate::store::views;
 use crate::timestamp::parse_day;
 use anyhow::{Result, bail};
 use chrono::NaiveDate;
@@ -38,16 +38,24 @@ pub struct Args {
 
 pub fn run(db: &Path, args: Args, wait: std::time::Duration) -> Result<()> {
     if args.list {
-        let width = VIEWS.iter().map(|v| v.name.len()).max().unwrap_or(0);
-        for view in VIEWS {
+        let width = views::reports().map(|v| v.name.len()).max().unwrap_or(0);
+        for view in views::reports() {
             println!("{:width$}  {}", view.name, view.description());
         }
         return Ok(());
     }
-    let Some(view) = views::find(&args.name) else {
-        let names: Vec<&str> = VIEWS.iter().map(|v| v.name).collect();
+    let Some(view) = views::find(&args.name).filter(|view| view.is_report) else {
+        let names: Vec<&str> = views::reports().map(|v| v.name).collect();
+        let hint = if views::find(&args.name).is_some() {
+            format!(
+                " ({} is a view: sessiondb query \"SELECT * FROM {}\")",
+                args.name, args.name
+            )
+        } else {
+            String::new()
+        };
         bail!(
-            "unknown report {:?}; the reports are: {}",
+            "unknown report {:?}; the reports are: {}{hint}",
             args.name,
             names.join(", ")
         );

@@ -41,7 +41,8 @@ impl Store {
             )?;
         }
         // One pass over events: count conversion events per session, then
-        // write the counts (every session absent from the pass has none).
+        // write the counts (every session absent from the pass has none);
+        // flags and summaries follow.
         tx.execute_batch(
             "UPDATE session_records SET conversions = 0 WHERE conversions <> 0;
              UPDATE session_records SET conversions = counted.n
@@ -50,6 +51,7 @@ impl Store {
                    GROUP BY session_id) AS counted
              WHERE counted.session_id = session_records.session_id;",
         )?;
+        super::summaries::rebuild(&tx)?;
         let converted: i64 = tx.query_row(
             "SELECT count(*) FROM session_records WHERE conversions > 0",
             [],

@@ -7,10 +7,12 @@
 
 use super::Store;
 use super::sessions::{self, SessionChanges};
+use super::summaries;
 use crate::bulk::record::Record;
 use crate::event::RejectReason;
 use crate::rules::SessionRules;
 use crate::sessionize::{ConversionTypes, SessionEvent, SessionSummary, Timed};
+use crate::summary::SummaryDelta;
 use crate::timestamp::format_utc_ms;
 use anyhow::{Context, Result, bail};
 use rusqlite::{Statement, Transaction, params};
@@ -58,6 +60,7 @@ fn bind_event(
 pub struct BulkLoad<'i> {
     events: Statement<'i>,
     sessions: Statement<'i>,
+    users: Statement<'i>,
 }
 
 impl BulkLoad<'_> {
@@ -72,6 +75,28 @@ impl BulkLoad<'_> {
         sessions::bind_session(&mut self.sessions, summary)?;
         Ok(())
     }
+
+    /// Stores a user's row, once all their sessions are stored.
+    pub fn user(&mut self, user: &UserTotals) -> Result<()> {
+        self.users.execute(params![
+            user.user_id,
+            user.first_ms,
+            user.last_ms,
+            user.sessions,
+            user.events
+        ])?;
+        Ok(())
+    }
+}
+
+/// A user's row in `users`.
+#[derive(Debug, Clone, Default)]
+pub struct UserTotals {
+    pub user_id: String,
+    pub first_ms: i64,
+    pub last_ms: i64,
+    pub sessions: i64,
+    pub events: i64,
 }
 
 /// Rejected rows keep at most this much of their raw text.
@@ -193,6 +218,9 @@ impl<'a> Importer<'a> {
         Ok(BulkLoad {
             events: self.tx.prepare(INSERT_EVENT)?,
             sessions: self.tx.prepare(sessions::INSERT_SESSION)?,
+            users: self.tx.prepare(
+                "INSERT INTO users (user_id, first_ms, last_ms, sessions, events) VALUES (?1, ?2, ?3, ?4, ?5)",
+            )?,
         })
     }
 
@@ -269,13 +297,20 @@ impl<'a> Importer<'a> {
         let mut users: Vec<(String, (i64, i64))> = self.touched.drain().collect();
         // A fixed order keeps the file's page layout reproducible.
         users.sort_unstable();
-        sessions::resessionize_users(
+        let (changes, delta) = sessions::resessionize_users(
             &self.tx,
             users,
             &self.rules,
             &self.conversion_types,
             should_stop,
-        )
+        )?;
+        summaries::apply(&self.tx, &delta)?;
+        Ok(changes)
+    }
+
+    /// Adds a bulk load's sessions to the summary tables.
+    pub fn add_to_summaries(&self, delta: &SummaryDelta) -> Result<()> {
+        summaries::apply(&self.tx, delta)
     }
 
     pub fn commit(self) -> Result<()> {

@@ -13,9 +13,10 @@ mod import;
 mod query;
 mod schema;
 mod sessions;
+mod summaries;
 pub mod views;
 
-pub use import::{FileCounts, Importer};
+pub use import::{BulkLoad, FileCounts, Importer, UserTotals};
 pub use query::QueryError;
 pub use schema::{OpenError, SCHEMA_VERSION};
 pub use sessions::SessionChanges;

@@ -3,9 +3,11 @@
 //! of their history that the new events can change, and rebuilding every
 //! session when the rules change.
 
+use super::summaries;
 use crate::event::Event;
 use crate::rules::SessionRules;
 use crate::sessionize::{self, ConversionTypes, SessionSummary, Span};
+use crate::summary::SummaryDelta;
 use anyhow::{Context, Result};
 use rusqlite::{Connection, OptionalExtension, params};
 use std::collections::{HashMap, HashSet};
@@ -60,15 +62,17 @@ impl sessionize::Timed for StoredEvent {
     }
 }
 
-/// Re-sessionizes each `(user, (first_new, last_new))`.
+/// Re-sessionizes each `(user, (first_new, last_new))`; returns what
+/// changed, and the summaries' change (not yet applied).
 pub fn resessionize_users(
     conn: &Connection,
     users: Vec<(String, (i64, i64))>,
     rules: &SessionRules,
     conversion_types: &ConversionTypes,
     should_stop: &dyn Fn() -> bool,
-) -> Result<SessionChanges> {
+) -> Result<(SessionChanges, SummaryDelta)> {
     let mut changes = SessionChanges::default();
+    let mut delta = SummaryDelta::default();
     for (index, (user_id, (first_new, last_new))) in users.into_iter().enumerate() {
         if index % 1024 == 0 && should_stop() {
             break;
@@ -81,12 +85,15 @@ pub fn resessionize_users(
             rules,
             conversion_types,
             &mut changes,
+            &mut delta,
         )
+        .and_then(|()| summaries::refresh_user(conn, &user_id))
         .with_context(|| format!("cannot assign sessions of user {user_id:?}"))?;
     }
-    Ok(changes)
+    Ok((changes, delta))
 }
 
+#[allow(clippy::too_many_arguments)]
 fn resessionize_user(
     conn: &Connection,
     user_id: &str,
@@ -95,6 +102,7 @@ fn resessionize_user(
     rules: &SessionRules,
     conversion_types: &ConversionTypes,
     changes: &mut SessionChanges,
+    delta: &mut SummaryDelta,
 ) -> Result<()> {
     let last_session_starting_before = |limit: i64, inclusive: bool| -> Result<Option<Span>> {
         let sql = if inclusive {
@@ -122,18 +130,21 @@ fn resessionize_user(
     let mut events = events_in(conn, user_id, window)?;
     events.sort_by(sessionize::event_order);
 
-    let mut new_ids = HashSet::new();
+    let mut new_sessions: HashMap<String, SessionSummary> = HashMap::new();
     for range in sessionize::split_sessions(&events, rules) {
         let members: Vec<&Event> = events[range.clone()].iter().map(|e| &e.event).collect();
         let summary = sessionize::summarize(user_id, &members, conversion_types);
         match old_sessions.get(&summary.session_id) {
-            Some(&old_size) if old_size == summary.events => {}
-            Some(_) => {
+            Some(old) if old.events == summary.events => {}
+            Some(old) => {
                 changes.changed += 1;
+                delta.add_session(old, -1);
+                delta.add_session(&summary, 1);
                 write_session(conn, &summary, Write::Replace)?;
             }
             None => {
                 changes.created += 1;
+                delta.add_session(&summary, 1);
                 write_session(conn, &summary, Write::New)?;
             }
         }
@@ -150,26 +161,92 @@ fn resessionize_user(
                 ])?;
             }
         }
-        new_ids.insert(summary.session_id);
+        new_sessions.insert(summary.session_id.clone(), summary);
     }
     let mut delete = conn.prepare_cached("DELETE FROM session_records WHERE session_id = ?1")?;
-    for old_id in old_sessions.keys().filter(|id| !new_ids.contains(*id)) {
-        delete.execute([old_id])?;
-        changes.removed += 1;
+    for (old_id, old) in &old_sessions {
+        if !new_sessions.contains_key(old_id) {
+            delete.execute([old_id])?;
+            delta.add_session(old, -1);
+            changes.removed += 1;
+        }
+    }
+    count_user_days(conn, user_id, window, &old_sessions, &new_sessions, delta)
+}
+
+/// The change in the user's days with a session. Only days of sessions in
+/// the window can change, and only if no session outside it falls on them.
+fn count_user_days(
+    conn: &Connection,
+    user_id: &str,
+    window: Span,
+    old_sessions: &HashMap<String, SessionSummary>,
+    new_sessions: &HashMap<String, SessionSummary>,
+    delta: &mut SummaryDelta,
+) -> Result<()> {
+    let days = |sessions: &HashMap<String, SessionSummary>| -> HashSet<String> {
+        sessions.values().map(SessionSummary::day).collect()
+    };
+    let (before, after) = (days(old_sessions), days(new_sessions));
+    let mut outside = conn.prepare_cached(
+        "SELECT EXISTS (SELECT 1 FROM session_records WHERE user_id = ?1 AND day = ?2
+                        AND (started_ms < ?3 OR started_ms > ?4))",
+    )?;
+    for day in before.symmetric_difference(&after) {
+        let elsewhere: bool = outside
+            .query_row(params![user_id, day, window.start_ms, window.end_ms], |r| {
+                r.get(0)
+            })?;
+        if !elsewhere {
+            delta.add_user_day(day, if after.contains(day) { 1 } else { -1 });
+        }
     }
     Ok(())
 }
 
-/// The stored sessions of a user that start inside `window`: id → events.
-fn sessions_in(conn: &Connection, user_id: &str, window: Span) -> Result<HashMap<String, i64>> {
-    let mut select = conn.prepare_cached(
-        "SELECT session_id, events FROM session_records
-         WHERE user_id = ?1 AND started_ms BETWEEN ?2 AND ?3",
+/// The stored sessions of a user that start inside `window`, by id.
+fn sessions_in(
+    conn: &Connection,
+    user_id: &str,
+    window: Span,
+) -> Result<HashMap<String, SessionSummary>> {
+    let mut select = conn.prepare_cached(&format!(
+        "SELECT {SESSION_COLUMNS} FROM session_records WHERE user_id = ?1 AND started_ms BETWEEN ?2 AND ?3"
+    ))?;
+    let rows = select.query_map(
+        params![user_id, window.start_ms, window.end_ms],
+        read_session,
     )?;
-    let rows = select.query_map(params![user_id, window.start_ms, window.end_ms], |r| {
-        Ok((r.get(0)?, r.get(1)?))
-    })?;
-    Ok(rows.collect::<rusqlite::Result<_>>()?)
+    rows.map(|row| row.map(|s| (s.session_id.clone(), s)).map_err(Into::into))
+        .collect()
+}
+
+/// The columns [`read_session`] reads, in its order.
+pub(super) const SESSION_COLUMNS: &str = "session_id, user_id, started_ms, ended_ms, events, pageviews,
+    conversions, revenue, landing_page, exit_page, referrer, referrer_domain, utm_source, utm_medium,
+    utm_campaign, device, country";
+
+/// A stored session, from a row of [`SESSION_COLUMNS`].
+pub(super) fn read_session(r: &rusqlite::Row<'_>) -> rusqlite::Result<SessionSummary> {
+    Ok(SessionSummary {
+        session_id: r.get(0)?,
+        user_id: r.get(1)?,
+        started_ms: r.get(2)?,
+        ended_ms: r.get(3)?,
+        events: r.get(4)?,
+        pageviews: r.get(5)?,
+        conversions: r.get(6)?,
+        revenue: r.get(7)?,
+        landing_page: r.get(8)?,
+        exit_page: r.get(9)?,
+        referrer: r.get(10)?,
+        referrer_domain: r.get(11)?,
+        utm_source: r.get(12)?,
+        utm_medium: r.get(13)?,
+        utm_campaign: r.get(14)?,
+        device: r.get(15)?,
+        country: r.get(16)?,
+    })
 }
 
 /// The stored events of a user inside `window`, with what sessionization
@@ -219,10 +296,11 @@ macro_rules! insert_session_sql {
     ($verb:literal) => {
         concat!(
             $verb,
-            " INTO session_records (session_id, user_id, started_ms, ended_ms, events, pageviews,
-                 conversions, revenue, landing_page, exit_page, referrer, referrer_domain, utm_source,
-                 utm_medium, utm_campaign, device, country)
-             VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13, ?14, ?15, ?16, ?17)"
+            " INTO session_records (session_id, user_id, started_ms, ended_ms, day, events, pageviews,
+                 conversions, bounced, engaged, converted, revenue, landing_page, exit_page, referrer,
+                 referrer_domain, utm_source, utm_medium, utm_campaign, device, country)
+             VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13, ?14, ?15, ?16, ?17, ?18,
+                 ?19, ?20, ?21)"
         )
     };
 }
@@ -254,19 +332,23 @@ pub(super) fn bind_session(
     statement.raw_bind_parameter(2, &s.user_id)?;
     statement.raw_bind_parameter(3, s.started_ms)?;
     statement.raw_bind_parameter(4, s.ended_ms)?;
-    statement.raw_bind_parameter(5, s.events)?;
-    statement.raw_bind_parameter(6, s.pageviews)?;
-    statement.raw_bind_parameter(7, s.conversions)?;
-    statement.raw_bind_parameter(8, s.revenue)?;
-    statement.raw_bind_parameter(9, &s.landing_page)?;
-    statement.raw_bind_parameter(10, &s.exit_page)?;
-    statement.raw_bind_parameter(11, &s.referrer)?;
-    statement.raw_bind_parameter(12, &s.referrer_domain)?;
-    statement.raw_bind_parameter(13, &s.utm_source)?;
-    statement.raw_bind_parameter(14, &s.utm_medium)?;
-    statement.raw_bind_parameter(15, &s.utm_campaign)?;
-    statement.raw_bind_parameter(16, &s.device)?;
-    statement.raw_bind_parameter(17, &s.country)?;
+    statement.raw_bind_parameter(5, s.day())?;
+    statement.raw_bind_parameter(6, s.events)?;
+    statement.raw_bind_parameter(7, s.pageviews)?;
+    statement.raw_bind_parameter(8, s.conversions)?;
+    statement.raw_bind_parameter(9, s.bounced())?;
+    statement.raw_bind_parameter(10, s.engaged())?;
+    statement.raw_bind_parameter(11, s.converted())?;
+    statement.raw_bind_parameter(12, s.revenue)?;
+    statement.raw_bind_parameter(13, &s.landing_page)?;
+    statement.raw_bind_parameter(14, &s.exit_page)?;
+    statement.raw_bind_parameter(15, &s.referrer)?;
+    statement.raw_bind_parameter(16, &s.referrer_domain)?;
+    statement.raw_bind_parameter(17, &s.utm_source)?;
+    statement.raw_bind_parameter(18, &s.utm_medium)?;
+    statement.raw_bind_parameter(19, &s.utm_campaign)?;
+    statement.raw_bind_parameter(20, &s.device)?;
+    statement.raw_bind_parameter(21, &s.country)?;
     statement.raw_execute()
 }
 
@@ -294,6 +376,7 @@ pub fn rebuild_all(
         .query_map([], |r| Ok((r.get(0)?, (r.get(1)?, r.get(2)?))))?
         .collect::<rusqlite::Result<_>>()?;
     resessionize_users(conn, users, rules, conversion_types, &|| false)?;
+    summaries::rebuild(conn)?;
     Ok((before, count(conn)?))
 }
 

@@ -14,15 +14,18 @@ use rusqlite::Connection;
 pub enum DayFilter {
     /// The view has one row per session or per day, with a `day` column.
     DayColumn,
-    /// The view aggregates `sessions`; it is run with `sessions` shadowed
-    /// by the sessions of the range.
-    ShadowSessions,
+    /// The view adds up these per-day tables; it is run with each shadowed
+    /// by its rows of the range (`users` by the users with a session in it).
+    Shadow(&'static [&'static str]),
 }
 
 pub struct View {
     pub name: &'static str,
     sql: &'static str,
     pub day_filter: DayFilter,
+    /// Whether `report` lists it: a canned report answers at once;
+    /// `sessions` is a row per session, a base for queries.
+    pub is_report: bool,
 }
 
 /// Every view, in creation order (a view comes after those it reads).
@@ -31,33 +34,44 @@ pub const VIEWS: &[View] = &[
         name: "sessions",
         sql: include_str!("../../sql/views/sessions.sql"),
         day_filter: DayFilter::DayColumn,
+        is_report: false,
     },
     View {
         name: "overview",
         sql: include_str!("../../sql/views/overview.sql"),
-        day_filter: DayFilter::ShadowSessions,
+        day_filter: DayFilter::Shadow(&["daily_stats", "users"]),
+        is_report: true,
     },
     View {
         name: "daily_metrics",
         sql: include_str!("../../sql/views/daily_metrics.sql"),
         day_filter: DayFilter::DayColumn,
+        is_report: true,
     },
     View {
         name: "landing_pages",
         sql: include_str!("../../sql/views/landing_pages.sql"),
-        day_filter: DayFilter::ShadowSessions,
+        day_filter: DayFilter::Shadow(&["landing_stats"]),
+        is_report: true,
     },
     View {
         name: "exit_pages",
         sql: include_str!("../../sql/views/exit_pages.sql"),
-        day_filter: DayFilter::ShadowSessions,
+        day_filter: DayFilter::Shadow(&["exit_stats", "daily_stats"]),
+        is_report: true,
     },
     View {
         name: "traffic_sources",
         sql: include_str!("../../sql/views/traffic_sources.sql"),
-        day_filter: DayFilter::ShadowSessions,
+        day_filter: DayFilter::Shadow(&["source_stats"]),
+        is_report: true,
     },
 ];
+
+/// The canned reports.
+pub fn reports() -> impl Iterator<Item = &'static View> {
+    VIEWS.iter().filter(|view| view.is_report)
+}
 
 pub fn find(name: &str) -> Option<&'static View> {
     VIEWS.iter().find(|view| view.name == name)
@@ -108,19 +122,27 @@ impl View {
             DayFilter::DayColumn => {
                 format!("SELECT * FROM {} WHERE day BETWEEN ?1 AND ?2", self.name)
             }
-            DayFilter::ShadowSessions => {
-                // A common table expression named `sessions` hides the view
-                // of that name inside the query, so the view's own SQL runs
-                // over the sessions of the range only.
-                let shadow =
-                    "sessions AS (SELECT * FROM main.sessions WHERE day BETWEEN ?1 AND ?2)";
+            DayFilter::Shadow(tables) => {
+                // Common table expressions named like the tables hide them
+                // inside the query, so the view's own SQL runs over the
+                // rows of the range only.
+                let shadows: Vec<String> = tables.iter().map(|table| shadow(table)).collect();
+                let shadows = shadows.join(", ");
                 let body = self.body();
                 match body.strip_prefix("WITH ") {
-                    Some(rest) => format!("WITH {shadow}, {rest}"),
-                    None => format!("WITH {shadow} {body}"),
+                    Some(rest) => format!("WITH {shadows}, {rest}"),
+                    None => format!("WITH {shadows} {body}"),
                 }
             }
         }
+    }
+}
+
+fn shadow(table: &str) -> String {
+    match table {
+        "users" => "users AS (SELECT DISTINCT user_id FROM main.session_records WHERE day BETWEEN ?1 AND ?2)"
+            .to_string(),
+        _ => format!("{table} AS (SELECT * FROM main.{table} WHERE day BETWEEN ?1 AND ?2)"),
     }
 }
 
@@ -204,12 +226,12 @@ mod tests {
     }
 
     #[test]
-    fn filtered_report_sql_shadows_sessions() {
+    fn filtered_report_sql_shadows_the_summaries() {
         let overview = find("overview").expect("registered");
         let sql = overview.report_sql(true);
         assert!(sql.starts_with(
-            "WITH sessions AS (SELECT * FROM main.sessions WHERE day BETWEEN ?1 AND ?2) SELECT"
-        ));
+            "WITH daily_stats AS (SELECT * FROM main.daily_stats WHERE day BETWEEN ?1 AND ?2), users AS (SELECT DISTINCT user_id"
+        ), "{sql}");
         assert_eq!(overview.report_sql(false), "SELECT * FROM overview");
         let daily = find("daily_metrics").expect("registered");
         assert!(

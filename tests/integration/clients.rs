@@ -25,7 +25,7 @@ const PUBLIC_COLUMNS: &[(&str, &str)] = &[
     ("exit_pages", "page, exits, exit_share"),
     (
         "traffic_sources",
-        "referrer_domain, utm_source, utm_medium, utm_campaign, sessions, users, bounce_rate, engagement_rate, conversion_rate, revenue",
+        "referrer_domain, utm_source, utm_medium, utm_campaign, sessions, bounce_rate, engagement_rate, conversion_rate, revenue",
     ),
     ("events", "event_id, user_id, event_type, session_id"),
     ("rejected_rows", "file, line, reason, raw"),

@@ -9,5 +9,6 @@ mod import;
 mod reference;
 mod reports;
 mod sessions;
+mod summaries;
 mod trust;
 mod util;

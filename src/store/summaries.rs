@@ -1,0 +1,172 @@
+//! The summary tables (`daily_stats`, `landing_stats`, `exit_stats`,
+//! `source_stats`) and `users`: adding an import's [`SummaryDelta`], keeping
+//! one user's row current, and rebuilding everything from `session_records`
+//! when the conversion set or the session rules change.
+
+use super::sessions::{SESSION_COLUMNS, read_session};
+use crate::summary::{SummaryDelta, Totals};
+use anyhow::Result;
+use rusqlite::{Connection, params};
+use std::collections::HashSet;
+
+/// Adds `delta` to the summary tables, dropping rows that fall to zero.
+pub fn apply(conn: &Connection, delta: &SummaryDelta) -> Result<()> {
+    if delta.is_empty() {
+        return Ok(());
+    }
+    let mut daily = conn.prepare_cached(
+        "INSERT INTO daily_stats (day, sessions, users, events, pageviews, duration_ms, bounced,
+             engaged, converted, revenue_micros)
+         VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10)
+         ON CONFLICT (day) DO UPDATE SET
+             sessions = sessions + excluded.sessions, users = users + excluded.users,
+             events = events + excluded.events, pageviews = pageviews + excluded.pageviews,
+             duration_ms = duration_ms + excluded.duration_ms, bounced = bounced + excluded.bounced,
+             engaged = engaged + excluded.engaged, converted = converted + excluded.converted,
+             revenue_micros = revenue_micros + excluded.revenue_micros",
+    )?;
+    let days: HashSet<&String> = delta.daily.keys().chain(delta.daily_users.keys()).collect();
+    for day in days {
+        let t = delta.daily.get(day).copied().unwrap_or_default();
+        let users = delta.daily_users.get(day).copied().unwrap_or(0);
+        daily.execute(params![
+            day,
+            t.sessions,
+            users,
+            t.events,
+            t.pageviews,
+            t.duration_ms,
+            t.bounced,
+            t.engaged,
+            t.converted,
+            t.revenue_micros
+        ])?;
+    }
+    let mut landing = conn.prepare_cached(
+        "INSERT INTO landing_stats (day, page, sessions, bounced, engaged, converted, duration_ms, revenue_micros)
+         VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8)
+         ON CONFLICT (day, page) DO UPDATE SET
+             sessions = sessions + excluded.sessions, bounced = bounced + excluded.bounced,
+             engaged = engaged + excluded.engaged, converted = converted + excluded.converted,
+             duration_ms = duration_ms + excluded.duration_ms,
+             revenue_micros = revenue_micros + excluded.revenue_micros",
+    )?;
+    for ((day, page), t) in nonzero(&delta.landing) {
+        landing.execute(params![
+            day,
+            page,
+            t.sessions,
+            t.bounced,
+            t.engaged,
+            t.converted,
+            t.duration_ms,
+            t.revenue_micros
+        ])?;
+    }
+    let mut exits = conn.prepare_cached(
+        "INSERT INTO exit_stats (day, page, exits, bounced, duration_ms) VALUES (?1, ?2, ?3, ?4, ?5)
+         ON CONFLICT (day, page) DO UPDATE SET
+             exits = exits + excluded.exits, bounced = bounced + excluded.bounced,
+             duration_ms = duration_ms + excluded.duration_ms",
+    )?;
+    for ((day, page), t) in nonzero(&delta.exits) {
+        exits.execute(params![day, page, t.sessions, t.bounced, t.duration_ms])?;
+    }
+    let mut sources = conn.prepare_cached(
+        "INSERT INTO source_stats (day, referrer_domain, utm_source, utm_medium, utm_campaign,
+             sessions, bounced, engaged, converted, revenue_micros)
+         VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10)
+         ON CONFLICT (day, referrer_domain, utm_source, utm_medium, utm_campaign) DO UPDATE SET
+             sessions = sessions + excluded.sessions, bounced = bounced + excluded.bounced,
+             engaged = engaged + excluded.engaged, converted = converted + excluded.converted,
+             revenue_micros = revenue_micros + excluded.revenue_micros",
+    )?;
+    for ((day, [domain, source, medium, campaign]), t) in nonzero(&delta.sources) {
+        sources.execute(params![
+            day,
+            domain,
+            source,
+            medium,
+            campaign,
+            t.sessions,
+            t.bounced,
+            t.engaged,
+            t.converted,
+            t.revenue_micros
+        ])?;
+    }
+    conn.execute_batch(
+        "DELETE FROM daily_stats WHERE sessions = 0;
+         DELETE FROM landing_stats WHERE sessions = 0;
+         DELETE FROM exit_stats WHERE exits = 0;
+         DELETE FROM source_stats WHERE sessions = 0;",
+    )?;
+    Ok(())
+}
+
+fn nonzero<K>(map: &std::collections::HashMap<K, Totals>) -> impl Iterator<Item = (&K, &Totals)> {
+    map.iter().filter(|(_, totals)| !totals.is_zero())
+}
+
+/// Recomputes one user's row from their sessions (removes it if none).
+pub fn refresh_user(conn: &Connection, user_id: &str) -> Result<()> {
+    let mut upsert = conn.prepare_cached(
+        "INSERT INTO users (user_id, first_ms, last_ms, sessions, events)
+         SELECT user_id, min(started_ms), max(ended_ms), count(*), sum(events)
+         FROM session_records WHERE user_id = ?1 GROUP BY user_id
+         ON CONFLICT (user_id) DO UPDATE SET first_ms = excluded.first_ms, last_ms = excluded.last_ms,
+             sessions = excluded.sessions, events = excluded.events",
+    )?;
+    if upsert.execute([user_id])? == 0 {
+        conn.prepare_cached("DELETE FROM users WHERE user_id = ?1")?
+            .execute([user_id])?;
+    }
+    Ok(())
+}
+
+/// Recomputes every session's flags (they follow the conversion set) and
+/// every summary and user row from `session_records`.
+pub fn rebuild(conn: &Connection) -> Result<()> {
+    conn.execute_batch(
+        "DELETE FROM daily_stats; DELETE FROM landing_stats; DELETE FROM exit_stats;
+         DELETE FROM source_stats; DELETE FROM users;",
+    )?;
+    let mut delta = SummaryDelta::default();
+    {
+        let mut select = conn.prepare(&format!(
+            "SELECT {SESSION_COLUMNS}, engaged, converted FROM session_records ORDER BY user_id"
+        ))?;
+        let mut update = conn.prepare(
+            "UPDATE session_records SET engaged = ?2, converted = ?3 WHERE session_id = ?1",
+        )?;
+        let mut rows = select.query([])?;
+        let mut user: Option<String> = None;
+        let mut user_days: HashSet<String> = HashSet::new();
+        while let Some(row) = rows.next()? {
+            let session = read_session(row)?;
+            let stored: (bool, bool) = (row.get(17)?, row.get(18)?);
+            if stored != (session.engaged(), session.converted()) {
+                update.execute(params![
+                    session.session_id,
+                    session.engaged(),
+                    session.converted()
+                ])?;
+            }
+            if user.as_deref() != Some(session.user_id.as_str()) {
+                user = Some(session.user_id.clone());
+                user_days.clear();
+            }
+            if user_days.insert(session.day()) {
+                delta.add_user_day(&session.day(), 1);
+            }
+            delta.add_session(&session, 1);
+        }
+    }
+    apply(conn, &delta)?;
+    conn.execute_batch(
+        "INSERT INTO users (user_id, first_ms, last_ms, sessions, events)
+         SELECT user_id, min(started_ms), max(ended_ms), count(*), sum(events)
+         FROM session_records GROUP BY user_id;",
+    )?;
+    Ok(())
+}

@@ -1,0 +1,154 @@
+//! The per-day summaries that make reports instant: sessions, flags,
+//! durations and revenue added up by day and by landing page, exit page and
+//! traffic source, plus distinct users per day. Imports compute changes as
+//! a [`SummaryDelta`] (sessions added count +1, removed ones -1) that the
+//! store adds to its summary tables.
+//!
+//! Pure arithmetic over [`SessionSummary`]; the flags come from its methods,
+//! so the summaries and the `sessions` view agree by construction.
+
+use crate::sessionize::SessionSummary;
+use std::collections::HashMap;
+
+/// Additive totals over a set of sessions. Revenue is kept in millionths,
+/// as an integer, so totals do not depend on the order sessions were added
+/// or removed in.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub struct Totals {
+    pub sessions: i64,
+    pub events: i64,
+    pub pageviews: i64,
+    pub duration_ms: i64,
+    pub bounced: i64,
+    pub engaged: i64,
+    pub converted: i64,
+    pub revenue_micros: i64,
+}
+
+impl Totals {
+    fn add(&mut self, session: &SessionSummary, sign: i64) {
+        self.sessions += sign;
+        self.events += sign * session.events;
+        self.pageviews += sign * session.pageviews;
+        self.duration_ms += sign * session.duration_ms();
+        self.bounced += sign * i64::from(session.bounced());
+        self.engaged += sign * i64::from(session.engaged());
+        self.converted += sign * i64::from(session.converted());
+        self.revenue_micros += sign * revenue_micros(session.revenue);
+    }
+
+    pub fn is_zero(&self) -> bool {
+        *self == Totals::default()
+    }
+}
+
+/// Revenue in millionths of its unit, rounded.
+pub fn revenue_micros(revenue: f64) -> i64 {
+    (revenue * 1e6).round() as i64
+}
+
+/// A session's traffic source: referrer domain and utm source, medium and
+/// campaign, with "" for none (summary keys cannot be NULL).
+pub type SourceKey = [String; 4];
+
+fn text(value: &Option<String>) -> String {
+    value.clone().unwrap_or_default()
+}
+
+/// Changes to every summary.
+#[derive(Debug, Default, Clone, PartialEq)]
+pub struct SummaryDelta {
+    pub daily: HashMap<String, Totals>,
+    /// Change in distinct users per day.
+    pub daily_users: HashMap<String, i64>,
+    /// (day, landing page or "").
+    pub landing: HashMap<(String, String), Totals>,
+    /// (day, exit page or "").
+    pub exits: HashMap<(String, String), Totals>,
+    /// (day, source).
+    pub sources: HashMap<(String, SourceKey), Totals>,
+}
+
+impl SummaryDelta {
+    /// Counts a session in (`sign` 1) or out (`sign` -1).
+    pub fn add_session(&mut self, session: &SessionSummary, sign: i64) {
+        let day = session.day();
+        self.daily
+            .entry(day.clone())
+            .or_default()
+            .add(session, sign);
+        self.landing
+            .entry((day.clone(), text(&session.landing_page)))
+            .or_default()
+            .add(session, sign);
+        self.exits
+            .entry((day.clone(), text(&session.exit_page)))
+            .or_default()
+            .add(session, sign);
+        let source = [
+            text(&session.referrer_domain),
+            text(&session.utm_source),
+            text(&session.utm_medium),
+            text(&session.utm_campaign),
+        ];
+        self.sources
+            .entry((day, source))
+            .or_default()
+            .add(session, sign);
+    }
+
+    /// A user starts (`sign` 1) or stops (-1) having a session on `day`.
+    pub fn add_user_day(&mut self, day: &str, sign: i64) {
+        *self.daily_users.entry(day.to_string()).or_default() += sign;
+    }
+
+    pub fn is_empty(&self) -> bool {
+        self.daily.is_empty() && self.daily_users.is_empty()
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::event::Event;
+    use crate::sessionize::{ConversionTypes, summarize};
+
+    fn session(id: &str, ts: i64, page: &str, revenue: Option<f64>) -> SessionSummary {
+        let event = Event {
+            event_id: id.into(),
+            ts_ms: ts,
+            event_type: "page_view".into(),
+            page: Some(page.into()),
+            revenue,
+            ..Event::default()
+        };
+        summarize("u", &[event], &ConversionTypes::default())
+    }
+
+    #[test]
+    fn adding_and_removing_a_session_cancels_exactly() {
+        let a = session("a", 0, "/x", Some(0.1));
+        let b = session("b", 86_400_000, "/y", Some(0.2));
+        let mut delta = SummaryDelta::default();
+        delta.add_session(&a, 1);
+        delta.add_session(&b, 1);
+        delta.add_session(&a, -1);
+        let totals = |d: &str| delta.daily.get(d).copied().unwrap_or_default();
+        assert!(totals("1970-01-01").is_zero());
+        assert_eq!(totals("1970-01-02").sessions, 1);
+        assert_eq!(totals("1970-01-02").revenue_micros, 200_000);
+        assert_eq!(totals("1970-01-02").bounced, 1);
+        assert!(delta.landing[&("1970-01-01".to_string(), "/x".to_string())].is_zero());
+        assert_eq!(
+            delta.exits[&("1970-01-02".to_string(), "/y".to_string())].sessions,
+            1
+        );
+    }
+
+    #[test]
+    fn revenue_is_counted_in_millionths() {
+        assert_eq!(revenue_micros(49.9), 49_900_000);
+        assert_eq!(revenue_micros(-0.0000004), 0);
+        assert_eq!(revenue_micros(0.1 + 0.2), 300_000);
+    }
+}

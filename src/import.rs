@@ -23,8 +23,8 @@ use crate::bulk::seen::SeenIds;
 use crate::event::RejectReason;
 use crate::ingest::{self, Format};
 use crate::sessionize::ConversionTypes;
-use crate::sessionize::{self, SessionBuilder};
-use crate::store::{BulkLoad, FileCounts, Importer, SessionChanges, UserTotals};
+use crate::sessionize::{self, SessionBuilder, Timed};
+use crate::store::{BulkLoad, FileCounts, Importer, NewEvent, SessionChanges, UserTotals};
 use crate::summary::SummaryDelta;
 use crate::timestamp::InputZone;
 use crate::timings::Timings;
@@ -650,8 +650,9 @@ impl<'r> SessionStream<'r> {
     }
 }
 
-/// Phase 3 into a database with events: store each new event; the users
-/// it touches are re-sessionized afterwards.
+/// Phase 3 into a database with events: the merged stream brings each
+/// user's events together; the new ones (not stored already) are stored with
+/// their sessions, re-sessionizing the stretch of history they reach.
 fn store_unless_duplicate(
     importer: &mut Importer<'_>,
     merger: &mut Merger,
@@ -662,26 +663,60 @@ fn store_unless_duplicate(
 ) -> Result<()> {
     let mut stored = 0u64;
     let mut insert_time = Duration::ZERO;
-    while let Some(bytes) = merger
-        .next_record()
-        .context("cannot read the sorted events back")?
-    {
+    // The current user's new records, back to back.
+    let mut user = String::new();
+    let mut group: Vec<u8> = Vec::new();
+    loop {
+        let next = merger
+            .next_record()
+            .context("cannot read the sorted events back")?;
+        let next_user = next.map(|bytes| Record::decode(bytes).user_id().to_string());
+        if next_user.as_deref() != Some(user.as_str()) && !group.is_empty() {
+            let started = options.fine_timings.then(Instant::now);
+            store_user_group(importer, &user, &group, files)?;
+            group.clear();
+            if let Some(started) = started {
+                insert_time += started.elapsed();
+            }
+        }
+        let (Some(bytes), Some(next_user)) = (next, next_user) else {
+            break;
+        };
         let record = Record::decode(bytes);
         let file = &mut files[record.file as usize];
-        let started = options.fine_timings.then(Instant::now);
-        if !importer.insert_event(file.import_id, &record)? {
+        if importer.is_stored(record.event_id())? {
             file.duplicates += 1;
+        } else {
+            group.extend_from_slice(bytes);
         }
-        if let Some(started) = started {
-            insert_time += started.elapsed();
-        }
+        user = next_user;
         stored += 1;
         if stored.is_multiple_of(CHECK_EVERY) && stop.load(Ordering::Relaxed) {
             return Err(ImportStopped::Interrupted.into());
         }
     }
     if options.fine_timings {
-        report.timings.add("  of which: insert events", insert_time);
+        report
+            .timings
+            .add("  of which: store and re-sessionize users", insert_time);
     }
     Ok(())
+}
+
+/// Stores one user's new records (encoded back to back in `group`).
+fn store_user_group(
+    importer: &mut Importer<'_>,
+    user: &str,
+    group: &[u8],
+    files: &[FileState],
+) -> Result<()> {
+    let mut new = Vec::new();
+    let mut at = 0;
+    while at < group.len() {
+        let record = Record::decode(&group[at..]);
+        at += record::record_len(&group[at..]);
+        let import_id = files[record.file as usize].import_id;
+        new.push(NewEvent { record, import_id });
+    }
+    importer.add_user_events(user, &new)
 }

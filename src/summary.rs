@@ -37,6 +37,17 @@ impl Totals {
         self.revenue_micros += sign * revenue_micros(session.revenue);
     }
 
+    fn add_totals(&mut self, other: &Totals) {
+        self.sessions += other.sessions;
+        self.events += other.events;
+        self.pageviews += other.pageviews;
+        self.duration_ms += other.duration_ms;
+        self.bounced += other.bounced;
+        self.engaged += other.engaged;
+        self.converted += other.converted;
+        self.revenue_micros += other.revenue_micros;
+    }
+
     pub fn is_zero(&self) -> bool {
         *self == Totals::default()
     }
@@ -100,6 +111,22 @@ impl SummaryDelta {
     /// A user starts (`sign` 1) or stops (-1) having a session on `day`.
     pub fn add_user_day(&mut self, day: &str, sign: i64) {
         *self.daily_users.entry(day.to_string()).or_default() += sign;
+    }
+
+    /// Adds another delta to this one.
+    pub fn merge(&mut self, other: SummaryDelta) {
+        fn add<K: std::hash::Hash + Eq>(into: &mut HashMap<K, Totals>, from: HashMap<K, Totals>) {
+            for (key, totals) in from {
+                into.entry(key).or_default().add_totals(&totals);
+            }
+        }
+        add(&mut self.daily, other.daily);
+        add(&mut self.landing, other.landing);
+        add(&mut self.exits, other.exits);
+        add(&mut self.sources, other.sources);
+        for (day, users) in other.daily_users {
+            *self.daily_users.entry(day).or_default() += users;
+        }
     }
 
     pub fn is_empty(&self) -> bool {

@@ -64,6 +64,7 @@ enum Source {
 }
 
 impl Source {
+    /// The current record, exactly (no bytes after it).
     fn current(&self) -> &[u8] {
         match self {
             Source::File { current, .. } => current,
@@ -71,7 +72,10 @@ impl Source {
                 bytes,
                 order,
                 position,
-            } => &bytes[order[*position] as usize..],
+            } => {
+                let at = order[*position] as usize;
+                &bytes[at..at + record::record_len(&bytes[at..])]
+            }
         }
     }
 
@@ -245,6 +249,7 @@ mod tests {
             let mut merger = Merger::new(runs).expect("merge");
             let mut got = Vec::new();
             while let Some(bytes) = merger.next_record().expect("read") {
+                prop_assert_eq!(bytes.len(), record::record_len(bytes), "exactly one record");
                 let k = record::key(bytes);
                 got.push((k.user.to_vec(), k.ts_ms, k.event_id.to_vec(), k.seq));
             }

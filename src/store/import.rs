@@ -6,7 +6,7 @@
 //! back, so a failed or aborted import leaves the file as it was.
 
 use super::Store;
-use super::sessions::{self, SessionChanges};
+use super::sessions::{self, NewEvent, SessionChanges, UserUpdate};
 use super::summaries;
 use crate::bulk::record::Record;
 use crate::event::RejectReason;
@@ -25,14 +25,14 @@ macro_rules! insert_event_sql {
          VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13, ?14, ?15)"
     };
 }
-const INSERT_EVENT: &str = insert_event_sql!();
+pub(super) const INSERT_EVENT: &str = insert_event_sql!();
 const INSERT_EVENT_IF_NEW: &str =
     concat!(insert_event_sql!(), " ON CONFLICT (event_id) DO NOTHING");
 
 /// Binds an event to [`INSERT_EVENT`] and runs it; returns the rows
 /// changed. Binding one parameter at a time, without rusqlite clearing them
 /// afterwards, is measurably faster on millions of rows.
-fn bind_event(
+pub(super) fn bind_event(
     statement: &mut Statement<'_>,
     event: &Record<'_>,
     session_id: Option<&str>,
@@ -115,8 +115,13 @@ pub struct Importer<'a> {
     tx: Transaction<'a>,
     rules: SessionRules,
     conversion_types: ConversionTypes,
-    /// For each user with new events: the earliest and latest new timestamp.
+    /// For each user with new events stored but not yet sessionized: the
+    /// earliest and latest new timestamp.
     touched: HashMap<String, (i64, i64)>,
+    /// Session changes and summary changes so far, applied by
+    /// [`Importer::assign_sessions`].
+    changes: SessionChanges,
+    delta: SummaryDelta,
 }
 
 impl<'a> Importer<'a> {
@@ -147,6 +152,8 @@ impl<'a> Importer<'a> {
             rules,
             conversion_types,
             touched: HashMap::new(),
+            changes: SessionChanges::default(),
+            delta: SummaryDelta::default(),
         })
     }
 
@@ -291,8 +298,41 @@ impl<'a> Importer<'a> {
         Ok(())
     }
 
-    /// Re-sessionizes every user this import gave new events; returns early
-    /// (with partial changes, to be rolled back) once `should_stop` is true.
+    /// Whether an event with this id is stored.
+    pub fn is_stored(&self, event_id: &str) -> Result<bool> {
+        let mut select = self
+            .tx
+            .prepare_cached("SELECT EXISTS (SELECT 1 FROM events WHERE event_id = ?1)")?;
+        Ok(select.query_row([event_id], |r| r.get(0))?)
+    }
+
+    /// Stores one user's new events (none stored already, in event order)
+    /// and re-sessionizes the stretch of their history the events reach.
+    pub fn add_user_events(&mut self, user_id: &str, new: &[NewEvent<'_>]) -> Result<()> {
+        let (Some(first), Some(last)) = (new.first(), new.last()) else {
+            return Ok(());
+        };
+        let update = UserUpdate {
+            user_id,
+            first_new: first.record.ts_ms,
+            last_new: last.record.ts_ms,
+            new,
+        };
+        update
+            .apply(
+                &self.tx,
+                &self.rules,
+                &self.conversion_types,
+                &mut self.changes,
+                &mut self.delta,
+            )
+            .with_context(|| format!("cannot assign sessions of user {user_id:?}"))
+    }
+
+    /// Re-sessionizes every user whose events [`Importer::insert_event`]
+    /// stored, and adds all session changes to the summaries; returns the
+    /// changes. Returns early (with partial changes, to be rolled back) once
+    /// `should_stop` is true.
     pub fn assign_sessions(&mut self, should_stop: &dyn Fn() -> bool) -> Result<SessionChanges> {
         let mut users: Vec<(String, (i64, i64))> = self.touched.drain().collect();
         // A fixed order keeps the file's page layout reproducible.
@@ -304,8 +344,12 @@ impl<'a> Importer<'a> {
             &self.conversion_types,
             should_stop,
         )?;
-        summaries::apply(&self.tx, &delta)?;
-        Ok(changes)
+        self.changes.created += changes.created;
+        self.changes.changed += changes.changed;
+        self.changes.removed += changes.removed;
+        self.delta.merge(delta);
+        summaries::apply(&self.tx, &std::mem::take(&mut self.delta))?;
+        Ok(std::mem::take(&mut self.changes))
     }
 
     /// Adds a bulk load's sessions to the summary tables.

@@ -19,7 +19,7 @@ pub mod views;
 pub use import::{BulkLoad, FileCounts, Importer, UserTotals};
 pub use query::QueryError;
 pub use schema::{OpenError, SCHEMA_VERSION};
-pub use sessions::SessionChanges;
+pub use sessions::{NewEvent, SessionChanges};
 
 use anyhow::{Context, Result};
 use rusqlite::{Connection, ErrorCode, OpenFlags, Transaction, TransactionBehavior};

@@ -4,6 +4,7 @@
 //! session when the rules change.
 
 use super::summaries;
+use crate::bulk::record::Record;
 use crate::event::Event;
 use crate::rules::SessionRules;
 use crate::sessionize::{self, ConversionTypes, SessionSummary, Span};
@@ -47,23 +48,99 @@ pub fn store_rules(conn: &Connection, rules: &SessionRules) -> Result<()> {
     Ok(())
 }
 
-/// An event as re-sessionization reads it back, with where it is stored.
+/// An event as re-sessionization reads it back, with its session.
 struct StoredEvent {
     session_id: Option<String>,
     event: Event,
 }
 
-impl sessionize::Timed for StoredEvent {
+/// An event being imported, not stored yet (not a duplicate).
+pub struct NewEvent<'a> {
+    pub record: Record<'a>,
+    pub import_id: i64,
+}
+
+/// An event of a re-sessionized window: stored already, or new.
+enum WindowEvent<'s, 'n> {
+    Stored(&'s StoredEvent),
+    New(&'n NewEvent<'n>),
+}
+
+impl sessionize::Timed for WindowEvent<'_, '_> {
     fn ts_ms(&self) -> i64 {
-        self.event.ts_ms
+        match self {
+            WindowEvent::Stored(e) => e.event.ts_ms,
+            WindowEvent::New(e) => e.record.ts_ms,
+        }
     }
     fn event_id(&self) -> &str {
-        &self.event.event_id
+        match self {
+            WindowEvent::Stored(e) => &e.event.event_id,
+            WindowEvent::New(e) => e.record.event_id(),
+        }
     }
 }
 
-/// Re-sessionizes each `(user, (first_new, last_new))`; returns what
-/// changed, and the summaries' change (not yet applied).
+impl sessionize::SessionEvent for WindowEvent<'_, '_> {
+    fn event_type(&self) -> &str {
+        match self {
+            WindowEvent::Stored(e) => e.event.event_type(),
+            WindowEvent::New(e) => e.record.event_type(),
+        }
+    }
+    fn page(&self) -> Option<&str> {
+        match self {
+            WindowEvent::Stored(e) => e.event.page(),
+            WindowEvent::New(e) => e.record.page(),
+        }
+    }
+    fn referrer(&self) -> Option<&str> {
+        match self {
+            WindowEvent::Stored(e) => e.event.referrer(),
+            WindowEvent::New(e) => e.record.referrer(),
+        }
+    }
+    fn utm_source(&self) -> Option<&str> {
+        match self {
+            WindowEvent::Stored(e) => e.event.utm_source(),
+            WindowEvent::New(e) => e.record.utm_source(),
+        }
+    }
+    fn utm_medium(&self) -> Option<&str> {
+        match self {
+            WindowEvent::Stored(e) => e.event.utm_medium(),
+            WindowEvent::New(e) => e.record.utm_medium(),
+        }
+    }
+    fn utm_campaign(&self) -> Option<&str> {
+        match self {
+            WindowEvent::Stored(e) => e.event.utm_campaign(),
+            WindowEvent::New(e) => e.record.utm_campaign(),
+        }
+    }
+    fn device(&self) -> Option<&str> {
+        match self {
+            WindowEvent::Stored(e) => e.event.device(),
+            WindowEvent::New(e) => e.record.device(),
+        }
+    }
+    fn country(&self) -> Option<&str> {
+        match self {
+            WindowEvent::Stored(e) => e.event.country(),
+            WindowEvent::New(e) => e.record.country(),
+        }
+    }
+    fn revenue(&self) -> Option<f64> {
+        match self {
+            WindowEvent::Stored(e) => e.event.revenue,
+            WindowEvent::New(e) => e.record.revenue,
+        }
+    }
+}
+
+/// Re-sessionizes each `(user, (first_new, last_new))` whose new events are
+/// already stored (with no session); returns what changed, and the
+/// summaries' change (not yet applied).
 pub fn resessionize_users(
     conn: &Connection,
     users: Vec<(String, (i64, i64))>,
@@ -77,148 +154,158 @@ pub fn resessionize_users(
         if index % 1024 == 0 && should_stop() {
             break;
         }
-        resessionize_user(
-            conn,
-            &user_id,
+        let update = UserUpdate {
+            user_id: &user_id,
             first_new,
             last_new,
-            rules,
-            conversion_types,
-            &mut changes,
-            &mut delta,
-        )
-        .and_then(|()| summaries::refresh_user(conn, &user_id))
-        .with_context(|| format!("cannot assign sessions of user {user_id:?}"))?;
+            new: &[],
+        };
+        update
+            .apply(conn, rules, conversion_types, &mut changes, &mut delta)
+            .with_context(|| format!("cannot assign sessions of user {user_id:?}"))?;
     }
     Ok((changes, delta))
 }
 
-#[allow(clippy::too_many_arguments)]
-fn resessionize_user(
-    conn: &Connection,
-    user_id: &str,
-    first_new: i64,
-    last_new: i64,
-    rules: &SessionRules,
-    conversion_types: &ConversionTypes,
-    changes: &mut SessionChanges,
-    delta: &mut SummaryDelta,
-) -> Result<()> {
-    let last_session_starting_before = |limit: i64, inclusive: bool| -> Result<Option<Span>> {
-        let sql = if inclusive {
-            "SELECT started_ms, ended_ms FROM session_records WHERE user_id = ?1 AND started_ms <= ?2
-             ORDER BY started_ms DESC LIMIT 1"
-        } else {
-            "SELECT started_ms, ended_ms FROM session_records WHERE user_id = ?1 AND started_ms < ?2
-             ORDER BY started_ms DESC LIMIT 1"
+/// New events for one user, and the span of time they cover.
+pub struct UserUpdate<'a> {
+    pub user_id: &'a str,
+    pub first_new: i64,
+    pub last_new: i64,
+    /// Events to store now, in event order (empty when they are stored
+    /// already, without a session).
+    pub new: &'a [NewEvent<'a>],
+}
+
+impl UserUpdate<'_> {
+    /// Re-sessionizes the stretch of the user's history the new events can
+    /// change, stores the new events with their sessions, moves stored events
+    /// whose session changed, and records the changes to sessions, the
+    /// user's row and the summaries.
+    pub fn apply(
+        &self,
+        conn: &Connection,
+        rules: &SessionRules,
+        conversion_types: &ConversionTypes,
+        changes: &mut SessionChanges,
+        delta: &mut SummaryDelta,
+    ) -> Result<()> {
+        let user_id = self.user_id;
+        // A user has few sessions: read them all, and work out the window,
+        // the sessions it replaces and the user's days from them.
+        let sessions = user_sessions(conn, user_id)?;
+        let span = |s: &SessionSummary| Span {
+            start_ms: s.started_ms,
+            end_ms: s.ended_ms,
         };
-        Ok(conn
-            .prepare_cached(sql)?
-            .query_row(params![user_id, limit], |r| {
-                Ok(Span {
-                    start_ms: r.get(0)?,
-                    end_ms: r.get(1)?,
-                })
-            })
-            .optional()?)
-    };
-    let before = last_session_starting_before(first_new - rules.timeout_ms, false)?;
-    let after = last_session_starting_before(last_new + rules.timeout_ms, true)?;
-    let window = sessionize::resessionize_window(first_new, last_new, rules, before, after);
+        let before = sessions
+            .iter()
+            .rfind(|s| s.started_ms < self.first_new - rules.timeout_ms)
+            .map(span);
+        let after = sessions
+            .iter()
+            .rfind(|s| s.started_ms <= self.last_new + rules.timeout_ms)
+            .map(span);
+        let window =
+            sessionize::resessionize_window(self.first_new, self.last_new, rules, before, after);
+        let inside =
+            |s: &&SessionSummary| s.started_ms >= window.start_ms && s.started_ms <= window.end_ms;
+        let old: HashMap<&str, &SessionSummary> = sessions
+            .iter()
+            .filter(inside)
+            .map(|s| (s.session_id.as_str(), s))
+            .collect();
 
-    let old_sessions = sessions_in(conn, user_id, window)?;
-    let mut events = events_in(conn, user_id, window)?;
-    events.sort_by(sessionize::event_order);
+        let stored = events_in(conn, user_id, window)?;
+        let mut events: Vec<WindowEvent<'_, '_>> = stored
+            .iter()
+            .map(WindowEvent::Stored)
+            .chain(self.new.iter().map(WindowEvent::New))
+            .collect();
+        events.sort_by(sessionize::event_order);
 
-    let mut new_sessions: HashMap<String, SessionSummary> = HashMap::new();
-    for range in sessionize::split_sessions(&events, rules) {
-        let members: Vec<&Event> = events[range.clone()].iter().map(|e| &e.event).collect();
-        let summary = sessionize::summarize(user_id, &members, conversion_types);
-        match old_sessions.get(&summary.session_id) {
-            Some(old) if old.events == summary.events => {}
-            Some(old) => {
-                changes.changed += 1;
-                delta.add_session(old, -1);
-                delta.add_session(&summary, 1);
-                write_session(conn, &summary, Write::Replace)?;
-            }
-            None => {
-                changes.created += 1;
-                delta.add_session(&summary, 1);
-                write_session(conn, &summary, Write::New)?;
-            }
-        }
+        let mut new_sessions: Vec<SessionSummary> = Vec::new();
         let mut update = conn.prepare_cached(
             "UPDATE events SET session_id = ?1 WHERE user_id = ?2 AND ts_ms = ?3 AND event_id = ?4",
         )?;
-        for stored in &events[range] {
-            if stored.session_id.as_deref() != Some(summary.session_id.as_str()) {
-                update.execute(params![
-                    summary.session_id,
-                    user_id,
-                    stored.event.ts_ms,
-                    stored.event.event_id
-                ])?;
+        let mut insert = conn.prepare_cached(super::import::INSERT_EVENT)?;
+        for range in sessionize::split_sessions(&events, rules) {
+            let summary = sessionize::summarize(user_id, &events[range.clone()], conversion_types);
+            match old.get(summary.session_id.as_str()) {
+                Some(old) if old.events == summary.events => {}
+                Some(old) => {
+                    changes.changed += 1;
+                    delta.add_session(old, -1);
+                    delta.add_session(&summary, 1);
+                    write_session(conn, &summary, Write::Replace)?;
+                }
+                None => {
+                    changes.created += 1;
+                    delta.add_session(&summary, 1);
+                    write_session(conn, &summary, Write::New)?;
+                }
+            }
+            for event in &events[range] {
+                match event {
+                    WindowEvent::Stored(stored) => {
+                        if stored.session_id.as_deref() != Some(summary.session_id.as_str()) {
+                            update.execute(params![
+                                summary.session_id,
+                                user_id,
+                                stored.event.ts_ms,
+                                stored.event.event_id
+                            ])?;
+                        }
+                    }
+                    WindowEvent::New(new) => {
+                        super::import::bind_event(
+                            &mut insert,
+                            &new.record,
+                            Some(&summary.session_id),
+                            new.import_id,
+                        )?;
+                    }
+                }
+            }
+            new_sessions.push(summary);
+        }
+        let kept: HashSet<&str> = new_sessions.iter().map(|s| s.session_id.as_str()).collect();
+        let mut delete =
+            conn.prepare_cached("DELETE FROM session_records WHERE session_id = ?1")?;
+        for (old_id, old) in &old {
+            if !kept.contains(old_id) {
+                delete.execute([old_id])?;
+                delta.add_session(old, -1);
+                changes.removed += 1;
             }
         }
-        new_sessions.insert(summary.session_id.clone(), summary);
-    }
-    let mut delete = conn.prepare_cached("DELETE FROM session_records WHERE session_id = ?1")?;
-    for (old_id, old) in &old_sessions {
-        if !new_sessions.contains_key(old_id) {
-            delete.execute([old_id])?;
-            delta.add_session(old, -1);
-            changes.removed += 1;
+
+        // The user's days and row: the sessions outside the window, which
+        // did not change, plus the window's new ones.
+        let outside: Vec<&SessionSummary> = sessions.iter().filter(|s| !inside(s)).collect();
+        let outside_days: HashSet<String> = outside.iter().map(|s| s.day()).collect();
+        let days = |list: &mut dyn Iterator<Item = &SessionSummary>| -> HashSet<String> {
+            list.map(SessionSummary::day)
+                .filter(|d| !outside_days.contains(d))
+                .collect()
+        };
+        let before_days = days(&mut old.values().copied());
+        let after_days = days(&mut new_sessions.iter());
+        for day in before_days.symmetric_difference(&after_days) {
+            delta.add_user_day(day, if after_days.contains(day) { 1 } else { -1 });
         }
+        let all: Vec<&SessionSummary> = outside.into_iter().chain(new_sessions.iter()).collect();
+        summaries::store_user(conn, user_id, &all)
     }
-    count_user_days(conn, user_id, window, &old_sessions, &new_sessions, delta)
 }
 
-/// The change in the user's days with a session. Only days of sessions in
-/// the window can change, and only if no session outside it falls on them.
-fn count_user_days(
-    conn: &Connection,
-    user_id: &str,
-    window: Span,
-    old_sessions: &HashMap<String, SessionSummary>,
-    new_sessions: &HashMap<String, SessionSummary>,
-    delta: &mut SummaryDelta,
-) -> Result<()> {
-    let days = |sessions: &HashMap<String, SessionSummary>| -> HashSet<String> {
-        sessions.values().map(SessionSummary::day).collect()
-    };
-    let (before, after) = (days(old_sessions), days(new_sessions));
-    let mut outside = conn.prepare_cached(
-        "SELECT EXISTS (SELECT 1 FROM session_records WHERE user_id = ?1 AND day = ?2
-                        AND (started_ms < ?3 OR started_ms > ?4))",
-    )?;
-    for day in before.symmetric_difference(&after) {
-        let elsewhere: bool = outside
-            .query_row(params![user_id, day, window.start_ms, window.end_ms], |r| {
-                r.get(0)
-            })?;
-        if !elsewhere {
-            delta.add_user_day(day, if after.contains(day) { 1 } else { -1 });
-        }
-    }
-    Ok(())
-}
-
-/// The stored sessions of a user that start inside `window`, by id.
-fn sessions_in(
-    conn: &Connection,
-    user_id: &str,
-    window: Span,
-) -> Result<HashMap<String, SessionSummary>> {
+/// Every stored session of a user, in start order.
+fn user_sessions(conn: &Connection, user_id: &str) -> Result<Vec<SessionSummary>> {
     let mut select = conn.prepare_cached(&format!(
-        "SELECT {SESSION_COLUMNS} FROM session_records WHERE user_id = ?1 AND started_ms BETWEEN ?2 AND ?3"
+        "SELECT {SESSION_COLUMNS} FROM session_records WHERE user_id = ?1 ORDER BY started_ms"
     ))?;
-    let rows = select.query_map(
-        params![user_id, window.start_ms, window.end_ms],
-        read_session,
-    )?;
-    rows.map(|row| row.map(|s| (s.session_id.clone(), s)).map_err(Into::into))
-        .collect()
+    let rows = select.query_map([user_id], read_session)?;
+    Ok(rows.collect::<rusqlite::Result<_>>()?)
 }
 
 /// The columns [`read_session`] reads, in its order.

@@ -4,6 +4,7 @@
 //! when the conversion set or the session rules change.
 
 use super::sessions::{SESSION_COLUMNS, read_session};
+use crate::sessionize::SessionSummary;
 use crate::summary::{SummaryDelta, Totals};
 use anyhow::Result;
 use rusqlite::{Connection, params};
@@ -108,19 +109,30 @@ fn nonzero<K>(map: &std::collections::HashMap<K, Totals>) -> impl Iterator<Item 
     map.iter().filter(|(_, totals)| !totals.is_zero())
 }
 
-/// Recomputes one user's row from their sessions (removes it if none).
-pub fn refresh_user(conn: &Connection, user_id: &str) -> Result<()> {
-    let mut upsert = conn.prepare_cached(
-        "INSERT INTO users (user_id, first_ms, last_ms, sessions, events)
-         SELECT user_id, min(started_ms), max(ended_ms), count(*), sum(events)
-         FROM session_records WHERE user_id = ?1 GROUP BY user_id
-         ON CONFLICT (user_id) DO UPDATE SET first_ms = excluded.first_ms, last_ms = excluded.last_ms,
-             sessions = excluded.sessions, events = excluded.events",
-    )?;
-    if upsert.execute([user_id])? == 0 {
+/// Writes one user's row from all their sessions (removes it if none).
+pub fn store_user(conn: &Connection, user_id: &str, sessions: &[&SessionSummary]) -> Result<()> {
+    if sessions.is_empty() {
         conn.prepare_cached("DELETE FROM users WHERE user_id = ?1")?
             .execute([user_id])?;
+        return Ok(());
     }
+    let first = sessions
+        .iter()
+        .map(|s| s.started_ms)
+        .min()
+        .unwrap_or_default();
+    let last = sessions
+        .iter()
+        .map(|s| s.ended_ms)
+        .max()
+        .unwrap_or_default();
+    let events: i64 = sessions.iter().map(|s| s.events).sum();
+    conn.prepare_cached(
+        "INSERT INTO users (user_id, first_ms, last_ms, sessions, events) VALUES (?1, ?2, ?3, ?4, ?5)
+         ON CONFLICT (user_id) DO UPDATE SET first_ms = excluded.first_ms, last_ms = excluded.last_ms,
+             sessions = excluded.sessions, events = excluded.events",
+    )?
+    .execute(params![user_id, first, last, sessions.len() as i64, events])?;
     Ok(())
 }
 

@@ -144,14 +144,25 @@ impl Event {
 #[derive(Debug, Clone, PartialEq)]
 pub enum RejectReason {
     InvalidUtf8,
-    WrongFieldCount { expected: usize, found: usize },
+    WrongFieldCount {
+        expected: usize,
+        found: usize,
+    },
     BadJson(String),
     NotAnObject,
     MissingField(Field),
-    BadFieldType { field: Field, found: &'static str },
-    BadTimestamp { text: String, why: String },
+    BadFieldType {
+        field: Field,
+        found: &'static str,
+    },
+    BadTimestamp {
+        text: String,
+        why: String,
+    },
     BadRevenue(String),
     UnterminatedQuote,
+    /// An access-log line that is not in a format sessiondb reads.
+    BadLogLine(String),
 }
 
 impl RejectReason {
@@ -167,6 +178,7 @@ impl RejectReason {
             RejectReason::BadTimestamp { .. } => "bad_timestamp",
             RejectReason::BadRevenue(_) => "bad_revenue",
             RejectReason::UnterminatedQuote => "unterminated_quote",
+            RejectReason::BadLogLine(_) => "bad_log_line",
         }
     }
 }
@@ -193,6 +205,7 @@ impl fmt::Display for RejectReason {
                 write!(f, "cannot read timestamp {text:?}: {why}")
             }
             RejectReason::BadRevenue(text) => write!(f, "revenue {text:?} is not a number"),
+            RejectReason::BadLogLine(why) => write!(f, "not an access-log line: {why}"),
             RejectReason::UnterminatedQuote => write!(
                 f,
                 "a quoted field opened on this line runs past the end of the line and the row it makes is not valid (an unterminated quote?); this line is rejected and reading resumes on the next one"
@@ -266,6 +279,7 @@ mod tests {
             },
             RejectReason::BadRevenue(String::new()),
             RejectReason::UnterminatedQuote,
+            RejectReason::BadLogLine(String::new()),
         ];
         let mut codes: Vec<_> = reasons.iter().map(RejectReason::code).collect();
         codes.sort();

@@ -21,12 +21,11 @@ use crate::bulk::record::{self, Record};
 use crate::bulk::runs::{self, Merger, Run};
 use crate::bulk::seen::SeenIds;
 use crate::event::RejectReason;
-use crate::ingest::{self, Format};
+use crate::ingest::{self, Format, ReadOptions};
 use crate::sessionize::ConversionTypes;
 use crate::sessionize::{self, SessionBuilder, Timed};
 use crate::store::{BulkLoad, FileCounts, Importer, NewEvent, SessionChanges, UserTotals};
 use crate::summary::SummaryDelta;
-use crate::timestamp::InputZone;
 use crate::timings::Timings;
 use anyhow::{Context, Result, anyhow};
 use std::collections::HashSet;
@@ -45,8 +44,7 @@ const CHECK_EVERY: u64 = 4096;
 /// What to import and how.
 pub struct Options {
     pub files: Vec<String>,
-    pub format: Option<Format>,
-    pub zone: InputZone,
+    pub read: ReadOptions,
     pub strict: bool,
     pub max_rejects: Option<u64>,
     /// Where sorted runs are spilled (unlinked files).
@@ -121,6 +119,7 @@ enum Message {
     FileDone {
         read: u64,
         rejected: u64,
+        filtered: u64,
         bytes: u64,
         sha256: String,
     },
@@ -133,6 +132,7 @@ struct FileState {
     size: Option<u64>,
     read: u64,
     rejected: u64,
+    filtered: u64,
     duplicates: u64,
     bytes: u64,
     sha256: String,
@@ -273,15 +273,17 @@ pub fn run(
     for file in &files {
         let counts = FileCounts {
             read: file.read,
-            imported: file.read - file.rejected - file.duplicates,
+            imported: file.read - file.rejected - file.filtered - file.duplicates,
             duplicates: file.duplicates,
             rejected: file.rejected,
+            filtered: file.filtered,
         };
         importer.finish_file(file.import_id, &counts, file.bytes, &file.sha256)?;
         report.totals.read += counts.read;
         report.totals.imported += counts.imported;
         report.totals.duplicates += counts.duplicates;
         report.totals.rejected += counts.rejected;
+        report.totals.filtered += counts.filtered;
         report.files.push((file.name.clone(), counts));
     }
     report.first_import_id = files.first().map(|f| f.import_id);
@@ -322,6 +324,9 @@ fn receive(
         };
         match message {
             Message::FileStarted { name, format, size } => {
+                if format == Format::AccessLog {
+                    check_visitor_rule(importer, options)?;
+                }
                 let import_id = importer.start_file(&name, &format.to_string())?;
                 files.push(FileState {
                     name,
@@ -329,6 +334,7 @@ fn receive(
                     size,
                     read: 0,
                     rejected: 0,
+                    filtered: 0,
                     duplicates: 0,
                     bytes: 0,
                     sha256: String::new(),
@@ -358,14 +364,37 @@ fn receive(
             Message::FileDone {
                 read,
                 rejected,
+                filtered,
                 bytes,
                 sha256,
             } => {
                 let file = files.last_mut().expect("a file was started");
-                (file.read, file.rejected, file.bytes, file.sha256) =
-                    (read, rejected, bytes, sha256);
+                (
+                    file.read,
+                    file.rejected,
+                    file.filtered,
+                    file.bytes,
+                    file.sha256,
+                ) = (read, rejected, filtered, bytes, sha256);
             }
         }
+    }
+}
+
+/// The setting that records how access-log visitors are identified.
+pub const VISITOR_SETTING: &str = "log_visitor";
+
+/// Access-log visitors must be identified the same way in every import of a
+/// database, or one person would be two users: the first import of a log
+/// stores the rule, later ones must match it.
+fn check_visitor_rule(importer: &Importer<'_>, options: &Options) -> Result<()> {
+    let used = options.read.log_rules.visitor.name();
+    match importer.setting(VISITOR_SETTING)? {
+        None => importer.set_setting(VISITOR_SETTING, used),
+        Some(stored) if stored == used => Ok(()),
+        Some(stored) => anyhow::bail!(
+            "this database identifies access-log visitors by --visitor {stored}; importing with --visitor {used} would split people into two users"
+        ),
     }
 }
 
@@ -388,7 +417,7 @@ fn parse_all(
     let mut scratch = Vec::new();
     let mut seq = 0u64;
     for (index, path) in options.files.iter().enumerate() {
-        let mut input = ingest::open(path, options.format, options.zone)?;
+        let mut input = ingest::open(path, &options.read)?;
         messages
             .send(Message::FileStarted {
                 name: input.name.clone(),
@@ -396,7 +425,7 @@ fn parse_all(
                 size: input.size_bytes,
             })
             .map_err(|_| main_gone())?;
-        let (mut read, mut rejected) = (0u64, 0u64);
+        let (mut read, mut rejected, mut filtered) = (0u64, 0u64, 0u64);
         let mut last_line = 0;
         while let Some(row) = input
             .rows
@@ -405,6 +434,10 @@ fn parse_all(
         {
             last_line = row.line;
             read += 1;
+            if row.filtered {
+                filtered += 1;
+                continue;
+            }
             match row.result {
                 Ok(event) => {
                     seq += 1;
@@ -454,6 +487,7 @@ fn parse_all(
             .send(Message::FileDone {
                 read,
                 rejected,
+                filtered,
                 bytes,
                 sha256,
             })

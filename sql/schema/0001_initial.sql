@@ -11,7 +11,8 @@ CREATE TABLE settings (
 -- One row per input file imported (a command importing three files writes
 -- three). size_bytes and sha256 are those of the bytes read (before gzip
 -- decompression), so `sha256sum FILE` identifies the file imported.
--- read = imported + duplicates + rejected, always.
+-- read = imported + duplicates + rejected + filtered, always (filtered:
+-- robots' requests in access logs).
 CREATE TABLE imports (
     import_id   INTEGER PRIMARY KEY,
     file        TEXT NOT NULL,
@@ -23,7 +24,8 @@ CREATE TABLE imports (
     rows_read   INTEGER NOT NULL DEFAULT 0,
     imported    INTEGER NOT NULL DEFAULT 0,
     duplicates  INTEGER NOT NULL DEFAULT 0,
-    rejected    INTEGER NOT NULL DEFAULT 0
+    rejected    INTEGER NOT NULL DEFAULT 0,
+    filtered    INTEGER NOT NULL DEFAULT 0
 );
 
 -- Every stored event. session_id is assigned by the import that stores it,

@@ -9,7 +9,8 @@
 
 use super::count;
 use crate::import::{self, Options, Progress};
-use crate::ingest::{self, Format};
+use crate::ingest::access_log::{LogRules, Visitor};
+use crate::ingest::{self, Format, ReadOptions};
 use crate::rules::SessionRules;
 use crate::store::{Importer, Store};
 use crate::timestamp::InputZone;
@@ -55,6 +56,33 @@ pub struct Args {
     /// Print where the import's time went, phase by phase.
     #[arg(long)]
     timings: bool,
+
+    /// Access logs: who a visitor is, the client address and user agent
+    /// hashed together (ip+ua), or the client address as logged (ip). The
+    /// first import of a log stores it [default: the stored rule, or ip+ua].
+    #[arg(long, value_enum)]
+    visitor: Option<Visitor>,
+
+    /// Access logs: keep robots' requests instead of counting them as
+    /// filtered.
+    #[arg(long)]
+    keep_bots: bool,
+
+    /// Access logs: the methods whose successful non-asset requests are page
+    /// views.
+    #[arg(
+        long,
+        value_name = "METHODS",
+        value_delimiter = ',',
+        default_value = "GET"
+    )]
+    page_methods: Vec<String>,
+
+    /// Access logs: extensions of static assets, which are not page views
+    /// [default: css, js, png, jpg, ico, woff, pdf, zip and the like; see
+    /// the README].
+    #[arg(long, value_name = "EXTENSIONS", value_delimiter = ',')]
+    asset_extensions: Option<Vec<String>>,
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, clap::ValueEnum)]
@@ -62,6 +90,14 @@ enum FormatChoice {
     Auto,
     Csv,
     Ndjson,
+    /// Access logs: NCSA common format.
+    Clf,
+    /// Access logs: combined (with referrer and user agent).
+    Combined,
+    /// Access logs: combined after a virtual host.
+    VhostCombined,
+    /// Access logs: nginx's default (combined, maybe with X-Forwarded-For).
+    Nginx,
 }
 
 impl FormatChoice {
@@ -70,6 +106,10 @@ impl FormatChoice {
             FormatChoice::Auto => None,
             FormatChoice::Csv => Some(Format::Csv),
             FormatChoice::Ndjson => Some(Format::Ndjson),
+            FormatChoice::Clf
+            | FormatChoice::Combined
+            | FormatChoice::VhostCombined
+            | FormatChoice::Nginx => Some(Format::AccessLog),
         }
     }
 }
@@ -117,10 +157,28 @@ fn import_all(db: &Path, args: &Args, wait: Duration, stop: &AtomicBool) -> Resu
     let mut store = Store::open_write(db, wait)?;
     let mut importer = Importer::begin(&mut store, args.timeout)?;
     let rules = importer.rules();
+    let stored_visitor = importer
+        .setting(crate::import::VISITOR_SETTING)?
+        .and_then(|name| Visitor::from_name(&name));
+    let log_rules = LogRules {
+        visitor: args
+            .visitor
+            .or(stored_visitor)
+            .unwrap_or(Visitor::AddressAndAgent),
+        keep_robots: args.keep_bots,
+        page_methods: args.page_methods.clone(),
+        asset_extensions: args
+            .asset_extensions
+            .clone()
+            .unwrap_or_else(|| LogRules::default().asset_extensions),
+    };
     let options = Options {
         files: args.files.clone(),
-        format: args.format.forced(),
-        zone: args.tz,
+        read: ReadOptions {
+            format: args.format.forced(),
+            zone: args.tz,
+            log_rules,
+        },
         strict: args.strict,
         max_rejects: args.max_rejects,
         spill_dir: spill_dir(db),
@@ -135,8 +193,12 @@ fn import_all(db: &Path, args: &Args, wait: Duration, stop: &AtomicBool) -> Resu
     progress.finish();
 
     for (name, counts) in &report.files {
+        let filtered = match counts.filtered {
+            0 => String::new(),
+            n => format!(", {} filtered (robots)", count(n)),
+        };
         eprintln!(
-            "{name}: {} rows read, {} imported, {} duplicates, {} rejected",
+            "{name}: {} rows read, {} imported, {} duplicates, {} rejected{filtered}",
             count(counts.read),
             count(counts.imported),
             count(counts.duplicates),

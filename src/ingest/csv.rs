@@ -424,13 +424,19 @@ impl<R: BufRead> RowReader for CsvEventReader<R> {
         };
         if !distrust {
             let raw = self.records.current_raw();
-            return Ok(Some(Row { line, raw, result }));
+            return Ok(Some(Row {
+                line,
+                raw,
+                result,
+                filtered: false,
+            }));
         }
         let (line, raw) = self.records.resume_after_first_line();
         Ok(Some(Row {
             line,
             raw,
             result: Err(RejectReason::UnterminatedQuote),
+            filtered: false,
         }))
     }
 }

@@ -6,9 +6,11 @@
 //! the reason it was rejected, with the line and raw bytes. Nothing here
 //! touches the database.
 
+pub mod access_log;
 pub mod csv;
 pub mod fields;
 pub mod ndjson;
+pub mod user_agent;
 
 use crate::event::{Event, RejectReason};
 use crate::timestamp::InputZone;
@@ -24,14 +26,16 @@ const BUFFER_BYTES: usize = 256 * 1024;
 const GZIP_MAGIC: [u8; 2] = [0x1f, 0x8b];
 const UTF8_BOM: [u8; 3] = [0xef, 0xbb, 0xbf];
 /// How much of the (decompressed) start is read to strip a byte-order mark
-/// and guess the format.
-const SNIFF_BYTES: usize = 512;
+/// and guess the format: enough for a first line with a long user agent.
+const SNIFF_BYTES: usize = 64 * 1024;
 
 /// An input format (`--format`).
 #[derive(Debug, Clone, Copy, PartialEq, Eq, clap::ValueEnum)]
 pub enum Format {
     Csv,
     Ndjson,
+    /// A web-server access log: common, combined, vhost or nginx's default.
+    AccessLog,
 }
 
 impl fmt::Display for Format {
@@ -39,6 +43,7 @@ impl fmt::Display for Format {
         f.write_str(match self {
             Format::Csv => "csv",
             Format::Ndjson => "ndjson",
+            Format::AccessLog => "access_log",
         })
     }
 }
@@ -56,11 +61,21 @@ impl Format {
         }
     }
 
-    /// The format the first bytes suggest: a JSON object opens with `{`.
+    /// The format the first bytes suggest: a JSON object opens with `{`; a
+    /// first line that parses as a request is an access log; else CSV.
     pub fn sniff(start: &[u8]) -> Format {
-        match start.iter().find(|b| !b.is_ascii_whitespace()) {
-            Some(b'{') => Format::Ndjson,
-            _ => Format::Csv,
+        let text = String::from_utf8_lossy(start);
+        let first_line = text
+            .lines()
+            .map(str::trim)
+            .find(|line| !line.is_empty() && !line.starts_with('#'))
+            .unwrap_or_default();
+        if first_line.starts_with('{') {
+            Format::Ndjson
+        } else if access_log::looks_like_access_log(first_line) {
+            Format::AccessLog
+        } else {
+            Format::Csv
         }
     }
 }
@@ -72,6 +87,9 @@ pub struct Row<'a> {
     /// The row's bytes as they were in the input, without the line ending.
     pub raw: &'a [u8],
     pub result: Result<Event, RejectReason>,
+    /// Read and valid, but left out by a rule (a robot's request in an
+    /// access log): counted as filtered, not stored.
+    pub filtered: bool,
 }
 
 /// A source of rows in one format.
@@ -111,9 +129,20 @@ fn read_prefix(reader: &mut dyn Read, count: usize) -> io::Result<Vec<u8>> {
     Ok(prefix)
 }
 
+/// How inputs are read (`import`'s options).
+#[derive(Debug, Clone, Default)]
+pub struct ReadOptions {
+    /// `None` detects the format from the name, then the content.
+    pub format: Option<Format>,
+    /// The zone of timestamps without an offset.
+    pub zone: InputZone,
+    pub log_rules: access_log::LogRules,
+}
+
 /// Opens `path` (`-` for standard input), decompressing gzip and detecting
-/// the format unless `format` is given. Errors name the file.
-pub fn open(path: &str, format: Option<Format>, zone: InputZone) -> Result<Input> {
+/// the format unless it is given. Errors name the file.
+pub fn open(path: &str, options: &ReadOptions) -> Result<Input> {
+    let (format, zone) = (options.format, options.zone);
     let (name, raw, size_bytes): (String, Box<dyn Read>, Option<u64>) = if path == "-" {
         (STDIN_NAME.to_string(), Box::new(io::stdin()), None)
     } else {
@@ -155,6 +184,10 @@ pub fn open(path: &str, format: Option<Format>, zone: InputZone) -> Result<Input
             Box::new(csv::CsvEventReader::new(decoded, zone).with_context(|| name.clone())?)
         }
         Format::Ndjson => Box::new(ndjson::NdjsonEventReader::new(decoded, zone)),
+        Format::AccessLog => Box::new(access_log::AccessLogReader::new(
+            decoded,
+            options.log_rules.clone(),
+        )),
     };
     Ok(Input {
         name,

@@ -57,6 +57,7 @@ impl<R: BufRead> RowReader for NdjsonEventReader<R> {
                 line: self.line_number,
                 raw: &self.line,
                 result,
+                filtered: false,
             }));
         }
     }

@@ -109,6 +109,8 @@ pub struct FileCounts {
     pub imported: u64,
     pub duplicates: u64,
     pub rejected: u64,
+    /// Left out by a rule: robots' requests in access logs.
+    pub filtered: u64,
 }
 
 pub struct Importer<'a> {
@@ -159,6 +161,15 @@ impl<'a> Importer<'a> {
 
     pub fn rules(&self) -> SessionRules {
         self.rules
+    }
+
+    /// A stored setting (`settings` table).
+    pub fn setting(&self, key: &str) -> Result<Option<String>> {
+        sessions::setting(&self.tx, key)
+    }
+
+    pub fn set_setting(&self, key: &str, value: &str) -> Result<()> {
+        sessions::set_setting(&self.tx, key, value)
     }
 
     /// The event types that count as conversions in this database.
@@ -279,11 +290,11 @@ impl<'a> Importer<'a> {
     ) -> Result<()> {
         debug_assert_eq!(
             counts.read,
-            counts.imported + counts.duplicates + counts.rejected
+            counts.imported + counts.duplicates + counts.rejected + counts.filtered
         );
         self.tx.execute(
             "UPDATE imports SET rows_read = ?2, imported = ?3, duplicates = ?4, rejected = ?5,
-                 size_bytes = ?6, sha256 = ?7
+                 filtered = ?6, size_bytes = ?7, sha256 = ?8
              WHERE import_id = ?1",
             params![
                 import_id,
@@ -291,6 +302,7 @@ impl<'a> Importer<'a> {
                 counts.imported as i64,
                 counts.duplicates as i64,
                 counts.rejected as i64,
+                counts.filtered as i64,
                 size_bytes as i64,
                 sha256
             ],

@@ -6,6 +6,7 @@ mod clients;
 mod commands;
 mod docs;
 mod import;
+mod logs;
 mod reference;
 mod reports;
 mod sessions;

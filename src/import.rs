@@ -324,7 +324,7 @@ fn receive(
         };
         match message {
             Message::FileStarted { name, format, size } => {
-                if format == Format::AccessLog {
+                if matches!(format, Format::AccessLog | Format::AccessJson(_)) {
                     check_visitor_rule(importer, options)?;
                 }
                 let import_id = importer.start_file(&name, &format.to_string())?;

@@ -5,7 +5,7 @@
 //! the arithmetic is exact); only local times in a named zone go through
 //! chrono-tz, which owns the daylight-saving rules.
 
-use chrono::{Datelike, NaiveDate, TimeZone};
+use chrono::{Datelike, NaiveDate, TimeZone, Timelike};
 use chrono_tz::Tz;
 use std::fmt;
 use std::str::FromStr;
@@ -54,6 +54,83 @@ impl fmt::Display for InputZone {
                 write!(f, "{sign}{:02}:{:02}", minutes / 60, minutes % 60)
             }
             InputZone::Named(tz) => f.write_str(tz.name()),
+        }
+    }
+}
+
+/// How timestamps are read (`--time-format`): by their form (auto), or as
+/// one kind of number when auto-detection would guess wrong, or by a chrono
+/// pattern such as `%d.%m.%Y %H:%M`.
+#[derive(Debug, Clone, PartialEq, Default)]
+pub enum TimeFormat {
+    #[default]
+    Auto,
+    EpochSeconds,
+    EpochMillis,
+    EpochMicros,
+    Pattern(String),
+}
+
+impl FromStr for TimeFormat {
+    type Err = String;
+
+    fn from_str(text: &str) -> Result<Self, Self::Err> {
+        Ok(match text {
+            "auto" => TimeFormat::Auto,
+            "epoch-s" | "epoch" => TimeFormat::EpochSeconds,
+            "epoch-ms" => TimeFormat::EpochMillis,
+            "epoch-us" => TimeFormat::EpochMicros,
+            pattern if pattern.contains('%') => TimeFormat::Pattern(pattern.to_string()),
+            _ => {
+                return Err(format!(
+                    "{text:?}: use auto, epoch-s, epoch-ms, epoch-us or a pattern like %Y-%m-%d %H:%M:%S"
+                ));
+            }
+        })
+    }
+}
+
+/// Reads a timestamp by `format`, in `zone` when it has no offset.
+pub fn parse_with(text: &str, format: &TimeFormat, zone: InputZone) -> Result<i64, String> {
+    let text = text.trim();
+    let number = |scale: f64| -> Result<i64, String> {
+        let value: f64 = text
+            .parse()
+            .map_err(|_| format!("{text:?} is not a number"))?;
+        within_range((value * scale).floor() as i64)
+    };
+    match format {
+        TimeFormat::Auto => parse_timestamp(text, zone),
+        TimeFormat::EpochSeconds => number(1000.0),
+        TimeFormat::EpochMillis => number(1.0),
+        // Integer arithmetic: microsecond epochs exceed a double's exact range.
+        TimeFormat::EpochMicros => {
+            let value: i64 = text
+                .parse()
+                .map_err(|_| format!("{text:?} is not a whole number"))?;
+            within_range(value.div_euclid(1000))
+        }
+        TimeFormat::Pattern(pattern) => {
+            if let Ok(moment) = chrono::DateTime::parse_from_str(text, pattern) {
+                return within_range(moment.timestamp_millis());
+            }
+            let naive = chrono::NaiveDateTime::parse_from_str(text, pattern)
+                .map_err(|error| format!("does not match {pattern:?}: {error}"))?;
+            let millis = naive.and_utc().timestamp_subsec_millis();
+            let date = naive.date();
+            let time = naive.time();
+            let local_ms = date_to_days(date) * 86_400_000
+                + i64::from(time.num_seconds_from_midnight()) * 1000
+                + i64::from(millis);
+            within_range(local_to_utc(
+                local_ms,
+                date,
+                time.hour(),
+                time.minute(),
+                time.second(),
+                millis,
+                zone,
+            )?)
         }
     }
 }
@@ -471,6 +548,36 @@ mod tests {
         assert!(utc("9999-12-31T23:59:59-01:00").is_err());
         assert_eq!(utc("0000-01-01T00:00:00Z")?, -62_167_219_200_000);
         assert!(utc("0000-01-01T00:00:00+01:00").is_err());
+        Ok(())
+    }
+
+    #[test]
+    fn explicit_time_formats() -> Result<(), String> {
+        let utc = InputZone::Utc;
+        assert_eq!(
+            parse_with("1772368496", &TimeFormat::EpochSeconds, utc)?,
+            BASE
+        );
+        assert_eq!(
+            parse_with("1772368496789", &TimeFormat::EpochMillis, utc)?,
+            BASE + 789
+        );
+        assert_eq!(
+            parse_with("1772368496789123", &TimeFormat::EpochMicros, utc)?,
+            BASE + 789
+        );
+        assert_eq!(
+            parse_with("99999999999", &TimeFormat::EpochMillis, utc)?,
+            99_999_999_999
+        );
+        let pattern: TimeFormat = "%d.%m.%Y %H:%M:%S".parse()?;
+        assert_eq!(parse_with("01.03.2026 12:34:56", &pattern, utc)?, BASE);
+        let paris: InputZone = "Europe/Paris".parse()?;
+        assert_eq!(parse_with("01.03.2026 13:34:56", &pattern, paris)?, BASE);
+        let zoned: TimeFormat = "%d/%b/%Y:%H:%M:%S %z".parse()?;
+        assert_eq!(parse_with("01/Mar/2026:14:34:56 +0200", &zoned, utc)?, BASE);
+        assert!(parse_with("yesterday", &pattern, utc).is_err());
+        assert!("fortnightly".parse::<TimeFormat>().is_err());
         Ok(())
     }
 

@@ -9,11 +9,15 @@
 
 use super::count;
 use crate::import::{self, Options, Progress};
+use crate::ingest::access_json::Flavor;
 use crate::ingest::access_log::{LogRules, Visitor};
+use crate::ingest::fields::Mapping;
+use crate::ingest::presets::Preset;
 use crate::ingest::{self, Format, ReadOptions};
 use crate::rules::SessionRules;
 use crate::store::{Importer, Store};
 use crate::timestamp::InputZone;
+use crate::timestamp::TimeFormat;
 use anyhow::{Context, Result, bail};
 use indicatif::{ProgressBar, ProgressDrawTarget, ProgressStyle};
 use std::io::IsTerminal;
@@ -57,6 +61,50 @@ pub struct Args {
     #[arg(long)]
     timings: bool,
 
+    /// Delimited files: the field separator, one character (`tab` for a
+    /// tab) [default: `,`, or tab for .tsv files].
+    #[arg(long, value_name = "CHAR", value_parser = parse_delimiter)]
+    delimiter: Option<u8>,
+
+    /// Delimited files: the first row is data; name the columns with
+    /// --columns.
+    #[arg(long, requires = "columns")]
+    no_header: bool,
+
+    /// Delimited files without a header: the column names, in order.
+    #[arg(
+        long,
+        value_name = "NAMES",
+        value_delimiter = ',',
+        requires = "no_header"
+    )]
+    columns: Option<Vec<String>>,
+
+    /// Where fields come from: field=column for CSV/TSV, field=path for
+    /// JSON (a.b, list[0], list[key=value], list[] to make one event per
+    /// element), e.g. user_id=host,timestamp=time,page=url.
+    #[arg(long, value_name = "FIELD=SOURCE,...", value_parser = parse_pairs)]
+    map: Option<FieldPairs>,
+
+    /// The same value for every row, e.g. event_type=page_view.
+    #[arg(long = "set", value_name = "FIELD=VALUE,...", value_parser = parse_pairs)]
+    constants: Option<FieldPairs>,
+
+    /// How timestamps read: auto (by their form), epoch-s, epoch-ms,
+    /// epoch-us, or a pattern such as "%d.%m.%Y %H:%M".
+    #[arg(long, value_name = "FORMAT", default_value = "auto")]
+    time_format: TimeFormat,
+
+    /// Rows without an event id that are equal in every field are separate
+    /// events (as in a log), not duplicates of each other.
+    #[arg(long)]
+    keep_identical_rows: bool,
+
+    /// Read another tool's export: snowplow, segment, ga4 (README lists what
+    /// each maps). --map and --set override its entries.
+    #[arg(long, value_enum)]
+    preset: Option<Preset>,
+
     /// Access logs: who a visitor is, the client address and user agent
     /// hashed together (ip+ua), or the client address as logged (ip). The
     /// first import of a log stores it [default: the stored rule, or ip+ua].
@@ -85,10 +133,28 @@ pub struct Args {
     asset_extensions: Option<Vec<String>>,
 }
 
+/// A list of field=value pairs, as --map and --set take.
+#[derive(Debug, Clone)]
+struct FieldPairs(Vec<(crate::event::Field, String)>);
+
+fn parse_pairs(text: &str) -> Result<FieldPairs, String> {
+    Mapping::parse_pairs(text).map(FieldPairs)
+}
+
+fn parse_delimiter(text: &str) -> Result<u8, String> {
+    match text {
+        "tab" | "\\t" | "\t" => Ok(b'\t'),
+        _ if text.len() == 1 && text.is_ascii() => Ok(text.as_bytes()[0]),
+        _ => Err(format!("{text:?}: give one ASCII character, or tab")),
+    }
+}
+
 #[derive(Debug, Clone, Copy, PartialEq, Eq, clap::ValueEnum)]
 enum FormatChoice {
     Auto,
     Csv,
+    /// Tab-separated values, without quoting.
+    Tsv,
     Ndjson,
     /// Access logs: NCSA common format.
     Clf,
@@ -98,6 +164,12 @@ enum FormatChoice {
     VhostCombined,
     /// Access logs: nginx's default (combined, maybe with X-Forwarded-For).
     Nginx,
+    /// JSON access logs: nginx with Matomo's JSON log format keys.
+    NginxJson,
+    /// JSON access logs: Caddy.
+    Caddy,
+    /// JSON access logs: Traefik.
+    Traefik,
 }
 
 impl FormatChoice {
@@ -105,11 +177,15 @@ impl FormatChoice {
         match self {
             FormatChoice::Auto => None,
             FormatChoice::Csv => Some(Format::Csv),
+            FormatChoice::Tsv => Some(Format::Tsv),
             FormatChoice::Ndjson => Some(Format::Ndjson),
             FormatChoice::Clf
             | FormatChoice::Combined
             | FormatChoice::VhostCombined
             | FormatChoice::Nginx => Some(Format::AccessLog),
+            FormatChoice::NginxJson => Some(Format::AccessJson(Flavor::NginxJson)),
+            FormatChoice::Caddy => Some(Format::AccessJson(Flavor::Caddy)),
+            FormatChoice::Traefik => Some(Format::AccessJson(Flavor::Traefik)),
         }
     }
 }
@@ -172,12 +248,33 @@ fn import_all(db: &Path, args: &Args, wait: Duration, stop: &AtomicBool) -> Resu
             .clone()
             .unwrap_or_else(|| LogRules::default().asset_extensions),
     };
+    let given = Mapping {
+        sources: args.map.clone().map(|m| m.0).unwrap_or_default(),
+        constants: args.constants.clone().map(|m| m.0).unwrap_or_default(),
+        defaults: Vec::new(),
+    };
+    let (mapping, time_format) = match args.preset {
+        None => (given, args.time_format.clone()),
+        Some(preset) => {
+            let preset = preset.mapping();
+            let time_format = match args.time_format {
+                TimeFormat::Auto => preset.time_format,
+                ref chosen => chosen.clone(),
+            };
+            (preset.mapping.overridden_by(&given), time_format)
+        }
+    };
     let options = Options {
         files: args.files.clone(),
         read: ReadOptions {
             format: args.format.forced(),
             zone: args.tz,
             log_rules,
+            delimiter: args.delimiter,
+            columns: args.columns.clone().filter(|_| args.no_header),
+            mapping,
+            time_format,
+            keep_identical_rows: args.keep_identical_rows,
         },
         strict: args.strict,
         max_rejects: args.max_rejects,

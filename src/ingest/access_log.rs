@@ -9,10 +9,10 @@
 //! list of addresses (`10.0.0.2, 85.181.35.98`, quoted or not), as proxies
 //! write it.
 
+use super::repeats::Repeats;
 use super::user_agent;
 use super::{Row, RowReader};
 use crate::event::{Event, RejectReason};
-use std::collections::{HashMap, VecDeque};
 use std::io::{self, BufRead};
 use xxhash_rust::xxh3::{xxh3_64, xxh3_128_with_seed};
 
@@ -403,36 +403,32 @@ fn query_value(query: &str, name: &str) -> Option<String> {
     (!decoded.is_empty()).then_some(decoded)
 }
 
-/// How long a line's text is remembered to number identical lines.
-const REPEAT_WINDOW_MS: i64 = 10 * 60 * 1000;
-
-/// Numbers identical lines (same client, second, request and response), so
-/// that each is its own event while re-importing the log still finds them
-/// as duplicates. Lines are remembered for ten minutes of log time.
-#[derive(Default)]
-struct Repeats {
-    counts: HashMap<u128, u32>,
-    recent: VecDeque<(i64, u128)>,
+/// Events from request lines: the rules, and the numbering of identical
+/// lines that gives every request its own id.
+pub struct RequestEvents {
+    pub rules: LogRules,
+    repeats: Repeats,
 }
 
-impl Repeats {
-    fn occurrence(&mut self, line_hash: u128, ts_ms: i64) -> u32 {
-        while let Some(&(old_ts, old_hash)) = self.recent.front() {
-            if ts_ms - old_ts <= REPEAT_WINDOW_MS {
-                break;
-            }
-            self.recent.pop_front();
-            if let Some(count) = self.counts.get_mut(&old_hash) {
-                *count -= 1;
-                if *count == 0 {
-                    self.counts.remove(&old_hash);
-                }
-            }
+impl RequestEvents {
+    pub fn new(rules: LogRules) -> Self {
+        RequestEvents {
+            rules,
+            repeats: Repeats::default(),
         }
-        let count = self.counts.entry(line_hash).or_insert(0);
-        *count += 1;
-        self.recent.push_back((ts_ms, line_hash));
-        *count - 1
+    }
+
+    /// The event of `request`, read from `line`; and whether it is filtered
+    /// out (a robot's).
+    pub fn event(&mut self, line: &str, request: &Request<'_>) -> (Event, bool) {
+        let line_hash = xxh3_128_with_seed(line.as_bytes(), 0);
+        let occurrence = self.repeats.occurrence(line_hash, request.ts_ms);
+        let id = format!(
+            "l{:032x}",
+            xxh3_128_with_seed(line.as_bytes(), u64::from(occurrence))
+        );
+        let (event, robot) = self.rules.event(request, id);
+        (event, robot && !self.rules.keep_robots)
     }
 }
 
@@ -442,8 +438,7 @@ pub struct AccessLogReader<R> {
     input: R,
     line: Vec<u8>,
     line_number: u64,
-    rules: LogRules,
-    repeats: Repeats,
+    events: RequestEvents,
 }
 
 impl<R: BufRead> AccessLogReader<R> {
@@ -452,8 +447,7 @@ impl<R: BufRead> AccessLogReader<R> {
             input,
             line: Vec::with_capacity(512),
             line_number: 0,
-            rules,
-            repeats: Repeats::default(),
+            events: RequestEvents::new(rules),
         }
     }
 }
@@ -481,14 +475,8 @@ impl<R: BufRead> RowReader for AccessLogReader<R> {
                 Ok(text) => match parse_line(text) {
                     Err(why) => (Err(RejectReason::BadLogLine(why)), false),
                     Ok(request) => {
-                        let line_hash = xxh3_128_with_seed(text.as_bytes(), 0);
-                        let occurrence = self.repeats.occurrence(line_hash, request.ts_ms);
-                        let id = format!(
-                            "l{:032x}",
-                            xxh3_128_with_seed(text.as_bytes(), u64::from(occurrence))
-                        );
-                        let (event, robot) = self.rules.event(&request, id);
-                        (Ok(event), robot && !self.rules.keep_robots)
+                        let (event, filtered) = self.events.event(text, &request);
+                        (Ok(event), filtered)
                     }
                 },
             };

@@ -5,7 +5,8 @@
 //! where it starts (a quoted field may span lines, blank lines are skipped),
 //! and `csv-core` lets us keep both while it does the RFC 4180 parsing.
 
-use super::fields::{ColumnMap, RowValues};
+use super::fields::{ColumnMap, Mapping, RowValues, TimeReading};
+use super::repeats::Repeats;
 use super::{Row, RowReader};
 use crate::event::{Field, RejectReason};
 use crate::timestamp::InputZone;
@@ -98,9 +99,17 @@ enum Parsed {
 
 impl<R: BufRead> CsvRecords<R> {
     pub fn new(input: R) -> Self {
+        Self::with_dialect(input, b',', true)
+    }
+
+    /// Records split by `delimiter`, with or without `"` quoting.
+    pub fn with_dialect(input: R, delimiter: u8, quoting: bool) -> Self {
         CsvRecords {
             input,
-            parser: csv_core::Reader::new(),
+            parser: csv_core::ReaderBuilder::new()
+                .delimiter(delimiter)
+                .quoting(quoting)
+                .build(),
             replay: Vec::new(),
             replay_pos: 0,
             raw: Vec::with_capacity(1024),
@@ -345,42 +354,100 @@ fn trim_line_end(bytes: &[u8]) -> &[u8] {
 /// Reads events from CSV with a header row.
 pub struct CsvEventReader<R> {
     records: CsvRecords<R>,
+    shape: RowShape,
+}
+
+/// What turns a record into an event: the columns and how values read.
+struct RowShape {
+    /// Set with --keep-identical-rows.
+    repeats: Option<Repeats>,
     columns: ColumnMap,
     header_len: usize,
     /// Property names pre-escaped as JSON strings, with the colon.
     property_keys: Vec<String>,
-    zone: InputZone,
+    mapping: Mapping,
+    time: TimeReading,
+}
+
+/// How a delimited file is read.
+#[derive(Debug, Clone, PartialEq)]
+pub struct CsvOptions {
+    pub delimiter: u8,
+    /// Whether `"` quotes fields (CSV); tab-separated files have no quoting.
+    pub quoting: bool,
+    /// Column names for a file without a header row (`--no-header`).
+    pub columns: Option<Vec<String>>,
+    pub mapping: Mapping,
+    pub time: TimeReading,
+    pub keep_identical_rows: bool,
+}
+
+impl Default for CsvOptions {
+    fn default() -> Self {
+        CsvOptions {
+            delimiter: b',',
+            quoting: true,
+            columns: None,
+            mapping: Mapping::default(),
+            time: TimeReading::default(),
+            keep_identical_rows: false,
+        }
+    }
 }
 
 impl<R: BufRead> CsvEventReader<R> {
-    /// Reads the header. A header that is unreadable or lacks a required
-    /// field is an error for the whole file: every row would be rejected.
+    /// A comma-separated file with a header, timestamps read in `zone`.
     pub fn new(input: R, zone: InputZone) -> Result<Self> {
-        let mut records = CsvRecords::new(input);
-        let mut header_line = 1;
-        let names: Vec<String> = match records.next_record()? {
-            None => Vec::new(),
-            Some(header) => {
-                let line = header.line;
-                header_line = line;
-                (0..header.len())
-                    .map(|i| {
-                        std::str::from_utf8(header.field(i))
-                            .map(str::to_string)
-                            .with_context(|| format!("line {line}: the header is not valid UTF-8"))
-                    })
-                    .collect::<Result<_>>()?
-            }
+        let options = CsvOptions {
+            time: TimeReading {
+                zone,
+                ..TimeReading::default()
+            },
+            ..CsvOptions::default()
         };
-        let columns = ColumnMap::from_names(&names);
-        let missing = columns.missing_required();
+        Self::with_options(input, &options)
+    }
+
+    /// Reads the header (unless `options` names the columns). A header that
+    /// is unreadable or lacks a required field is an error for the whole
+    /// file: every row would be rejected.
+    pub fn with_options(input: R, options: &CsvOptions) -> Result<Self> {
+        let mut records = CsvRecords::with_dialect(input, options.delimiter, options.quoting);
+        let mut header_line = 1;
+        let names: Vec<String> = match &options.columns {
+            Some(columns) => columns.clone(),
+            None => match records.next_record()? {
+                None => Vec::new(),
+                Some(header) => {
+                    let line = header.line;
+                    header_line = line;
+                    (0..header.len())
+                        .map(|i| {
+                            std::str::from_utf8(header.field(i))
+                                .map(str::to_string)
+                                .with_context(|| {
+                                    format!("line {line}: the header is not valid UTF-8")
+                                })
+                        })
+                        .collect::<Result<_>>()?
+                }
+            },
+        };
+        let columns =
+            ColumnMap::with_mapping(&names, &options.mapping).map_err(anyhow::Error::msg)?;
+        let missing = columns.missing_required(&options.mapping);
         if !names.is_empty() && !missing.is_empty() {
             let describe: Vec<String> = missing
                 .iter()
                 .map(|f| format!("{f} (or {})", f.aliases().join(", ")))
                 .collect();
+            let what = if options.columns.is_some() {
+                "--columns name"
+            } else {
+                "the header has"
+            };
             bail!(
-                "line {header_line}: the header has no column for {}",
+                "line {header_line}: {what} no column for {} (--map can name one)",
                 describe.join("; ")
             );
         }
@@ -391,10 +458,14 @@ impl<R: BufRead> CsvEventReader<R> {
             .collect();
         Ok(CsvEventReader {
             records,
-            header_len: names.len(),
-            columns,
-            property_keys,
-            zone,
+            shape: RowShape {
+                repeats: options.keep_identical_rows.then(Repeats::default),
+                header_len: names.len(),
+                columns,
+                property_keys,
+                mapping: options.mapping.clone(),
+                time: options.time.clone(),
+            },
         })
     }
 }
@@ -405,13 +476,7 @@ impl<R: BufRead> RowReader for CsvEventReader<R> {
             let Some(record) = self.records.next_record()? else {
                 return Ok(None);
             };
-            let result = to_event(
-                &record,
-                &self.columns,
-                &self.property_keys,
-                self.header_len,
-                self.zone,
-            );
+            let result = to_event(&record, &mut self.shape);
             // A record spanning lines that does not make a valid event, or
             // whose later lines would each be a row of their own, is far
             // more likely an unterminated quote than a real multi-line
@@ -419,7 +484,7 @@ impl<R: BufRead> RowReader for CsvEventReader<R> {
             let distrust = record.multiline
                 && (result.is_err()
                     || ends_inside_quotes(record.raw)
-                    || later_lines_look_like_rows(record.raw, self.header_len));
+                    || later_lines_look_like_rows(record.raw, self.shape.header_len));
             (record.line, result, distrust)
         };
         if !distrust {
@@ -443,14 +508,13 @@ impl<R: BufRead> RowReader for CsvEventReader<R> {
 
 fn to_event(
     record: &CsvRecord<'_>,
-    columns: &ColumnMap,
-    property_keys: &[String],
-    header_len: usize,
-    zone: InputZone,
+    reader: &mut RowShape,
 ) -> Result<crate::event::Event, RejectReason> {
     if record.unterminated_quote {
         return Err(RejectReason::UnterminatedQuote);
     }
+    let (columns, property_keys, header_len) =
+        (&reader.columns, &reader.property_keys, reader.header_len);
     if record.len() != header_len {
         return Err(RejectReason::WrongFieldCount {
             expected: header_len,
@@ -493,7 +557,20 @@ fn to_event(
         properties.push('}');
         values.properties = Some(properties);
     }
-    values.into_event(zone)
+    for (field, value) in &reader.mapping.constants {
+        values.set(*field, Cow::Borrowed(value));
+    }
+    for (field, value) in &reader.mapping.defaults {
+        if values.text_of(*field).is_none() {
+            values.set(*field, Cow::Borrowed(value));
+        }
+    }
+    let generated_id = values.text_of(Field::EventId).is_none();
+    let mut event = values.into_event_with(&reader.time)?;
+    if let (true, Some(repeats)) = (generated_id, reader.repeats.as_mut()) {
+        event.event_id = repeats.numbered(std::mem::take(&mut event.event_id), event.ts_ms);
+    }
+    Ok(event)
 }
 
 #[cfg(test)]

@@ -6,7 +6,7 @@
 //! values become the same event.
 
 use crate::event::{Event, Field, RejectReason};
-use crate::timestamp::{InputZone, parse_timestamp};
+use crate::timestamp::{InputZone, TimeFormat, parse_with};
 use std::borrow::Cow;
 use xxhash_rust::xxh3::Xxh3;
 
@@ -32,7 +32,105 @@ pub struct ColumnMap {
     pub names: Vec<String>,
 }
 
+/// Where fields come from when the names of a file are not sessiondb's:
+/// `--map field=source` (a column, or a JSON path) and `--set field=value`
+/// (the same value for every row).
+#[derive(Debug, Clone, Default, PartialEq)]
+pub struct Mapping {
+    pub sources: Vec<(Field, String)>,
+    pub constants: Vec<(Field, String)>,
+    /// Values for fields no column or key supplies (a preset's).
+    pub defaults: Vec<(Field, String)>,
+}
+
+impl Mapping {
+    /// Reads `field=value,field=value` (the argument of --map and --set).
+    pub fn parse_pairs(text: &str) -> Result<Vec<(Field, String)>, String> {
+        text.split(',')
+            .filter(|pair| !pair.trim().is_empty())
+            .map(|pair| {
+                let (field, value) = pair
+                    .split_once('=')
+                    .ok_or_else(|| format!("{pair:?}: expected field=value, like user_id=host"))?;
+                let field = Field::ALL
+                    .into_iter()
+                    .find(|f| f.name() == field.trim())
+                    .ok_or_else(|| {
+                        let names: Vec<&str> = Field::ALL.iter().map(|f| f.name()).collect();
+                        format!(
+                            "{field:?} is not a field; the fields are {}",
+                            names.join(", ")
+                        )
+                    })?;
+                Ok((field, value.trim().to_string()))
+            })
+            .collect()
+    }
+
+    pub fn source(&self, field: Field) -> Option<&str> {
+        self.sources
+            .iter()
+            .find(|(f, _)| *f == field)
+            .map(|(_, s)| s.as_str())
+    }
+
+    pub fn constant(&self, field: Field) -> Option<&str> {
+        self.constants
+            .iter()
+            .find(|(f, _)| *f == field)
+            .map(|(_, s)| s.as_str())
+    }
+
+    pub fn default_value(&self, field: Field) -> Option<&str> {
+        self.defaults
+            .iter()
+            .find(|(f, _)| *f == field)
+            .map(|(_, s)| s.as_str())
+    }
+}
+
 impl ColumnMap {
+    /// The columns of `names`, with `mapping` applied: a mapped field takes
+    /// its column only; a constant field may not also have a column.
+    pub fn with_mapping<S: AsRef<str>>(
+        names: &[S],
+        mapping: &Mapping,
+    ) -> Result<ColumnMap, String> {
+        let mut map = ColumnMap::from_names(names);
+        let position = |source: &str| names.iter().position(|n| n.as_ref().trim() == source);
+        let mapped: Vec<usize> = mapping
+            .sources
+            .iter()
+            .filter_map(|(_, source)| position(source))
+            .collect();
+        for (field, candidates) in Field::ALL.iter().zip(map.candidates.iter_mut()) {
+            match mapping.source(*field) {
+                // A preset's column that this file lacks falls back to a
+                // default, or to no value (a required field then fails).
+                Some(source) => match position(source) {
+                    Some(column) => *candidates = vec![column],
+                    None if mapping.default_value(*field).is_some() || !field.is_required() => {
+                        candidates.clear()
+                    }
+                    None => {
+                        return Err(format!(
+                            "--map {field}={source}: there is no column {source:?}"
+                        ));
+                    }
+                },
+                // A column mapped to another field is not an alias of this one.
+                None => candidates.retain(|c| !mapped.contains(c)),
+            }
+            if mapping.constant(*field).is_some() && !candidates.is_empty() {
+                return Err(format!(
+                    "--set {field}: the file already has a column for {field} ({}); use --map to choose",
+                    names[candidates[0]].as_ref()
+                ));
+            }
+        }
+        Ok(map)
+    }
+
     pub fn from_names<S: AsRef<str>>(names: &[S]) -> ColumnMap {
         let mut ranked: [Vec<(u8, usize)>; FIELD_COUNT] = Default::default();
         for (index, name) in names.iter().enumerate() {
@@ -66,13 +164,26 @@ impl ColumnMap {
         }
     }
 
-    /// Required fields that no column supplies.
-    pub fn missing_required(&self) -> Vec<Field> {
+    /// Required fields that no column supplies (nor a constant of
+    /// `mapping`).
+    pub fn missing_required(&self, mapping: &Mapping) -> Vec<Field> {
         Field::ALL
             .into_iter()
-            .filter(|f| f.is_required() && self.candidates[slot(*f)].is_empty())
+            .filter(|f| {
+                f.is_required()
+                    && self.candidates[slot(*f)].is_empty()
+                    && mapping.constant(*f).is_none()
+                    && mapping.default_value(*f).is_none()
+            })
             .collect()
     }
+}
+
+/// How timestamp values are read.
+#[derive(Debug, Clone, Default, PartialEq)]
+pub struct TimeReading {
+    pub zone: InputZone,
+    pub format: TimeFormat,
 }
 
 /// The raw values of one row, before validation.
@@ -92,6 +203,11 @@ impl<'a> RowValues<'a> {
         self.values[slot(field)].is_some()
     }
 
+    /// The field's value, trimmed, if present and not empty.
+    pub fn text_of(&self, field: Field) -> Option<&str> {
+        self.text(field)
+    }
+
     fn text(&self, field: Field) -> Option<&str> {
         self.values[slot(field)]
             .as_deref()
@@ -107,14 +223,25 @@ impl<'a> RowValues<'a> {
         self.text(field).ok_or(RejectReason::MissingField(field))
     }
 
-    /// Validates the row and builds the event.
+    /// Validates the row and builds the event, reading timestamps in any
+    /// accepted form.
     pub fn into_event(self, zone: InputZone) -> Result<Event, RejectReason> {
+        self.into_event_with(&TimeReading {
+            zone,
+            format: TimeFormat::Auto,
+        })
+    }
+
+    /// Validates the row and builds the event.
+    pub fn into_event_with(self, time: &TimeReading) -> Result<Event, RejectReason> {
         let user_id = self.required(Field::UserId)?.to_string();
         let timestamp = self.required(Field::Timestamp)?;
         let event_type = self.required(Field::EventType)?.to_string();
-        let ts_ms = parse_timestamp(timestamp, zone).map_err(|why| RejectReason::BadTimestamp {
-            text: timestamp.to_string(),
-            why,
+        let ts_ms = parse_with(timestamp, &time.format, time.zone).map_err(|why| {
+            RejectReason::BadTimestamp {
+                text: timestamp.to_string(),
+                why,
+            }
         })?;
         let revenue = match self.text(Field::Revenue) {
             None => None,
@@ -235,14 +362,49 @@ mod tests {
                 "user", "ts", "user_id", "event", "color", "column_6", "color_2"
             ]
         );
-        assert!(map.missing_required().is_empty());
+        assert!(map.missing_required(&Mapping::default()).is_empty());
+    }
+
+    #[test]
+    fn mapping_overrides_aliases_and_constants_fill_in() -> Result<(), String> {
+        let mapping = Mapping {
+            sources: Mapping::parse_pairs("user_id=host, timestamp=time, page=url")?,
+            constants: Mapping::parse_pairs("event_type=page_view")?,
+            ..Mapping::default()
+        };
+        let map = ColumnMap::with_mapping(&["host", "time", "url", "user", "bytes"], &mapping)?;
+        assert_eq!(
+            map.candidates[slot(Field::UserId)],
+            vec![0],
+            "user is not an alias once user_id is mapped"
+        );
+        assert_eq!(map.candidates[slot(Field::Page)], vec![2]);
+        assert!(map.missing_required(&mapping).is_empty());
+        assert!(
+            ColumnMap::with_mapping(
+                &["host"],
+                &Mapping {
+                    sources: Mapping::parse_pairs("user_id=nope")?,
+                    ..Mapping::default()
+                }
+            )
+            .is_err()
+        );
+        let both = Mapping {
+            constants: Mapping::parse_pairs("event_type=x")?,
+            ..Mapping::default()
+        };
+        assert!(ColumnMap::with_mapping(&["user_id", "ts", "event"], &both).is_err());
+        assert!(Mapping::parse_pairs("colour=red").is_err());
+        assert!(Mapping::parse_pairs("user_id").is_err());
+        Ok(())
     }
 
     #[test]
     fn a_header_without_required_fields_is_reported() {
         let map = ColumnMap::from_names(&["user_id", "page"]);
         assert_eq!(
-            map.missing_required(),
+            map.missing_required(&Mapping::default()),
             vec![Field::Timestamp, Field::EventType]
         );
     }

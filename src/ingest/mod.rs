@@ -6,10 +6,13 @@
 //! the reason it was rejected, with the line and raw bytes. Nothing here
 //! touches the database.
 
+pub mod access_json;
 pub mod access_log;
 pub mod csv;
 pub mod fields;
 pub mod ndjson;
+pub mod presets;
+pub mod repeats;
 pub mod user_agent;
 
 use crate::event::{Event, RejectReason};
@@ -30,20 +33,28 @@ const UTF8_BOM: [u8; 3] = [0xef, 0xbb, 0xbf];
 const SNIFF_BYTES: usize = 64 * 1024;
 
 /// An input format (`--format`).
-#[derive(Debug, Clone, Copy, PartialEq, Eq, clap::ValueEnum)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Format {
     Csv,
+    /// Tab-separated, without quoting.
+    Tsv,
     Ndjson,
     /// A web-server access log: common, combined, vhost or nginx's default.
     AccessLog,
+    /// A JSON access log of nginx (JSON log format), Caddy or Traefik.
+    AccessJson(access_json::Flavor),
 }
 
 impl fmt::Display for Format {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         f.write_str(match self {
             Format::Csv => "csv",
+            Format::Tsv => "tsv",
             Format::Ndjson => "ndjson",
             Format::AccessLog => "access_log",
+            Format::AccessJson(access_json::Flavor::NginxJson) => "nginx_json",
+            Format::AccessJson(access_json::Flavor::Caddy) => "caddy",
+            Format::AccessJson(access_json::Flavor::Traefik) => "traefik",
         })
     }
 }
@@ -56,6 +67,7 @@ impl Format {
         let extension = stem.rsplit_once('.')?.1;
         match extension {
             "csv" => Some(Format::Csv),
+            "tsv" | "tab" => Some(Format::Tsv),
             "ndjson" | "jsonl" | "json" => Some(Format::Ndjson),
             _ => None,
         }
@@ -71,9 +83,16 @@ impl Format {
             .find(|line| !line.is_empty() && !line.starts_with('#'))
             .unwrap_or_default();
         if first_line.starts_with('{') {
-            Format::Ndjson
+            match serde_json::from_str::<serde_json::Value>(first_line) {
+                Ok(serde_json::Value::Object(object)) => {
+                    access_json::Flavor::of(&object).map_or(Format::Ndjson, Format::AccessJson)
+                }
+                _ => Format::Ndjson,
+            }
         } else if access_log::looks_like_access_log(first_line) {
             Format::AccessLog
+        } else if first_line.contains('\t') && !first_line.contains(',') {
+            Format::Tsv
         } else {
             Format::Csv
         }
@@ -137,6 +156,16 @@ pub struct ReadOptions {
     /// The zone of timestamps without an offset.
     pub zone: InputZone,
     pub log_rules: access_log::LogRules,
+    /// `--delimiter`: the field separator of a CSV file.
+    pub delimiter: Option<u8>,
+    /// `--no-header --columns`: the column names of a file without header.
+    pub columns: Option<Vec<String>>,
+    /// `--map` and `--set`.
+    pub mapping: fields::Mapping,
+    pub time_format: crate::timestamp::TimeFormat,
+    /// `--keep-identical-rows`: rows without an event id that are equal in
+    /// every field are separate events, not duplicates.
+    pub keep_identical_rows: bool,
 }
 
 /// Opens `path` (`-` for standard input), decompressing gzip and detecting
@@ -179,13 +208,55 @@ pub fn open(path: &str, options: &ReadOptions) -> Result<Input> {
         .or_else(|| Format::from_file_name(&name))
         .unwrap_or_else(|| Format::sniff(&start));
     let decoded = BufReader::with_capacity(BUFFER_BYTES, io::Cursor::new(start).chain(decoded));
+    let time = fields::TimeReading {
+        zone,
+        format: options.time_format.clone(),
+    };
+    let delimited = |delimiter: u8, quoting: bool| csv::CsvOptions {
+        delimiter,
+        quoting,
+        columns: options.columns.clone(),
+        mapping: options.mapping.clone(),
+        time: time.clone(),
+        keep_identical_rows: options.keep_identical_rows,
+    };
+    let is_log = matches!(format, Format::AccessLog | Format::AccessJson(_));
+    if is_log && (!options.mapping.sources.is_empty() || !options.mapping.constants.is_empty()) {
+        bail!("{name} is an access log: --map and --set apply to CSV, TSV and NDJSON");
+    }
     let rows: Box<dyn RowReader> = match format {
-        Format::Csv => {
-            Box::new(csv::CsvEventReader::new(decoded, zone).with_context(|| name.clone())?)
+        Format::Csv => Box::new(
+            csv::CsvEventReader::with_options(
+                decoded,
+                &delimited(options.delimiter.unwrap_or(b','), true),
+            )
+            .with_context(|| name.clone())?,
+        ),
+        Format::Tsv => Box::new(
+            csv::CsvEventReader::with_options(
+                decoded,
+                &delimited(options.delimiter.unwrap_or(b'\t'), false),
+            )
+            .with_context(|| name.clone())?,
+        ),
+        Format::Ndjson => {
+            let json = ndjson::JsonOptions {
+                mapping: options.mapping.clone(),
+                time,
+                keep_identical_rows: options.keep_identical_rows,
+            };
+            Box::new(
+                ndjson::NdjsonEventReader::with_options(decoded, &json)
+                    .map_err(anyhow::Error::msg)?,
+            )
         }
-        Format::Ndjson => Box::new(ndjson::NdjsonEventReader::new(decoded, zone)),
         Format::AccessLog => Box::new(access_log::AccessLogReader::new(
             decoded,
+            options.log_rules.clone(),
+        )),
+        Format::AccessJson(flavor) => Box::new(access_json::AccessJsonReader::new(
+            decoded,
+            flavor,
             options.log_rules.clone(),
         )),
     };

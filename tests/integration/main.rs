@@ -5,6 +5,7 @@
 mod clients;
 mod commands;
 mod docs;
+mod formats;
 mod import;
 mod logs;
 mod reference;

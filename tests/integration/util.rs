@@ -78,6 +78,24 @@ impl Env {
         stderr
     }
 
+    /// Imports one file with extra options, which must succeed; returns the
+    /// summary.
+    pub fn import_with(&self, options: &[&str], file: &Path) -> String {
+        let output = self
+            .sessiondb()
+            .arg("import")
+            .args(options)
+            .arg(file)
+            .output()
+            .expect("run sessiondb");
+        let stderr = String::from_utf8(output.stderr).expect("utf-8 output");
+        assert!(
+            output.status.success(),
+            "import {options:?} failed: {stderr}"
+        );
+        stderr
+    }
+
     pub fn write(&self, name: &str, contents: &[u8]) -> PathBuf {
         let path = self.dir.path().join(name);
         std::fs::write(&path, contents).expect("write test file");

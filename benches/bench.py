@@ -82,6 +82,48 @@ def datasets(size_name):
     return full, increment
 
 
+AGENTS = [
+    "Mozilla/5.0 (Windows NT 10.0; Win64; x64) AppleWebKit/537.36 (KHTML, like Gecko) Chrome/120.0 Safari/537.36",
+    "Mozilla/5.0 (iPhone; CPU iPhone OS 17_0 like Mac OS X) AppleWebKit/605.1.15 (KHTML, like Gecko) Mobile/15E148",
+    "Mozilla/5.0 (Macintosh; Intel Mac OS X 14_0) AppleWebKit/605.1.15 (KHTML, like Gecko) Version/17.0 Safari/605.1.15",
+]
+
+
+def access_log(size_name, full):
+    """A combined-format access log made from the dump: a line per event."""
+    path = DATA / f"access_{size_name}.log"
+    if path.exists():
+        return path
+    import csv
+    from datetime import datetime
+
+    print(f"writing {path.name} ...", file=sys.stderr)
+    partial = path.with_suffix(".partial")
+    with open(full, newline="") as source, open(partial, "w") as out:
+        for row in csv.DictReader(source):
+            user = int(row["user_id"][1:])
+            address = f"{10 + user % 200}.{user // 200 % 250}.{user // 50000 % 250}.{user % 250 + 1}"
+            moment = datetime.fromisoformat(row["timestamp"].replace("Z", "+00:00"))
+            stamp = moment.strftime("%d/%b/%Y:%H:%M:%S +0000")
+            agent = AGENTS[user % len(AGENTS)]
+            referrer = row["referrer"] or "-"
+            out.write(f'{address} - - [{stamp}] "GET {row["page"]} HTTP/1.1" 200 {1000 + user % 9000} "{referrer}" "{agent}"\n')
+    partial.rename(path)
+    return path
+
+
+def bench_access_log(size_name, full):
+    log = access_log(size_name, full)
+    work = DATA / f"log_{size_name}"
+    shutil.rmtree(work, ignore_errors=True)
+    work.mkdir()
+    seconds, peak, _, stderr = timed([BINARY, "--db", work / "log.db", "import", "--format", "combined", "--timings", log])
+    lines = sum(1 for _ in open(log, "rb"))
+    parse = re.search(r"parse \(parser thread\)\s+([0-9.]+) s", stderr)
+    shutil.rmtree(work)
+    return {"lines": lines, "import_s": seconds, "parse_s": float(parse.group(1)) if parse else seconds, "peak_mib": peak}
+
+
 def overview_numbers(csv_text):
     lines = [line for line in csv_text.strip().splitlines() if line]
     header, values = lines[-2].split(","), lines[-1].split(",")
@@ -181,6 +223,9 @@ def main():
         full, increment = datasets(size)
         print(f"{size}: sessiondb ...", file=sys.stderr)
         results[size] = {"sessiondb": bench_sessiondb(size, full, increment, args.repeat)}
+        if size != "10m":
+            print(f"{size}: access log ...", file=sys.stderr)
+            results[size]["access_log"] = bench_access_log(size, full)
         if not args.skip_sqlite3:
             print(f"{size}: sqlite3 shell ...", file=sys.stderr)
             results[size]["sqlite3"] = bench_sqlite3(size, full)
@@ -216,6 +261,8 @@ def main():
     print(f"| **incremental / full import (%)** | {cells(lambda r: 100 * r['sessiondb']['incremental_s'] / r['sessiondb']['import_s'], '{:.1f}')} |")
     for report in REPORTS:
         print(f"| report {report} (ms) | {cells(lambda r, rep=report: 1000 * r['sessiondb'][f'report_{rep}_s'], '{:.0f}')} |")
+    print(f"| combined access log: import (s) | {cells(lambda r: r['access_log']['import_s'])} |")
+    print(f"| combined access log: lines parsed per second (parser thread) | {cells(lambda r: r['access_log']['lines'] / r['access_log']['parse_s'], '{:,.0f}')} |")
     if not args.skip_sqlite3:
         print(f"| sqlite3: overview query over its sessions table (ms) | {cells(lambda r: 1000 * r['sqlite3']['overview_query_s'], '{:.0f}')} |")
     if len(sizes) > 1 and "1m" in sizes and "10m" in sizes:

@@ -1,37 +1,48 @@
 //! Numbering of identical rows, so that each is its own event: the first
 //! copy is 0, the next 1, and so on. Re-reading the same file numbers them
-//! the same way, so a re-import still finds them as duplicates. Rows are
-//! remembered for ten minutes of event time, which bounds memory and covers
-//! logs that are out of order within a few minutes.
+//! the same way, so a re-import still finds them as duplicates.
+//!
+//! Identical rows carry the same timestamp, so counts are kept per
+//! timestamp, and forgotten once the newest time seen is an hour past it:
+//! memory stays an hour of rows, and copies up to an hour apart in a file
+//! that is out of order are still told apart.
 
-use std::collections::{HashMap, VecDeque};
+use std::collections::{BTreeMap, HashMap};
 
-const WINDOW_MS: i64 = 10 * 60 * 1000;
+const WINDOW_MS: i64 = 60 * 60 * 1000;
 
-#[derive(Default)]
 pub struct Repeats {
-    counts: HashMap<u128, u32>,
-    recent: VecDeque<(i64, u128)>,
+    by_time: BTreeMap<i64, HashMap<u128, u32>>,
+    newest: i64,
+}
+
+impl Default for Repeats {
+    fn default() -> Self {
+        // Not zero: events before 1970 must also be forgotten.
+        Repeats {
+            by_time: BTreeMap::new(),
+            newest: i64::MIN,
+        }
+    }
 }
 
 impl Repeats {
-    /// How many rows with this hash came before, within the window.
+    /// How many rows with this hash and time came before.
     pub fn occurrence(&mut self, hash: u128, ts_ms: i64) -> u32 {
-        while let Some(&(old_ts, old_hash)) = self.recent.front() {
-            if ts_ms - old_ts <= WINDOW_MS {
-                break;
-            }
-            self.recent.pop_front();
-            if let Some(count) = self.counts.get_mut(&old_hash) {
-                *count -= 1;
-                if *count == 0 {
-                    self.counts.remove(&old_hash);
-                }
-            }
+        if ts_ms > self.newest {
+            self.newest = ts_ms;
+            let keep = self
+                .by_time
+                .split_off(&self.newest.saturating_sub(WINDOW_MS));
+            self.by_time = keep;
         }
-        let count = self.counts.entry(hash).or_insert(0);
+        let count = self
+            .by_time
+            .entry(ts_ms)
+            .or_default()
+            .entry(hash)
+            .or_insert(0);
         *count += 1;
-        self.recent.push_back((ts_ms, hash));
         *count - 1
     }
 
@@ -50,11 +61,27 @@ mod tests {
     use super::*;
 
     #[test]
-    fn copies_are_numbered_and_forgotten_after_the_window() {
+    fn copies_are_numbered_and_forgotten_an_hour_later() {
         let mut repeats = Repeats::default();
         assert_eq!(repeats.numbered("a".into(), 0), "a");
-        assert_eq!(repeats.numbered("a".into(), 1000), "a#1");
         assert_eq!(repeats.numbered("b".into(), 1000), "b");
-        assert_eq!(repeats.numbered("a".into(), 2 * WINDOW_MS), "a");
+        // A row far ahead in time does not make the next copy of "a" new.
+        assert_eq!(repeats.numbered("c".into(), WINDOW_MS - 1), "c");
+        assert_eq!(repeats.numbered("a".into(), 0), "a#1");
+        assert_eq!(repeats.numbered("d".into(), 2 * WINDOW_MS), "d");
+        assert_eq!(repeats.numbered("a".into(), 0), "a");
+    }
+
+    #[test]
+    fn times_before_1970_are_forgotten_too() {
+        let mut repeats = Repeats::default();
+        let old = -10 * WINDOW_MS;
+        assert_eq!(repeats.numbered("a".into(), old), "a");
+        assert_eq!(repeats.numbered("b".into(), old + 2 * WINDOW_MS), "b");
+        assert_eq!(
+            repeats.by_time.len(),
+            1,
+            "the bucket two hours old is dropped"
+        );
     }
 }

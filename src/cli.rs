@@ -30,8 +30,9 @@ pub struct Cli {
 
 #[derive(Debug, Subcommand)]
 pub enum Command {
-    /// Import event dumps (CSV or NDJSON, gzip or not) and update sessions.
-    Import(cmd::import::Args),
+    /// Import event dumps (CSV, TSV, JSON lines, access logs; gzip or not)
+    /// and update sessions.
+    Import(Box<cmd::import::Args>),
     /// Print a canned report (a view of the database).
     Report(cmd::report::Args),
     /// Run a read-only SQL statement.

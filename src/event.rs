@@ -21,10 +21,12 @@ pub enum Field {
     Device,
     Country,
     Revenue,
+    /// The source's own session, for `--session-key`.
+    SessionKey,
 }
 
 impl Field {
-    pub const ALL: [Field; 12] = [
+    pub const ALL: [Field; 13] = [
         Field::UserId,
         Field::Timestamp,
         Field::EventType,
@@ -37,6 +39,7 @@ impl Field {
         Field::Device,
         Field::Country,
         Field::Revenue,
+        Field::SessionKey,
     ];
 
     /// The field's canonical column name.
@@ -54,6 +57,7 @@ impl Field {
             Field::Device => "device",
             Field::Country => "country",
             Field::Revenue => "revenue",
+            Field::SessionKey => "session_key",
         }
     }
 
@@ -131,6 +135,8 @@ pub struct Event {
     pub revenue: Option<f64>,
     /// Unknown columns, as the text of a JSON object; `None` when there are none.
     pub properties: Option<String>,
+    /// The source's session (`--session-key`), if the input has one.
+    pub session_key: Option<String>,
 }
 
 impl Event {

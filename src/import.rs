@@ -20,7 +20,7 @@
 use crate::bulk::record::{self, Record};
 use crate::bulk::runs::{self, Merger, Run};
 use crate::bulk::seen::SeenIds;
-use crate::event::RejectReason;
+use crate::event::{Field, RejectReason};
 use crate::ingest::{self, Format, ReadOptions};
 use crate::sessionize::ConversionTypes;
 use crate::sessionize::{self, SessionBuilder, Timed};
@@ -28,7 +28,7 @@ use crate::store::{BulkLoad, FileCounts, Importer, NewEvent, SessionChanges, Use
 use crate::summary::SummaryDelta;
 use crate::timings::Timings;
 use anyhow::{Context, Result, anyhow};
-use std::collections::HashSet;
+use std::collections::{HashMap, HashSet};
 use std::fs::File;
 use std::io::{self, BufReader, BufWriter, Seek, Write};
 use std::path::PathBuf;
@@ -51,6 +51,8 @@ pub struct Options {
     pub spill_dir: PathBuf,
     /// Whether to time each event insert (costs a little).
     pub fine_timings: bool,
+    /// Rows without a session key are rejected (the source's sessions).
+    pub require_session_key: bool,
 }
 
 /// Why an import stopped without storing anything; each has its own exit
@@ -438,7 +440,13 @@ fn parse_all(
                 filtered += 1;
                 continue;
             }
-            match row.result {
+            let result = match row.result {
+                Ok(event) if options.require_session_key && event.session_key.is_none() => {
+                    Err(RejectReason::MissingField(Field::SessionKey))
+                }
+                other => other,
+            };
+            match result {
                 Ok(event) => {
                     seq += 1;
                     if seen.check_and_insert(event.event_id.as_bytes()) {
@@ -558,10 +566,10 @@ fn load_in_session_order(
         .context("cannot read the sorted events back")?
     {
         let record = Record::decode(bytes);
-        stream.push(&record, &mut load)?;
+        let session_id = stream.push(&record, &mut load)?;
         let import_id = files[record.file as usize].import_id;
         let started = options.fine_timings.then(Instant::now);
-        load.event(import_id, &record, stream.session_id())?;
+        load.event(import_id, &record, session_id)?;
         if let Some(started) = started {
             insert_time += started.elapsed();
         }
@@ -589,8 +597,10 @@ fn load_in_session_order(
 struct SessionStream<'r> {
     rules: &'r crate::rules::SessionRules,
     conversion_types: &'r ConversionTypes,
-    /// The open session: its last event's time and its builder.
+    /// Gap detection: the open session, its last event's time and builder.
     session: Option<(i64, SessionBuilder)>,
+    /// The source's sessions: the current user's sessions, by key.
+    keyed: HashMap<String, SessionBuilder>,
     user: Option<UserTotals>,
     user_days: HashSet<String>,
     delta: SummaryDelta,
@@ -605,13 +615,15 @@ impl<'r> SessionStream<'r> {
             session: None,
             user: None,
             user_days: HashSet::new(),
+            keyed: HashMap::new(),
             delta: SummaryDelta::default(),
             created: 0,
         }
     }
 
-    /// Takes the next event, storing whatever it completes.
-    fn push(&mut self, record: &Record<'_>, load: &mut BulkLoad<'_>) -> Result<()> {
+    /// Takes the next event, storing whatever it completes; returns the id
+    /// of the session the event joined.
+    fn push(&mut self, record: &Record<'_>, load: &mut BulkLoad<'_>) -> Result<&str> {
         let same_user = self
             .user
             .as_ref()
@@ -623,6 +635,9 @@ impl<'r> SessionStream<'r> {
                 first_ms: record.ts_ms,
                 ..UserTotals::default()
             });
+        }
+        if self.rules.source_sessions {
+            return Ok(self.push_keyed(record));
         }
         match &mut self.session {
             Some((last_ts, builder))
@@ -639,20 +654,36 @@ impl<'r> SessionStream<'r> {
                 self.session = Some((record.ts_ms, builder));
             }
         }
-        Ok(())
+        Ok(self
+            .session
+            .as_ref()
+            .map_or("", |(_, builder)| builder.session_id()))
     }
 
-    /// The id of the session the last event joined.
-    fn session_id(&self) -> &str {
-        self.session
-            .as_ref()
-            .map_or("", |(_, builder)| builder.session_id())
+    /// The source's sessions: the event joins its key's session, which
+    /// stays open until the user's last event.
+    fn push_keyed(&mut self, record: &Record<'_>) -> &str {
+        // The import rejects rows without a key in this mode.
+        let key = record.session_key().unwrap_or_default();
+        match self.keyed.get_mut(key) {
+            Some(builder) => builder.add(record, self.conversion_types),
+            None => {
+                let builder =
+                    SessionBuilder::start(record.user_id(), record, self.conversion_types);
+                self.keyed.insert(key.to_string(), builder);
+            }
+        }
+        self.keyed[key].session_id()
     }
 
     fn finish_session(&mut self, load: &mut BulkLoad<'_>) -> Result<()> {
-        let Some((_, builder)) = self.session.take() else {
-            return Ok(());
-        };
+        if let Some((_, builder)) = self.session.take() {
+            self.store_session(builder, load)?;
+        }
+        Ok(())
+    }
+
+    fn store_session(&mut self, builder: SessionBuilder, load: &mut BulkLoad<'_>) -> Result<()> {
         let summary = builder.finish();
         // Sessions are only open while their user is.
         let user = self.user.as_mut().expect("an open session has a user");
@@ -667,6 +698,10 @@ impl<'r> SessionStream<'r> {
 
     fn finish_user(&mut self, load: &mut BulkLoad<'_>) -> Result<()> {
         self.finish_session(load)?;
+        let keyed: Vec<SessionBuilder> = self.keyed.drain().map(|(_, b)| b).collect();
+        for builder in keyed {
+            self.store_session(builder, load)?;
+        }
         let Some(user) = self.user.take() else {
             return Ok(());
         };

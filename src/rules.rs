@@ -1,7 +1,9 @@
 //! Session rules: what splits a user's events into sessions. Stored in the
 //! database as JSON so later imports use the rules the file was built with.
 //!
-//! Only the inactivity gap exists today; new rules become new fields with
+//! Two rules exist: the inactivity gap (the default), and the source's own
+//! sessions (`--session-key`), where a change of the key between a user's
+//! consecutive events starts a session. New rules become new fields with
 //! defaults, so files written now stay readable.
 
 use serde::{Deserialize, Serialize};
@@ -11,19 +13,46 @@ pub const DEFAULT_TIMEOUT_MS: i64 = 30 * 60 * 1000;
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
 pub struct SessionRules {
-    /// A gap strictly greater than this, in milliseconds, starts a new session.
+    /// A gap strictly greater than this, in milliseconds, starts a new
+    /// session. Unused when `source_sessions` is set.
     pub timeout_ms: i64,
+    /// Sessions are the source's: each event carries a session key, and a
+    /// user's session ends where the key changes, whatever the gap.
+    #[serde(default, skip_serializing_if = "std::ops::Not::not")]
+    pub source_sessions: bool,
 }
 
 impl Default for SessionRules {
     fn default() -> Self {
-        SessionRules {
-            timeout_ms: DEFAULT_TIMEOUT_MS,
-        }
+        SessionRules::gap(DEFAULT_TIMEOUT_MS)
     }
 }
 
 impl SessionRules {
+    /// Gap detection with this timeout, in milliseconds.
+    pub fn gap(timeout_ms: i64) -> Self {
+        SessionRules {
+            timeout_ms,
+            source_sessions: false,
+        }
+    }
+
+    /// The source's sessions, by session key.
+    pub fn by_source_key() -> Self {
+        SessionRules {
+            timeout_ms: DEFAULT_TIMEOUT_MS,
+            source_sessions: true,
+        }
+    }
+
+    /// The `resessionize` arguments that choose these rules.
+    pub fn as_arguments(&self) -> String {
+        if self.source_sessions {
+            "--source-sessions".to_string()
+        } else {
+            format!("--timeout {}", format_duration(self.timeout_ms))
+        }
+    }
     pub fn to_json(&self) -> String {
         // Serialising a struct of integers cannot fail.
         serde_json::to_string(self).expect("rules serialise")
@@ -36,7 +65,11 @@ impl SessionRules {
 
 impl fmt::Display for SessionRules {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        write!(f, "--timeout {}", format_duration(self.timeout_ms))
+        if self.source_sessions {
+            f.write_str("the source's sessions (--session-key)")
+        } else {
+            write!(f, "--timeout {}", format_duration(self.timeout_ms))
+        }
     }
 }
 
@@ -49,7 +82,7 @@ pub fn parse_timeout(text: &str) -> Result<SessionRules, String> {
         timeout_ms if timeout_ms > MAX_TIMEOUT_MS => {
             Err(format!("{text:?}: a session timeout can be at most 366d"))
         }
-        timeout_ms => Ok(SessionRules { timeout_ms }),
+        timeout_ms => Ok(SessionRules::gap(timeout_ms)),
     }
 }
 
@@ -154,12 +187,7 @@ mod tests {
         assert!(parse_timeout("0m").is_err());
         assert!(parse_timeout("367d").is_err());
         assert!(parse_timeout("106751991167d").is_err());
-        assert_eq!(
-            parse_timeout("2m"),
-            Ok(SessionRules {
-                timeout_ms: 120_000
-            })
-        );
+        assert_eq!(parse_timeout("2m"), Ok(SessionRules::gap(120_000)));
     }
 
     #[test]
@@ -175,9 +203,13 @@ mod tests {
 
     #[test]
     fn rules_round_trip_through_json() -> Result<(), serde_json::Error> {
-        let rules = SessionRules { timeout_ms: 90_000 };
+        let rules = SessionRules::gap(90_000);
+        assert_eq!(rules.to_json(), r#"{"timeout_ms":90000}"#);
         assert_eq!(SessionRules::from_json(&rules.to_json())?, rules);
         assert_eq!(rules.to_string(), "--timeout 1m30s");
+        let by_key = SessionRules::by_source_key();
+        assert_eq!(SessionRules::from_json(&by_key.to_json())?, by_key);
+        assert_eq!(by_key.as_arguments(), "--source-sessions");
         Ok(())
     }
 }

@@ -1,4 +1,5 @@
-//! Gap-based sessionization as pure functions over one user's events: the
+//! Sessionization (gap detection, or the source's session keys) as pure
+//! functions over one user's events: the
 //! order events are compared in, where sessions split, a session's id and
 //! summary, and which stretch of a user's history a new import can change.
 //!
@@ -8,14 +9,18 @@
 use crate::event::Event;
 use crate::rules::SessionRules;
 use std::cmp::Ordering;
+use std::collections::HashMap;
+use std::collections::hash_map::Entry;
 use std::ops::Range;
 use xxhash_rust::xxh3::Xxh3;
 
-/// What sessionization needs to know about an event: when it happened, and
-/// the id that breaks ties between events at the same millisecond.
+/// What sessionization needs to know about an event: when it happened, the
+/// id that breaks ties between events at the same millisecond, and the
+/// source's session key, if any.
 pub trait Timed {
     fn ts_ms(&self) -> i64;
     fn event_id(&self) -> &str;
+    fn session_key(&self) -> Option<&str>;
 }
 
 impl Timed for Event {
@@ -24,6 +29,9 @@ impl Timed for Event {
     }
     fn event_id(&self) -> &str {
         &self.event_id
+    }
+    fn session_key(&self) -> Option<&str> {
+        self.session_key.as_deref()
     }
 }
 
@@ -35,14 +43,43 @@ pub fn event_order<T: Timed>(a: &T, b: &T) -> Ordering {
         .then_with(|| a.event_id().as_bytes().cmp(b.event_id().as_bytes()))
 }
 
-/// Whether an event at `next_ts_ms` starts a new session after the user's
-/// event just before it in [`event_order`], at `previous_ts_ms`: the gap
-/// between them is greater than the timeout. The one place the rule lives.
+/// Gap detection: whether an event at `next_ts_ms` starts a new session
+/// after the user's event just before it in [`event_order`], at
+/// `previous_ts_ms`: the gap between them is greater than the timeout. The
+/// one place the rule lives.
 pub fn starts_new_session(previous_ts_ms: i64, next_ts_ms: i64, rules: &SessionRules) -> bool {
     next_ts_ms - previous_ts_ms > rules.timeout_ms
 }
 
-/// Splits one user's events, already in [`event_order`], into sessions.
+/// One user's events, already in [`event_order`], as sessions under
+/// `rules`: index lists into `events`, each in event order, the sessions in
+/// order of their first event.
+///
+/// With gap detection each session is a run of consecutive events. With
+/// the source's sessions, a session is all the user's events with one key,
+/// so two sessions of a user can overlap in time (two browser tabs, say).
+pub fn session_groups<T: Timed>(events: &[T], rules: &SessionRules) -> Vec<Vec<usize>> {
+    if !rules.source_sessions {
+        return split_sessions(events, rules)
+            .into_iter()
+            .map(Iterator::collect)
+            .collect();
+    }
+    let mut groups: Vec<Vec<usize>> = Vec::new();
+    let mut by_key: HashMap<Option<&str>, usize> = HashMap::new();
+    for (index, event) in events.iter().enumerate() {
+        match by_key.entry(event.session_key()) {
+            Entry::Occupied(group) => groups[*group.get()].push(index),
+            Entry::Vacant(slot) => {
+                slot.insert(groups.len());
+                groups.push(vec![index]);
+            }
+        }
+    }
+    groups
+}
+
+/// Gap detection over one user's events, already in [`event_order`].
 /// Returns index ranges into `events`, in order.
 pub fn split_sessions<T: Timed>(events: &[T], rules: &SessionRules) -> Vec<Range<usize>> {
     debug_assert!(
@@ -200,6 +237,9 @@ impl<T: Timed> Timed for &T {
     fn event_id(&self) -> &str {
         (**self).event_id()
     }
+    fn session_key(&self) -> Option<&str> {
+        (**self).session_key()
+    }
 }
 
 impl<T: SessionEvent> SessionEvent for &T {
@@ -326,9 +366,12 @@ pub fn sessionize(
     conversion_types: &ConversionTypes,
 ) -> Vec<SessionSummary> {
     events.sort_by(event_order);
-    split_sessions(events, rules)
+    session_groups(events, rules)
         .into_iter()
-        .map(|range| summarize(user_id, &events[range], conversion_types))
+        .map(|group| {
+            let members: Vec<&Event> = group.iter().map(|&i| &events[i]).collect();
+            summarize(user_id, &members, conversion_types)
+        })
         .collect()
 }
 
@@ -375,6 +418,10 @@ pub struct Span {
 /// `last_new + timeout`. Every stored session that starts inside the returned
 /// span is replaced; every other session is at least one timeout away from
 /// all new events, so its events and id cannot change.
+///
+/// With the source's sessions, a new event joins the session of its key
+/// however far away in time that session is: the window is the user's
+/// whole history.
 pub fn resessionize_window(
     first_new: i64,
     last_new: i64,
@@ -382,6 +429,12 @@ pub fn resessionize_window(
     before: Option<Span>,
     after: Option<Span>,
 ) -> Span {
+    if rules.source_sessions {
+        return Span {
+            start_ms: i64::MIN,
+            end_ms: i64::MAX,
+        };
+    }
     // Timestamps stay within years 0000..9999 and timeouts within a year,
     // so neither can overflow.
     let low = first_new - rules.timeout_ms;
@@ -479,7 +532,7 @@ mod tests {
 
     #[test]
     fn a_custom_timeout_is_used() {
-        let short = SessionRules { timeout_ms: 90_000 };
+        let short = SessionRules::gap(90_000);
         let events = [event("a", 0), event("b", 90_000), event("c", 180_001)];
         assert_eq!(split_sessions(&events, &short), vec![0..2, 2..3]);
     }
@@ -686,44 +739,56 @@ mod tests {
 
     /// A timeout and events of a few users whose gaps are chosen relative to
     /// it (0, 1 ms, T - 1, T, T + 1, several T), so that equal timestamps,
-    /// gaps on the boundary and long silences all occur often.
+    /// gaps on the boundary and long silences all occur often. One case in
+    /// four uses the source's sessions instead, with three keys per user
+    /// that interleave in time.
     fn arb_case() -> impl Strategy<Value = (SessionRules, Vec<Event>)> {
+        arb_case_keyed(prop::bool::weighted(0.25))
+    }
+
+    fn arb_case_keyed(
+        by_key: impl Strategy<Value = bool>,
+    ) -> impl Strategy<Value = (SessionRules, Vec<Event>)> {
         let timeout = prop_oneof![Just(90_000i64), Just(30 * MINUTE), Just(2)];
-        (timeout, prop::collection::vec((0..3u8, 0..9usize), 1..80)).prop_map(
-            |(timeout_ms, raw)| {
-                let gaps = [
-                    0,
-                    1,
-                    timeout_ms - 1,
-                    timeout_ms,
-                    timeout_ms + 1,
-                    timeout_ms / 2,
-                    2 * timeout_ms,
-                    5 * timeout_ms,
-                    3,
-                ];
-                let mut clock = [0i64; 3];
-                let events = raw
-                    .into_iter()
-                    .enumerate()
-                    .map(|(i, (user, gap))| {
-                        let u = usize::from(user);
-                        clock[u] += gaps[gap];
-                        Event {
-                            user_id: format!("user{user}"),
-                            ..event(&format!("e{i:03}"), clock[u])
-                        }
-                    })
-                    .collect();
-                (SessionRules { timeout_ms }, events)
-            },
-        )
+        let raw = prop::collection::vec((0..3u8, 0..9usize, 0..3u8), 1..80);
+        (timeout, by_key, raw).prop_map(|(timeout_ms, by_key, raw)| {
+            let gaps = [
+                0,
+                1,
+                timeout_ms - 1,
+                timeout_ms,
+                timeout_ms + 1,
+                timeout_ms / 2,
+                2 * timeout_ms,
+                5 * timeout_ms,
+                3,
+            ];
+            let mut clock = [0i64; 3];
+            let events = raw
+                .into_iter()
+                .enumerate()
+                .map(|(i, (user, gap, key))| {
+                    let u = usize::from(user);
+                    clock[u] += gaps[gap];
+                    Event {
+                        user_id: format!("user{user}"),
+                        session_key: by_key.then(|| format!("k{key}")),
+                        ..event(&format!("e{i:03}"), clock[u])
+                    }
+                })
+                .collect();
+            let rules = match by_key {
+                true => SessionRules::by_source_key(),
+                false => SessionRules::gap(timeout_ms),
+            };
+            (rules, events)
+        })
     }
 
     proptest! {
         #[test]
         fn every_event_is_in_exactly_one_session_and_gaps_obey_the_timeout(
-            (rules, mut events) in arb_case(),
+            (rules, mut events) in arb_case_keyed(Just(false)),
         ) {
             events.sort_by(event_order);
             for user in ["user0", "user1", "user2"] {
@@ -742,6 +807,31 @@ mod tests {
                         prop_assert!(owned[i].ts_ms - owned[i - 1].ts_ms <= rules.timeout_ms);
                     }
                 }
+            }
+        }
+
+        #[test]
+        fn with_source_sessions_each_key_of_a_user_is_one_session(
+            (rules, events) in arb_case_keyed(Just(true)),
+        ) {
+            let mut events = events;
+            events.sort_by(event_order);
+            for user in ["user0", "user1", "user2"] {
+                let owned: Vec<Event> =
+                    events.iter().filter(|e| e.user_id == user).cloned().collect();
+                let groups = session_groups(&owned, &rules);
+                let mut keys: Vec<&str> = Vec::new();
+                let mut covered = 0;
+                for group in &groups {
+                    covered += group.len();
+                    prop_assert!(group.windows(2).all(|w| w[0] < w[1]));
+                    let key = owned[group[0]].session_key.as_deref().unwrap_or_default();
+                    prop_assert!(group.iter().all(|&i| owned[i].session_key.as_deref() == Some(key)));
+                    prop_assert!(!keys.contains(&key));
+                    keys.push(key);
+                }
+                prop_assert_eq!(covered, owned.len());
+                prop_assert!(groups.windows(2).all(|w| w[0][0] < w[1][0]));
             }
         }
 

@@ -46,6 +46,8 @@ CREATE TABLE events (
     properties    TEXT,
     session_id    TEXT,
     import_id     INTEGER NOT NULL REFERENCES imports (import_id),
+    -- The source's own session id, when the input has one (--session-key).
+    session_key   TEXT,
     PRIMARY KEY (user_id, ts_ms, event_id)
 ) WITHOUT ROWID;
 

@@ -4,10 +4,10 @@
 //!
 //! Layout: `u32` length of the rest, `i64` ts_ms, `u64` seq (the row's
 //! position in the import), `u32` file index, `u8` flags, `f64` revenue,
-//! eleven `u32` string lengths (0 for none, else length + 1), then the
+//! twelve `u32` string lengths (0 for none, else length + 1), then the
 //! strings' bytes back to back, so decoding checks them as UTF-8 at once:
 //! user_id, event_id, event_type, page, referrer, utm_source, utm_medium,
-//! utm_campaign, device, country, properties.
+//! utm_campaign, device, country, properties, session_key.
 
 use crate::event::Event;
 use crate::sessionize::{SessionEvent, Timed};
@@ -15,7 +15,7 @@ use std::cmp::Ordering;
 
 const HEADER: usize = 8 + 8 + 4 + 1 + 8;
 const HAS_REVENUE: u8 = 1;
-const STRINGS: usize = 11;
+const STRINGS: usize = 12;
 
 /// Appends `event` to `out` as one record.
 pub fn encode(event: &Event, seq: u64, file: u32, out: &mut Vec<u8>) {
@@ -31,6 +31,7 @@ pub fn encode(event: &Event, seq: u64, file: u32, out: &mut Vec<u8>) {
         event.device.as_deref(),
         event.country.as_deref(),
         event.properties.as_deref(),
+        event.session_key.as_deref(),
     ];
     let start = out.len();
     out.extend_from_slice(&[0; 4]);
@@ -173,6 +174,9 @@ impl<'a> Record<'a> {
     pub fn properties(&self) -> Option<&'a str> {
         self.strings[10]
     }
+    pub fn session_key(&self) -> Option<&'a str> {
+        self.strings[11]
+    }
 
     /// The same event, owned.
     pub fn to_event(&self) -> Event {
@@ -191,6 +195,7 @@ impl<'a> Record<'a> {
             country: owned(9),
             revenue: self.revenue,
             properties: owned(10),
+            session_key: owned(11),
         }
     }
 }
@@ -201,6 +206,9 @@ impl Timed for Record<'_> {
     }
     fn event_id(&self) -> &str {
         self.text(1)
+    }
+    fn session_key(&self) -> Option<&str> {
+        self.strings[11]
     }
 }
 
@@ -249,6 +257,7 @@ mod tests {
             utm_source: Some(String::new()),
             revenue: Some(-1.5),
             properties: Some(r#"{"a":1}"#.to_string()),
+            session_key: Some("s1".to_string()),
             ..Event::default()
         }
     }

@@ -8,6 +8,7 @@
 //! The work itself is `crate::import`; this file is arguments and display.
 
 use super::count;
+use crate::event::Field;
 use crate::import::{self, Options, Progress};
 use crate::ingest::access_json::Flavor;
 use crate::ingest::access_log::{LogRules, Visitor};
@@ -42,6 +43,13 @@ pub struct Args {
     /// stores it (default 30m); later imports use the stored rules.
     #[arg(long, value_name = "DURATION", value_parser = super::parse_timeout)]
     timeout: Option<SessionRules>,
+
+    /// Keep the source's sessions instead of gap detection: COLUMN (or JSON
+    /// path) holds each event's session id, and a user's session ends where
+    /// it changes. A new database stores this rule; rows without the column
+    /// are rejected.
+    #[arg(long, value_name = "COLUMN", conflicts_with = "timeout")]
+    session_key: Option<String>,
 
     /// Time zone of timestamps that carry no offset: UTC, an offset such as
     /// +02:00, or an IANA name such as Europe/Paris.
@@ -231,8 +239,18 @@ fn stop_flag() -> Result<Arc<AtomicBool>> {
 fn import_all(db: &Path, args: &Args, wait: Duration, stop: &AtomicBool) -> Result<()> {
     let started = Instant::now();
     let mut store = Store::open_write(db, wait)?;
-    let mut importer = Importer::begin(&mut store, args.timeout)?;
+    let requested = match &args.session_key {
+        Some(_) => Some(SessionRules::by_source_key()),
+        None => args.timeout,
+    };
+    let mut importer = Importer::begin(&mut store, requested)?;
     let rules = importer.rules();
+    if rules.source_sessions && args.session_key.is_none() {
+        bail!(
+            "{} keeps the source's sessions: name the column that holds them with --session-key COLUMN",
+            db.display()
+        );
+    }
     let stored_visitor = importer
         .setting(crate::import::VISITOR_SETTING)?
         .and_then(|name| Visitor::from_name(&name));
@@ -248,12 +266,17 @@ fn import_all(db: &Path, args: &Args, wait: Duration, stop: &AtomicBool) -> Resu
             .clone()
             .unwrap_or_else(|| LogRules::default().asset_extensions),
     };
+    let mut sources = args.map.clone().map(|m| m.0).unwrap_or_default();
+    if let Some(column) = &args.session_key {
+        sources.retain(|(field, _)| *field != Field::SessionKey);
+        sources.push((Field::SessionKey, column.clone()));
+    }
     let given = Mapping {
-        sources: args.map.clone().map(|m| m.0).unwrap_or_default(),
+        sources,
         constants: args.constants.clone().map(|m| m.0).unwrap_or_default(),
-        defaults: Vec::new(),
+        ..Mapping::default()
     };
-    let (mapping, time_format) = match args.preset {
+    let (mut mapping, time_format) = match args.preset {
         None => (given, args.time_format.clone()),
         Some(preset) => {
             let preset = preset.mapping();
@@ -264,6 +287,9 @@ fn import_all(db: &Path, args: &Args, wait: Duration, stop: &AtomicBool) -> Resu
             (preset.mapping.overridden_by(&given), time_format)
         }
     };
+    if rules.source_sessions {
+        mapping.also_required.push(Field::SessionKey);
+    }
     let options = Options {
         files: args.files.clone(),
         read: ReadOptions {
@@ -280,9 +306,16 @@ fn import_all(db: &Path, args: &Args, wait: Duration, stop: &AtomicBool) -> Resu
         max_rejects: args.max_rejects,
         spill_dir: spill_dir(db),
         fine_timings: args.timings,
+        require_session_key: rules.source_sessions,
     };
     let mut progress = Bar::new();
     let mut report = import::run(&mut importer, &options, stop, &mut progress)?;
+    let split_keys = match rules.source_sessions {
+        true => report
+            .timings
+            .time("check the session keys", || importer.split_session_keys())?,
+        false => 0,
+    };
     progress.phase("committing");
     report.timings.time("commit", || importer.commit())?;
     // Closing checkpoints the write-ahead log into the file.
@@ -315,6 +348,12 @@ fn import_all(db: &Path, args: &Args, wait: Duration, stop: &AtomicBool) -> Resu
         count(changes.changed),
         count(changes.removed),
     );
+    if split_keys > 0 {
+        eprintln!(
+            "note: {} session keys are shared by several users; each user's events with the key are a session of their own (see the README, \"The source's sessions\")",
+            count(split_keys)
+        );
+    }
     if args.timings {
         eprintln!(
             "timings ({} rows checked as possible duplicates):\n{}",

@@ -24,7 +24,7 @@ pub const EXIT_INTERRUPTED: u8 = 130;
 pub fn run(cli: Cli) -> Result<()> {
     let wait = std::time::Duration::from_millis(cli.wait_ms as u64);
     match cli.command {
-        Command::Import(args) => import::run(&cli.db, args, wait),
+        Command::Import(args) => import::run(&cli.db, *args, wait),
         Command::Report(args) => report::run(&cli.db, args, wait),
         Command::Query(args) => query::run(&cli.db, args, wait),
         Command::Conversions(args) => conversions::run(&cli.db, args, wait),

@@ -12,12 +12,18 @@ pub struct Args {
     /// stored rules].
     #[arg(long, value_name = "DURATION", value_parser = super::parse_timeout)]
     timeout: Option<SessionRules>,
+
+    /// Use the source's sessions: the session keys the events were imported
+    /// with (`import --session-key`). Every event must have one.
+    #[arg(long, conflicts_with = "timeout")]
+    source_sessions: bool,
 }
 
 pub fn run(db: &Path, args: Args, wait: std::time::Duration) -> Result<()> {
     let mut store = Store::open_write(db, wait)?;
     let rules = match args.timeout {
         Some(rules) => rules,
+        None if args.source_sessions => SessionRules::by_source_key(),
         None => store.session_rules()?.unwrap_or_default(),
     };
     let (before, after) = store.resessionize(&rules)?;

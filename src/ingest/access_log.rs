@@ -343,6 +343,7 @@ impl LogRules {
             country: None,
             revenue: None,
             properties: Some(serde_json::Value::Object(properties).to_string()),
+            session_key: None,
         };
         (event, request.user_agent.is_some_and(user_agent::is_robot))
     }

@@ -439,7 +439,10 @@ impl<R: BufRead> CsvEventReader<R> {
         if !names.is_empty() && !missing.is_empty() {
             let describe: Vec<String> = missing
                 .iter()
-                .map(|f| format!("{f} (or {})", f.aliases().join(", ")))
+                .map(|f| match f.aliases() {
+                    [] => f.to_string(),
+                    aliases => format!("{f} (or {})", aliases.join(", ")),
+                })
                 .collect();
             let what = if options.columns.is_some() {
                 "--columns name"

@@ -41,6 +41,9 @@ pub struct Mapping {
     pub constants: Vec<(Field, String)>,
     /// Values for fields no column or key supplies (a preset's).
     pub defaults: Vec<(Field, String)>,
+    /// Fields required beyond the usual three (the session key, when the
+    /// database keeps the source's sessions).
+    pub also_required: Vec<Field>,
 }
 
 impl Mapping {
@@ -81,6 +84,11 @@ impl Mapping {
             .map(|(_, s)| s.as_str())
     }
 
+    /// Whether a row without this field is rejected.
+    pub fn requires(&self, field: Field) -> bool {
+        field.is_required() || self.also_required.contains(&field)
+    }
+
     pub fn default_value(&self, field: Field) -> Option<&str> {
         self.defaults
             .iter()
@@ -109,13 +117,17 @@ impl ColumnMap {
                 // default, or to no value (a required field then fails).
                 Some(source) => match position(source) {
                     Some(column) => *candidates = vec![column],
-                    None if mapping.default_value(*field).is_some() || !field.is_required() => {
+                    None if mapping.default_value(*field).is_some()
+                        || !mapping.requires(*field) =>
+                    {
                         candidates.clear()
                     }
                     None => {
-                        return Err(format!(
-                            "--map {field}={source}: there is no column {source:?}"
-                        ));
+                        let option = match field {
+                            Field::SessionKey => format!("--session-key {source}"),
+                            _ => format!("--map {field}={source}"),
+                        };
+                        return Err(format!("{option}: there is no column {source:?}"));
                     }
                 },
                 // A column mapped to another field is not an alias of this one.
@@ -170,7 +182,7 @@ impl ColumnMap {
         Field::ALL
             .into_iter()
             .filter(|f| {
-                f.is_required()
+                mapping.requires(*f)
                     && self.candidates[slot(*f)].is_empty()
                     && mapping.constant(*f).is_none()
                     && mapping.default_value(*f).is_none()
@@ -264,6 +276,7 @@ impl<'a> RowValues<'a> {
             country: self.owned(Field::Country),
             revenue,
             properties: self.properties.clone(),
+            session_key: self.owned(Field::SessionKey),
         };
         event.event_id = match self.text(Field::EventId) {
             Some(id) => id.to_string(),
@@ -305,6 +318,13 @@ pub fn content_id(event: &Event) -> String {
     for (key, value) in canonical_properties(event.properties.as_deref()) {
         feed(Some(&key));
         feed(Some(&value));
+    }
+    // Last, and only when present, so that events without a key keep the
+    // ids they had before keys existed; properties never feed a 2.
+    if let Some(key) = &event.session_key {
+        hasher.update(&[2]);
+        hasher.update(&(key.len() as u64).to_le_bytes());
+        hasher.update(key.as_bytes());
     }
     format!("h{:032x}", hasher.digest128())
 }

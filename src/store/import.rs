@@ -21,8 +21,9 @@ use std::collections::HashMap;
 macro_rules! insert_event_sql {
     () => {
         "INSERT INTO events (event_id, user_id, ts_ms, event_type, page, referrer, utm_source,
-             utm_medium, utm_campaign, device, country, revenue, properties, session_id, import_id)
-         VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13, ?14, ?15)"
+             utm_medium, utm_campaign, device, country, revenue, properties, session_id, import_id,
+             session_key)
+         VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13, ?14, ?15, ?16)"
     };
 }
 pub(super) const INSERT_EVENT: &str = insert_event_sql!();
@@ -53,6 +54,7 @@ pub(super) fn bind_event(
     statement.raw_bind_parameter(13, event.properties())?;
     statement.raw_bind_parameter(14, session_id)?;
     statement.raw_bind_parameter(15, import_id)?;
+    statement.raw_bind_parameter(16, event.session_key())?;
     statement.raw_execute()
 }
 
@@ -137,7 +139,8 @@ impl<'a> Importer<'a> {
             Some(stored) => {
                 if let Some(requested) = requested.filter(|r| *r != stored) {
                     bail!(
-                        "{path} was built with {stored}; to rebuild its sessions with {requested}, run `sessiondb resessionize {requested}`"
+                        "{path} was built with {stored}; to rebuild its sessions with {requested}, run `sessiondb resessionize {}`",
+                        requested.as_arguments()
                     );
                 }
                 stored
@@ -161,6 +164,19 @@ impl<'a> Importer<'a> {
 
     pub fn rules(&self) -> SessionRules {
         self.rules
+    }
+
+    /// With the source's sessions: how many session keys ended up in more
+    /// than one session, because their events belong to several users.
+    pub fn split_session_keys(&self) -> Result<u64> {
+        let count: i64 = self.tx.query_row(
+            "SELECT count(*) FROM (SELECT session_key FROM events
+              WHERE session_key IS NOT NULL
+              GROUP BY session_key HAVING count(DISTINCT session_id) > 1)",
+            [],
+            |r| r.get(0),
+        )?;
+        Ok(count as u64)
     }
 
     /// A stored setting (`settings` table).

@@ -9,7 +9,7 @@ use crate::event::Event;
 use crate::rules::SessionRules;
 use crate::sessionize::{self, ConversionTypes, SessionSummary, Span};
 use crate::summary::SummaryDelta;
-use anyhow::{Context, Result};
+use anyhow::{Context, Result, bail};
 use rusqlite::{Connection, OptionalExtension, params};
 use std::collections::{HashMap, HashSet};
 
@@ -94,6 +94,12 @@ impl sessionize::Timed for WindowEvent<'_, '_> {
         match self {
             WindowEvent::Stored(e) => &e.event.event_id,
             WindowEvent::New(e) => e.record.event_id(),
+        }
+    }
+    fn session_key(&self) -> Option<&str> {
+        match self {
+            WindowEvent::Stored(e) => e.event.session_key.as_deref(),
+            WindowEvent::New(e) => e.record.session_key(),
         }
     }
 }
@@ -246,8 +252,9 @@ impl UserUpdate<'_> {
             "UPDATE events SET session_id = ?1 WHERE user_id = ?2 AND ts_ms = ?3 AND event_id = ?4",
         )?;
         let mut insert = conn.prepare_cached(super::import::INSERT_EVENT)?;
-        for range in sessionize::split_sessions(&events, rules) {
-            let summary = sessionize::summarize(user_id, &events[range.clone()], conversion_types);
+        for group in sessionize::session_groups(&events, rules) {
+            let members: Vec<&WindowEvent<'_, '_>> = group.iter().map(|&i| &events[i]).collect();
+            let summary = sessionize::summarize(user_id, &members, conversion_types);
             match old.get(summary.session_id.as_str()) {
                 Some(old) if old.events == summary.events => {}
                 Some(old) => {
@@ -262,7 +269,7 @@ impl UserUpdate<'_> {
                     write_session(conn, &summary, Write::New)?;
                 }
             }
-            for event in &events[range] {
+            for event in members {
                 match event {
                     WindowEvent::Stored(stored) => {
                         if stored.session_id.as_deref() != Some(summary.session_id.as_str()) {
@@ -358,7 +365,7 @@ pub(super) fn read_session(r: &rusqlite::Row<'_>) -> rusqlite::Result<SessionSum
 fn events_in(conn: &Connection, user_id: &str, window: Span) -> Result<Vec<StoredEvent>> {
     let mut select = conn.prepare_cached(
         "SELECT session_id, event_id, ts_ms, event_type, page, referrer, utm_source,
-                utm_medium, utm_campaign, device, country, revenue
+                utm_medium, utm_campaign, device, country, revenue, session_key
          FROM events WHERE user_id = ?1 AND ts_ms BETWEEN ?2 AND ?3
          ORDER BY ts_ms, event_id",
     )?;
@@ -379,6 +386,7 @@ fn events_in(conn: &Connection, user_id: &str, window: Span) -> Result<Vec<Store
                 country: r.get(10)?,
                 revenue: r.get(11)?,
                 properties: None,
+                session_key: r.get(12)?,
             },
         })
     })?;
@@ -493,6 +501,18 @@ impl super::Store {
     /// Rebuilds every session with `rules` (`resessionize`), atomically.
     pub fn resessionize(&mut self, rules: &SessionRules) -> Result<(u64, u64)> {
         let tx = self.write()?;
+        if rules.source_sessions {
+            let keyless: i64 = tx.query_row(
+                "SELECT count(*) FROM events WHERE session_key IS NULL",
+                [],
+                |r| r.get(0),
+            )?;
+            if keyless > 0 {
+                bail!(
+                    "{keyless} events have no session key (they were imported without --session-key); the source's sessions need one on every event"
+                );
+            }
+        }
         let types = super::conversions::conversion_types(&tx)?;
         let counts = rebuild_all(&tx, rules, &types)?;
         tx.commit()?;

@@ -11,6 +11,7 @@ mod logs;
 mod reference;
 mod reports;
 mod sessions;
+mod source_sessions;
 mod summaries;
 mod trust;
 mod util;

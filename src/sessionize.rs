@@ -140,6 +140,8 @@ pub struct SessionSummary {
     pub utm_campaign: Option<String>,
     pub device: Option<String>,
     pub country: Option<String>,
+    /// The source's session key of the first event (`--session-key`).
+    pub session_key: Option<String>,
 }
 
 /// Sessions longer than this, in milliseconds, are engaged (GA4's rule).
@@ -307,6 +309,7 @@ impl SessionBuilder {
                 utm_campaign: owned(first.utm_campaign()),
                 device: owned(first.device()),
                 country: owned(first.country()),
+                session_key: owned(first.session_key()),
             },
             seen_page_view: false,
         };

@@ -81,7 +81,8 @@ CREATE TABLE session_records (
     utm_medium       TEXT,
     utm_campaign     TEXT,
     device           TEXT,
-    country          TEXT
+    country          TEXT,
+    session_key      TEXT
 );
 
 CREATE UNIQUE INDEX session_records_by_id ON session_records (session_id);

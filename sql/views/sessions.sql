@@ -7,7 +7,9 @@
 -- (duration > 10 s, or pageviews >= 2, or converted), converted (at least one
 -- event whose type is in conversion_events), revenue (sum over the events);
 -- flags are 0/1. Extra: started_ms / ended_ms (epoch milliseconds), day (UTC
--- date of the start, YYYY-MM-DD), referrer_domain, conversions (count).
+-- date of the start, YYYY-MM-DD), referrer_domain, conversions (count),
+-- session_key (the source's session id of the first event, from
+-- `import --session-key`; NULL without one).
 CREATE VIEW sessions AS
 SELECT
     session_id,
@@ -33,5 +35,6 @@ SELECT
     ended_ms,
     day,
     referrer_domain,
-    conversions
+    conversions,
+    session_key
 FROM session_records;

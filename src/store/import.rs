@@ -170,9 +170,9 @@ impl<'a> Importer<'a> {
     /// than one session, because their events belong to several users.
     pub fn split_session_keys(&self) -> Result<u64> {
         let count: i64 = self.tx.query_row(
-            "SELECT count(*) FROM (SELECT session_key FROM events
+            "SELECT count(*) FROM (SELECT session_key FROM session_records
               WHERE session_key IS NOT NULL
-              GROUP BY session_key HAVING count(DISTINCT session_id) > 1)",
+              GROUP BY session_key HAVING count(*) > 1)",
             [],
             |r| r.get(0),
         )?;

@@ -335,7 +335,11 @@ fn user_sessions(conn: &Connection, user_id: &str) -> Result<Vec<SessionSummary>
 /// The columns [`read_session`] reads, in its order.
 pub(super) const SESSION_COLUMNS: &str = "session_id, user_id, started_ms, ended_ms, events, pageviews,
     conversions, revenue, landing_page, exit_page, referrer, referrer_domain, utm_source, utm_medium,
-    utm_campaign, device, country";
+    utm_campaign, device, country, session_key";
+
+/// How many columns [`SESSION_COLUMNS`] names: a query may select more after
+/// them.
+pub(super) const SESSION_COLUMN_COUNT: usize = 18;
 
 /// A stored session, from a row of [`SESSION_COLUMNS`].
 pub(super) fn read_session(r: &rusqlite::Row<'_>) -> rusqlite::Result<SessionSummary> {
@@ -357,6 +361,7 @@ pub(super) fn read_session(r: &rusqlite::Row<'_>) -> rusqlite::Result<SessionSum
         utm_campaign: r.get(14)?,
         device: r.get(15)?,
         country: r.get(16)?,
+        session_key: r.get(17)?,
     })
 }
 
@@ -410,9 +415,9 @@ macro_rules! insert_session_sql {
             $verb,
             " INTO session_records (session_id, user_id, started_ms, ended_ms, day, events, pageviews,
                  conversions, bounced, engaged, converted, revenue, landing_page, exit_page, referrer,
-                 referrer_domain, utm_source, utm_medium, utm_campaign, device, country)
+                 referrer_domain, utm_source, utm_medium, utm_campaign, device, country, session_key)
              VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13, ?14, ?15, ?16, ?17, ?18,
-                 ?19, ?20, ?21)"
+                 ?19, ?20, ?21, ?22)"
         )
     };
 }
@@ -461,6 +466,7 @@ pub(super) fn bind_session(
     statement.raw_bind_parameter(19, &s.utm_campaign)?;
     statement.raw_bind_parameter(20, &s.device)?;
     statement.raw_bind_parameter(21, &s.country)?;
+    statement.raw_bind_parameter(22, &s.session_key)?;
     statement.raw_execute()
 }
 
@@ -517,5 +523,15 @@ impl super::Store {
         let counts = rebuild_all(&tx, rules, &types)?;
         tx.commit()?;
         Ok(counts)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn the_column_count_matches_the_column_list() {
+        assert_eq!(SESSION_COLUMNS.split(',').count(), SESSION_COLUMN_COUNT);
     }
 }

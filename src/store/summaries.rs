@@ -3,7 +3,7 @@
 //! one user's row current, and rebuilding everything from `session_records`
 //! when the conversion set or the session rules change.
 
-use super::sessions::{SESSION_COLUMNS, read_session};
+use super::sessions::{SESSION_COLUMN_COUNT, SESSION_COLUMNS, read_session};
 use crate::sessionize::SessionSummary;
 use crate::summary::{SummaryDelta, Totals};
 use anyhow::Result;
@@ -156,7 +156,10 @@ pub fn rebuild(conn: &Connection) -> Result<()> {
         let mut user_days: HashSet<String> = HashSet::new();
         while let Some(row) = rows.next()? {
             let session = read_session(row)?;
-            let stored: (bool, bool) = (row.get(17)?, row.get(18)?);
+            let stored: (bool, bool) = (
+                row.get(SESSION_COLUMN_COUNT)?,
+                row.get(SESSION_COLUMN_COUNT + 1)?,
+            );
             if stored != (session.engaged(), session.converted()) {
                 update.execute(params![
                     session.session_id,

@@ -316,10 +316,9 @@ fn snowplow_sessions_match_with_the_session_key() {
     ];
     let ours: Vec<(String, String)> = env
         .rows(
-            "SELECT k.label, k.session_key, s.pageviews, s.started_at, s.ended_at
+            "SELECT k.label, s.session_key, s.pageviews, s.started_at, s.ended_at
              FROM sessions s
-             JOIN (SELECT session_id, min(session_key) AS session_key,
-                          min(json_extract(properties, '$.user_id')) AS label
+             JOIN (SELECT session_id, min(json_extract(properties, '$.user_id')) AS label
                    FROM events GROUP BY session_id) k USING (session_id)
              WHERE s.pageviews > 0",
         )

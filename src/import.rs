@@ -17,13 +17,14 @@
 //! Memory is a few run buffers and SQLite's page cache, whatever the size of
 //! the input.
 
+use crate::boundary::OpenSession;
 use crate::bulk::record::{self, Record};
 use crate::bulk::runs::{self, Merger, Run};
 use crate::bulk::seen::SeenIds;
 use crate::event::{Field, RejectReason};
 use crate::ingest::{self, Format, ReadOptions};
 use crate::sessionize::ConversionTypes;
-use crate::sessionize::{self, SessionBuilder, Timed};
+use crate::sessionize::{SessionBuilder, Timed};
 use crate::store::{BulkLoad, FileCounts, Importer, NewEvent, SessionChanges, UserTotals};
 use crate::summary::SummaryDelta;
 use crate::timings::Timings;
@@ -157,7 +158,7 @@ pub fn run(
     let mut report = Report::default();
     let fresh = importer.has_no_events()?;
     let conversion_types = importer.conversion_types().clone();
-    let rules = importer.rules();
+    let rules = importer.rules().clone();
     let shared = Shared::default();
     let started = Instant::now();
 
@@ -597,8 +598,9 @@ fn load_in_session_order(
 struct SessionStream<'r> {
     rules: &'r crate::rules::SessionRules,
     conversion_types: &'r ConversionTypes,
-    /// Gap detection: the open session, its last event's time and builder.
-    session: Option<(i64, SessionBuilder)>,
+    /// Gap detection: the open session, what the rules remember of it, and
+    /// its builder.
+    session: Option<(OpenSession, SessionBuilder)>,
     /// The source's sessions: the current user's sessions, by key.
     keyed: HashMap<String, SessionBuilder>,
     user: Option<UserTotals>,
@@ -640,18 +642,17 @@ impl<'r> SessionStream<'r> {
             return Ok(self.push_keyed(record));
         }
         match &mut self.session {
-            Some((last_ts, builder))
-                if same_user
-                    && !sessionize::starts_new_session(*last_ts, record.ts_ms, self.rules) =>
+            Some((open, builder))
+                if same_user && open.split_before(record, self.rules).is_none() =>
             {
                 builder.add(record, self.conversion_types);
-                *last_ts = record.ts_ms;
+                open.add(record, self.rules);
             }
             _ => {
                 self.finish_session(load)?;
                 let builder =
                     SessionBuilder::start(record.user_id(), record, self.conversion_types);
-                self.session = Some((record.ts_ms, builder));
+                self.session = Some((OpenSession::start(record, self.rules), builder));
             }
         }
         Ok(self

@@ -1,25 +1,111 @@
 //! Session rules: what splits a user's events into sessions. Stored in the
 //! database as JSON so later imports use the rules the file was built with.
 //!
-//! Two rules exist: the inactivity gap (the default), and the source's own
-//! sessions (`--session-key`), where a change of the key between a user's
-//! consecutive events starts a session. New rules become new fields with
-//! defaults, so files written now stay readable.
+//! Gap detection is the default: a gap longer than the timeout starts a
+//! session, and optional rules split further (a maximum length, midnight in
+//! a zone, a change of campaign). The other mode keeps the source's own
+//! sessions (`--session-key`). New rules become new fields with defaults,
+//! so files written now stay readable.
 
+use crate::timestamp::InputZone;
 use serde::{Deserialize, Serialize};
 use std::fmt;
 
 pub const DEFAULT_TIMEOUT_MS: i64 = 30 * 60 * 1000;
 
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct SessionRules {
     /// A gap strictly greater than this, in milliseconds, starts a new
     /// session. Unused when `source_sessions` is set.
     pub timeout_ms: i64,
-    /// Sessions are the source's: each event carries a session key, and a
-    /// user's session ends where the key changes, whatever the gap.
+    /// Sessions are the source's: a user's events with one session key are
+    /// one session, whatever the gaps. The other rules do not apply.
     #[serde(default, skip_serializing_if = "std::ops::Not::not")]
     pub source_sessions: bool,
+    /// An event more than this after its session's first event starts a
+    /// new session (PostHog's 24 hours).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub max_length_ms: Option<i64>,
+    /// An event on another local date than the previous one, in this zone,
+    /// starts a new session (Universal Analytics, Matomo).
+    #[serde(default, skip_serializing_if = "Option::is_none", with = "zone_text")]
+    pub split_at_midnight: Option<InputZone>,
+    /// An event that brings another campaign than its session's starts a
+    /// new session (Universal Analytics, Matomo).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub split_on_campaign: Option<CampaignRule>,
+    /// Referrers on these domains (or their subdomains) are the site's own
+    /// pages, never a campaign.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub internal_domains: Vec<String>,
+}
+
+/// What counts as an event's campaign for `split_on_campaign`.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, clap::ValueEnum)]
+#[serde(rename_all = "snake_case")]
+pub enum CampaignRule {
+    /// utm_source, utm_medium and utm_campaign, when any is set (Matomo's
+    /// default: a new campaign starts a visit, a new referrer does not).
+    Utm,
+    /// The utm fields when any is set, otherwise an external referrer's
+    /// domain (Universal Analytics: any new traffic source).
+    #[value(name = "utm+referrer")]
+    UtmOrReferrer,
+}
+
+impl CampaignRule {
+    fn name(self) -> &'static str {
+        match self {
+            CampaignRule::Utm => "utm",
+            CampaignRule::UtmOrReferrer => "utm+referrer",
+        }
+    }
+}
+
+/// Named rule sets that reproduce other tools' sessions (README lists what
+/// each means and where it approximates).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, clap::ValueEnum)]
+pub enum RulesPreset {
+    /// 30 minutes of inactivity; nothing else splits a session.
+    Ga4,
+    /// 30 minutes, midnight, any new traffic source.
+    Ua,
+    /// 30 minutes, midnight, a new utm campaign.
+    Matomo,
+    /// 30 minutes, at most 24 hours.
+    Posthog,
+    /// 30 minutes, midnight UTC (its visitor ids change daily).
+    Plausible,
+}
+
+impl RulesPreset {
+    /// The preset's rules; `zone` is where midnight falls for the presets
+    /// that split there (UTC when not given; Plausible's is always UTC).
+    pub fn rules(self, zone: Option<InputZone>) -> SessionRules {
+        let zone = zone.unwrap_or(InputZone::Utc);
+        let base = SessionRules::default();
+        match self {
+            RulesPreset::Ga4 => base,
+            RulesPreset::Ua => SessionRules {
+                split_at_midnight: Some(zone),
+                split_on_campaign: Some(CampaignRule::UtmOrReferrer),
+                ..base
+            },
+            RulesPreset::Matomo => SessionRules {
+                split_at_midnight: Some(zone),
+                split_on_campaign: Some(CampaignRule::Utm),
+                ..base
+            },
+            RulesPreset::Posthog => SessionRules {
+                max_length_ms: Some(24 * 3_600_000),
+                ..base
+            },
+            RulesPreset::Plausible => SessionRules {
+                split_at_midnight: Some(InputZone::Utc),
+                ..base
+            },
+        }
+    }
 }
 
 impl Default for SessionRules {
@@ -29,32 +115,60 @@ impl Default for SessionRules {
 }
 
 impl SessionRules {
-    /// Gap detection with this timeout, in milliseconds.
+    /// Gap detection with this timeout, in milliseconds, and no other rule.
     pub fn gap(timeout_ms: i64) -> Self {
         SessionRules {
             timeout_ms,
             source_sessions: false,
+            max_length_ms: None,
+            split_at_midnight: None,
+            split_on_campaign: None,
+            internal_domains: Vec::new(),
         }
     }
 
     /// The source's sessions, by session key.
     pub fn by_source_key() -> Self {
         SessionRules {
-            timeout_ms: DEFAULT_TIMEOUT_MS,
             source_sessions: true,
+            ..SessionRules::default()
         }
+    }
+
+    /// Whether a new event can change sessions beyond one timeout around
+    /// it, within the run of events it joins (the maximum length counts
+    /// from a session's start, the campaign rule compares with its first
+    /// event).
+    pub fn reach_whole_visits(&self) -> bool {
+        self.max_length_ms.is_some() || self.split_on_campaign.is_some()
     }
 
     /// The `resessionize` arguments that choose these rules.
     pub fn as_arguments(&self) -> String {
         if self.source_sessions {
-            "--source-sessions".to_string()
-        } else {
-            format!("--timeout {}", format_duration(self.timeout_ms))
+            return "--source-sessions".to_string();
         }
+        let mut words = vec![format!("--timeout {}", format_duration(self.timeout_ms))];
+        if let Some(ms) = self.max_length_ms {
+            words.push(format!("--max-length {}", format_duration(ms)));
+        }
+        if let Some(zone) = self.split_at_midnight {
+            words.push(format!("--split-midnight {zone}"));
+        }
+        if let Some(rule) = self.split_on_campaign {
+            words.push(format!("--split-on-campaign={}", rule.name()));
+        }
+        if !self.internal_domains.is_empty() {
+            words.push(format!(
+                "--internal-domain {}",
+                self.internal_domains.join(",")
+            ));
+        }
+        words.join(" ")
     }
+
     pub fn to_json(&self) -> String {
-        // Serialising a struct of integers cannot fail.
+        // Serialising a struct of numbers and strings cannot fail.
         serde_json::to_string(self).expect("rules serialise")
     }
 
@@ -68,21 +182,45 @@ impl fmt::Display for SessionRules {
         if self.source_sessions {
             f.write_str("the source's sessions (--session-key)")
         } else {
-            write!(f, "--timeout {}", format_duration(self.timeout_ms))
+            f.write_str(&self.as_arguments())
         }
     }
 }
 
-/// Reads a session timeout: a duration longer than zero.
-pub fn parse_timeout(text: &str) -> Result<SessionRules, String> {
-    match parse_duration(text)? {
-        0 => Err(format!(
-            "{text:?}: a session timeout must be longer than zero"
-        )),
-        timeout_ms if timeout_ms > MAX_TIMEOUT_MS => {
-            Err(format!("{text:?}: a session timeout can be at most 366d"))
+/// A zone as its name in JSON (`"Europe/Paris"`, `"+02:00"`, `"UTC"`).
+mod zone_text {
+    use crate::timestamp::InputZone;
+    use serde::{Deserialize, Deserializer, Serializer};
+
+    pub fn serialize<S: Serializer>(zone: &Option<InputZone>, out: S) -> Result<S::Ok, S::Error> {
+        match zone {
+            Some(zone) => out.serialize_str(&zone.to_string()),
+            None => out.serialize_none(),
         }
-        timeout_ms => Ok(SessionRules::gap(timeout_ms)),
+    }
+
+    pub fn deserialize<'de, D: Deserializer<'de>>(input: D) -> Result<Option<InputZone>, D::Error> {
+        let text: Option<String> = Option::deserialize(input)?;
+        text.map(|t| t.parse().map_err(serde::de::Error::custom))
+            .transpose()
+    }
+}
+
+/// Reads a session timeout: a duration longer than zero, at most 366 days.
+pub fn parse_timeout(text: &str) -> Result<i64, String> {
+    parse_positive_duration(text, "a session timeout")
+}
+
+/// Reads a maximum session length: as a timeout.
+pub fn parse_max_length(text: &str) -> Result<i64, String> {
+    parse_positive_duration(text, "a maximum session length")
+}
+
+fn parse_positive_duration(text: &str, what: &str) -> Result<i64, String> {
+    match parse_duration(text)? {
+        0 => Err(format!("{text:?}: {what} must be longer than zero")),
+        ms if ms > MAX_TIMEOUT_MS => Err(format!("{text:?}: {what} can be at most 366d")),
+        ms => Ok(ms),
     }
 }
 
@@ -187,7 +325,8 @@ mod tests {
         assert!(parse_timeout("0m").is_err());
         assert!(parse_timeout("367d").is_err());
         assert!(parse_timeout("106751991167d").is_err());
-        assert_eq!(parse_timeout("2m"), Ok(SessionRules::gap(120_000)));
+        assert_eq!(parse_timeout("2m"), Ok(120_000));
+        assert!(parse_max_length("0s").is_err());
     }
 
     #[test]
@@ -210,6 +349,21 @@ mod tests {
         let by_key = SessionRules::by_source_key();
         assert_eq!(SessionRules::from_json(&by_key.to_json())?, by_key);
         assert_eq!(by_key.as_arguments(), "--source-sessions");
+        let full = SessionRules {
+            internal_domains: vec!["example.com".into()],
+            ..RulesPreset::Ua.rules(Some("Europe/Berlin".parse().expect("zone")))
+        };
+        assert_eq!(
+            full.to_json(),
+            r#"{"timeout_ms":1800000,"split_at_midnight":"Europe/Berlin","split_on_campaign":"utm_or_referrer","internal_domains":["example.com"]}"#
+        );
+        assert_eq!(SessionRules::from_json(&full.to_json())?, full);
+        assert_eq!(
+            full.as_arguments(),
+            "--timeout 30m --split-midnight Europe/Berlin --split-on-campaign=utm+referrer --internal-domain example.com"
+        );
+        let posthog = RulesPreset::Posthog.rules(None);
+        assert_eq!(posthog.as_arguments(), "--timeout 30m --max-length 1d");
         Ok(())
     }
 }

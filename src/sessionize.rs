@@ -6,6 +6,7 @@
 //! Nothing here knows about SQLite; the store feeds events in and writes the
 //! results out.
 
+use crate::boundary::{OpenSession, SessionStart};
 use crate::event::Event;
 use crate::rules::SessionRules;
 use std::cmp::Ordering;
@@ -43,14 +44,6 @@ pub fn event_order<T: Timed>(a: &T, b: &T) -> Ordering {
         .then_with(|| a.event_id().as_bytes().cmp(b.event_id().as_bytes()))
 }
 
-/// Gap detection: whether an event at `next_ts_ms` starts a new session
-/// after the user's event just before it in [`event_order`], at
-/// `previous_ts_ms`: the gap between them is greater than the timeout. The
-/// one place the rule lives.
-pub fn starts_new_session(previous_ts_ms: i64, next_ts_ms: i64, rules: &SessionRules) -> bool {
-    next_ts_ms - previous_ts_ms > rules.timeout_ms
-}
-
 /// One user's events, already in [`event_order`], as sessions under
 /// `rules`: index lists into `events`, each in event order, the sessions in
 /// order of their first event.
@@ -58,7 +51,7 @@ pub fn starts_new_session(previous_ts_ms: i64, next_ts_ms: i64, rules: &SessionR
 /// With gap detection each session is a run of consecutive events. With
 /// the source's sessions, a session is all the user's events with one key,
 /// so two sessions of a user can overlap in time (two browser tabs, say).
-pub fn session_groups<T: Timed>(events: &[T], rules: &SessionRules) -> Vec<Vec<usize>> {
+pub fn session_groups<T: SessionEvent>(events: &[T], rules: &SessionRules) -> Vec<Vec<usize>> {
     if !rules.source_sessions {
         return split_sessions(events, rules)
             .into_iter()
@@ -79,25 +72,44 @@ pub fn session_groups<T: Timed>(events: &[T], rules: &SessionRules) -> Vec<Vec<u
     groups
 }
 
-/// Gap detection over one user's events, already in [`event_order`].
-/// Returns index ranges into `events`, in order.
-pub fn split_sessions<T: Timed>(events: &[T], rules: &SessionRules) -> Vec<Range<usize>> {
+/// Gap detection, and the rules that split further, over one user's
+/// events already in [`event_order`]. Returns index ranges into `events`,
+/// in order.
+pub fn split_sessions<T: SessionEvent>(events: &[T], rules: &SessionRules) -> Vec<Range<usize>> {
+    split_sessions_with_reasons(events, rules)
+        .into_iter()
+        .map(|(range, _)| range)
+        .collect()
+}
+
+/// [`split_sessions`], with why each session starts.
+pub fn split_sessions_with_reasons<T: SessionEvent>(
+    events: &[T],
+    rules: &SessionRules,
+) -> Vec<(Range<usize>, SessionStart)> {
     debug_assert!(
         events
             .windows(2)
             .all(|w| event_order(&w[0], &w[1]) != Ordering::Greater)
     );
+    let Some(first) = events.first() else {
+        return Vec::new();
+    };
     let mut sessions = Vec::new();
     let mut start = 0;
-    for i in 1..events.len() {
-        if starts_new_session(events[i - 1].ts_ms(), events[i].ts_ms(), rules) {
-            sessions.push(start..i);
-            start = i;
+    let mut reason = SessionStart::First;
+    let mut open = OpenSession::start(first, rules);
+    for (i, event) in events.iter().enumerate().skip(1) {
+        match open.split_before(event, rules) {
+            Some(next_reason) => {
+                sessions.push((start..i, std::mem::replace(&mut reason, next_reason)));
+                start = i;
+                open = OpenSession::start(event, rules);
+            }
+            None => open.add(event, rules),
         }
     }
-    if !events.is_empty() {
-        sessions.push(start..events.len());
-    }
+    sessions.push((start..events.len(), reason));
     sessions
 }
 
@@ -414,13 +426,18 @@ pub struct Span {
 }
 
 /// Which stretch of a user's history must be sessionized again when new
-/// events arrive between `first_new` and `last_new`.
+/// events arrive between `first_new` and `last_new`, given the user's
+/// stored sessions (`sessions`, by start time).
 ///
-/// `before` is the user's last stored session that starts before
-/// `first_new - timeout`, `after` the last one that starts at or before
-/// `last_new + timeout`. Every stored session that starts inside the returned
-/// span is replaced; every other session is at least one timeout away from
-/// all new events, so its events and id cannot change.
+/// The stored sessions that reach within one timeout of the new events can
+/// change; so can their neighbours closer than one timeout, and theirs, up
+/// to a gap longer than the timeout: a run of sessions without such a gap
+/// is one visit that the other rules split (a maximum length counts from
+/// a session's start, a campaign compares with its first event), and a new
+/// event can move every split after it in the visit. Every stored session
+/// that starts inside the returned span is replaced; any other is beyond a
+/// gap longer than the timeout from all new events, so its events and id
+/// cannot change.
 ///
 /// With the source's sessions, a new event joins the session of its key
 /// however far away in time that session is: the window is the user's
@@ -429,8 +446,7 @@ pub fn resessionize_window(
     first_new: i64,
     last_new: i64,
     rules: &SessionRules,
-    before: Option<Span>,
-    after: Option<Span>,
+    sessions: &[Span],
 ) -> Span {
     if rules.source_sessions {
         return Span {
@@ -440,22 +456,40 @@ pub fn resessionize_window(
     }
     // Timestamps stay within years 0000..9999 and timeouts within a year,
     // so neither can overflow.
-    let low = first_new - rules.timeout_ms;
-    let high = last_new + rules.timeout_ms;
-    let start_ms = match before {
-        Some(session) if session.end_ms >= low => session.start_ms,
-        _ => low,
+    let timeout = rules.timeout_ms;
+    let low = first_new - timeout;
+    let high = last_new + timeout;
+    let reaches = |s: &Span| s.end_ms >= low && s.start_ms <= high;
+    let (Some(mut first), Some(mut last)) = (
+        sessions.iter().position(reaches),
+        sessions.iter().rposition(reaches),
+    ) else {
+        return Span {
+            start_ms: low,
+            end_ms: high,
+        };
     };
-    let end_ms = match after {
-        Some(session) if session.end_ms > high => session.end_ms,
-        _ => high,
-    };
-    Span { start_ms, end_ms }
+    // With gap detection alone, neighbours are always more than a timeout
+    // apart and these loops stop at once.
+    while first > 0 && sessions[first - 1].end_ms >= sessions[first].start_ms - timeout {
+        first -= 1;
+    }
+    while last + 1 < sessions.len()
+        && sessions[last + 1].start_ms <= sessions[last].end_ms + timeout
+    {
+        last += 1;
+    }
+    Span {
+        start_ms: low.min(sessions[first].start_ms),
+        end_ms: high.max(sessions[last].end_ms),
+    }
 }
 
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::boundary::campaign_of;
+    use crate::rules::CampaignRule;
     use proptest::prelude::*;
     use std::collections::BTreeMap;
 
@@ -687,19 +721,14 @@ mod tests {
             }
             for (user, (first_new, last_new)) in touched {
                 let stored = self.sessions.remove(&user).unwrap_or_default();
-                let span_of = |s: &SessionSummary| Span {
-                    start_ms: s.started_ms,
-                    end_ms: s.ended_ms,
-                };
-                let before = stored
+                let spans: Vec<Span> = stored
                     .iter()
-                    .rfind(|s| s.started_ms < first_new - rules.timeout_ms)
-                    .map(span_of);
-                let after = stored
-                    .iter()
-                    .rfind(|s| s.started_ms <= last_new + rules.timeout_ms)
-                    .map(span_of);
-                let window = resessionize_window(first_new, last_new, rules, before, after);
+                    .map(|s| Span {
+                        start_ms: s.started_ms,
+                        end_ms: s.ended_ms,
+                    })
+                    .collect();
+                let window = resessionize_window(first_new, last_new, rules, &spans);
                 let inside = |ts: i64| ts >= window.start_ms && ts <= window.end_ms;
                 let mut kept: Vec<SessionSummary> = stored
                     .into_iter()
@@ -746,52 +775,104 @@ mod tests {
     /// four uses the source's sessions instead, with three keys per user
     /// that interleave in time.
     fn arb_case() -> impl Strategy<Value = (SessionRules, Vec<Event>)> {
-        arb_case_keyed(prop::bool::weighted(0.25))
+        prop_oneof![
+            2 => arb_case_of(Just(Mode::Gap)),
+            1 => arb_case_of(Just(Mode::Key)),
+            2 => arb_case_of(Just(Mode::MoreRules)),
+        ]
     }
 
-    fn arb_case_keyed(
-        by_key: impl Strategy<Value = bool>,
+    /// Which rules a generated case uses.
+    #[derive(Debug, Clone, Copy, PartialEq)]
+    enum Mode {
+        /// Gap detection alone.
+        Gap,
+        /// The source's sessions, three keys per user.
+        Key,
+        /// Gap detection with some of the maximum length, midnight (at
+        /// 23:00 UTC) and the campaign rule; events start near midnight and
+        /// carry a few campaigns and referrers.
+        MoreRules,
+    }
+
+    fn arb_case_of(
+        mode: impl Strategy<Value = Mode>,
     ) -> impl Strategy<Value = (SessionRules, Vec<Event>)> {
         let timeout = prop_oneof![Just(90_000i64), Just(30 * MINUTE), Just(2)];
-        let raw = prop::collection::vec((0..3u8, 0..9usize, 0..3u8), 1..80);
-        (timeout, by_key, raw).prop_map(|(timeout_ms, by_key, raw)| {
-            let gaps = [
-                0,
-                1,
-                timeout_ms - 1,
-                timeout_ms,
-                timeout_ms + 1,
-                timeout_ms / 2,
-                2 * timeout_ms,
-                5 * timeout_ms,
-                3,
-            ];
-            let mut clock = [0i64; 3];
-            let events = raw
-                .into_iter()
-                .enumerate()
-                .map(|(i, (user, gap, key))| {
-                    let u = usize::from(user);
-                    clock[u] += gaps[gap];
-                    Event {
-                        user_id: format!("user{user}"),
-                        session_key: by_key.then(|| format!("k{key}")),
-                        ..event(&format!("e{i:03}"), clock[u])
-                    }
-                })
-                .collect();
-            let rules = match by_key {
-                true => SessionRules::by_source_key(),
-                false => SessionRules::gap(timeout_ms),
-            };
-            (rules, events)
-        })
+        let raw = prop::collection::vec((0..3u8, 0..9usize, 0..3u8, 0..6u8), 1..80);
+        let extra = (any::<bool>(), any::<bool>(), 0..3u8);
+        (timeout, mode, raw, extra).prop_map(
+            |(timeout_ms, mode, raw, (max_length, midnight, campaign))| {
+                let by_key = mode == Mode::Key;
+                let more = mode == Mode::MoreRules;
+                let gaps = [
+                    0,
+                    1,
+                    timeout_ms - 1,
+                    timeout_ms,
+                    timeout_ms + 1,
+                    timeout_ms / 2,
+                    2 * timeout_ms,
+                    5 * timeout_ms,
+                    3,
+                ];
+                // Near 23:00 UTC, midnight at +01:00, so that it is crossed.
+                let start = if more {
+                    20_000 * 86_400_000 + 23 * 3_600_000 - 5 * timeout_ms
+                } else {
+                    0
+                };
+                let mut clock = [start; 3];
+                let sources = [None, None, Some("a"), Some("b"), None, None];
+                let referrers = [
+                    None,
+                    Some("https://x.example/"),
+                    None,
+                    None,
+                    Some("https://own.example/p"),
+                    Some("https://y.example/"),
+                ];
+                let events = raw
+                    .into_iter()
+                    .enumerate()
+                    .map(|(i, (user, gap, key, source))| {
+                        let u = usize::from(user);
+                        clock[u] += gaps[gap];
+                        let source = usize::from(source);
+                        Event {
+                            user_id: format!("user{user}"),
+                            session_key: by_key.then(|| format!("k{key}")),
+                            utm_source: sources[source].filter(|_| more).map(str::to_string),
+                            referrer: referrers[source].filter(|_| more).map(str::to_string),
+                            ..event(&format!("e{i:03}"), clock[u])
+                        }
+                    })
+                    .collect();
+                let rules = match mode {
+                    Mode::Key => SessionRules::by_source_key(),
+                    Mode::Gap => SessionRules::gap(timeout_ms),
+                    Mode::MoreRules => SessionRules {
+                        max_length_ms: max_length.then_some(3 * timeout_ms + 1),
+                        split_at_midnight: midnight
+                            .then_some(crate::timestamp::InputZone::Fixed(3600)),
+                        split_on_campaign: [
+                            None,
+                            Some(CampaignRule::Utm),
+                            Some(CampaignRule::UtmOrReferrer),
+                        ][usize::from(campaign)],
+                        internal_domains: vec!["own.example".to_string()],
+                        ..SessionRules::gap(timeout_ms)
+                    },
+                };
+                (rules, events)
+            },
+        )
     }
 
     proptest! {
         #[test]
         fn every_event_is_in_exactly_one_session_and_gaps_obey_the_timeout(
-            (rules, mut events) in arb_case_keyed(Just(false)),
+            (rules, mut events) in arb_case_of(Just(Mode::Gap)),
         ) {
             events.sort_by(event_order);
             for user in ["user0", "user1", "user2"] {
@@ -815,7 +896,7 @@ mod tests {
 
         #[test]
         fn with_source_sessions_each_key_of_a_user_is_one_session(
-            (rules, events) in arb_case_keyed(Just(true)),
+            (rules, events) in arb_case_of(Just(Mode::Key)),
         ) {
             let mut events = events;
             events.sort_by(event_order);
@@ -835,6 +916,45 @@ mod tests {
                 }
                 prop_assert_eq!(covered, owned.len());
                 prop_assert!(groups.windows(2).all(|w| w[0][0] < w[1][0]));
+            }
+        }
+
+        #[test]
+        fn sessions_obey_every_rule_and_each_split_has_a_reason(
+            (rules, events) in arb_case_of(Just(Mode::MoreRules)),
+        ) {
+            let mut events = events;
+            events.sort_by(event_order);
+            let campaign = |e: &Event| {
+                rules.split_on_campaign.and_then(|rule| campaign_of(e, rule, &rules.internal_domains))
+            };
+            let day = |e: &Event| rules.split_at_midnight.map(|zone| zone.local_day_number(e.ts_ms));
+            for user in ["user0", "user1", "user2"] {
+                let owned: Vec<Event> =
+                    events.iter().filter(|e| e.user_id == user).cloned().collect();
+                let ranges = split_sessions(&owned, &rules);
+                for range in &ranges {
+                    let session = &owned[range.clone()];
+                    let first = &session[0];
+                    for pair in session.windows(2) {
+                        prop_assert!(pair[1].ts_ms - pair[0].ts_ms <= rules.timeout_ms);
+                    }
+                    prop_assert!(session.iter().all(|e| day(e) == day(first)));
+                    if let Some(max) = rules.max_length_ms {
+                        prop_assert!(session.iter().all(|e| e.ts_ms - first.ts_ms <= max));
+                    }
+                    let first_campaign = campaign(first);
+                    prop_assert!(session.iter().all(|e| campaign(e).is_none() || campaign(e) == first_campaign));
+                }
+                for pair in ranges.windows(2) {
+                    let (previous, next) = (&owned[pair[0].clone()], &owned[pair[1].start]);
+                    let last = &previous[previous.len() - 1];
+                    let gap = next.ts_ms - last.ts_ms > rules.timeout_ms;
+                    let midnight = day(next) != day(last);
+                    let too_long = rules.max_length_ms.is_some_and(|max| next.ts_ms - previous[0].ts_ms > max);
+                    let new_campaign = campaign(next).is_some() && campaign(next) != campaign(&previous[0]);
+                    prop_assert!(gap || midnight || too_long || new_campaign);
+                }
             }
         }
 

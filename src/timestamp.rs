@@ -14,8 +14,9 @@ use std::str::FromStr;
 /// 1e11 seconds is the year 5138; 1e11 milliseconds is March 1973.
 const EPOCH_MILLIS_THRESHOLD: u64 = 100_000_000_000;
 
-/// The zone in which timestamps without an offset are read (`--tz`).
-#[derive(Debug, Clone, Copy, PartialEq, Default)]
+/// A time zone: where timestamps without an offset are read (`--tz`), and
+/// where session rules and reports put midnight.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
 pub enum InputZone {
     #[default]
     Utc,
@@ -410,6 +411,36 @@ pub fn format_utc_ms(ts_ms: i64) -> String {
     )
 }
 
+impl InputZone {
+    /// The zone's offset from UTC at an instant, in seconds east.
+    pub fn offset_seconds_at(&self, ts_ms: i64) -> i32 {
+        use chrono::Offset;
+        match self {
+            InputZone::Utc => 0,
+            InputZone::Fixed(seconds) => *seconds,
+            InputZone::Named(tz) => match chrono::DateTime::from_timestamp_millis(ts_ms) {
+                Some(utc) => tz
+                    .offset_from_utc_datetime(&utc.naive_utc())
+                    .fix()
+                    .local_minus_utc(),
+                None => 0,
+            },
+        }
+    }
+
+    /// The local calendar date of an instant as days since 1970-01-01, so
+    /// dates compare as numbers.
+    pub fn local_day_number(&self, ts_ms: i64) -> i64 {
+        let local_ms = ts_ms + i64::from(self.offset_seconds_at(ts_ms)) * 1000;
+        local_ms.div_euclid(86_400_000)
+    }
+
+    /// The local calendar date of an instant, `YYYY-MM-DD`.
+    pub fn local_day(&self, ts_ms: i64) -> String {
+        utc_day(ts_ms + i64::from(self.offset_seconds_at(ts_ms)) * 1000)
+    }
+}
+
 /// The UTC calendar date of an instant, `YYYY-MM-DD`.
 pub fn utc_day(ts_ms: i64) -> String {
     format_utc_ms(ts_ms)[..10].to_string()
@@ -429,6 +460,26 @@ mod tests {
 
     fn utc(text: &str) -> Result<i64, String> {
         parse_timestamp(text, InputZone::Utc)
+    }
+
+    #[test]
+    fn local_dates_follow_the_zone_and_its_daylight_saving() -> Result<(), String> {
+        let berlin: InputZone = "Europe/Berlin".parse()?;
+        // 23:30 UTC is 00:30 the next day in Berlin in winter (+01:00)...
+        assert_eq!(berlin.local_day(utc("2026-03-01T23:30:00Z")?), "2026-03-02");
+        assert_eq!(berlin.local_day(utc("2026-03-01T22:59:59Z")?), "2026-03-01");
+        // ...and 22:30 UTC is 00:30 in summer (+02:00, from 29 March).
+        assert_eq!(berlin.offset_seconds_at(utc("2026-03-29T01:00:00Z")?), 7200);
+        assert_eq!(berlin.local_day(utc("2026-07-01T22:30:00Z")?), "2026-07-02");
+        let minus: InputZone = "-05:00".parse()?;
+        assert_eq!(minus.local_day(utc("2026-03-02T04:59:59Z")?), "2026-03-01");
+        assert_eq!(
+            minus.local_day_number(utc("1970-01-01T04:59:59Z")?),
+            -1,
+            "dates before the epoch count down"
+        );
+        assert_eq!(InputZone::Utc.local_day(BASE), "2026-03-01");
+        Ok(())
     }
 
     #[test]

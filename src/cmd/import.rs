@@ -8,6 +8,7 @@
 //! The work itself is `crate::import`; this file is arguments and display.
 
 use super::count;
+use super::rules_args::{RULE_OPTIONS, RulesArgs};
 use crate::event::Field;
 use crate::import::{self, Options, Progress};
 use crate::ingest::access_json::Flavor;
@@ -39,16 +40,16 @@ pub struct Args {
     #[arg(long, value_enum, default_value_t = FormatChoice::Auto)]
     format: FormatChoice,
 
-    /// Inactivity that ends a session: 90s, 30m, 1h, 1h30m. A new database
-    /// stores it (default 30m); later imports use the stored rules.
-    #[arg(long, value_name = "DURATION", value_parser = super::parse_timeout)]
-    timeout: Option<SessionRules>,
+    /// Session rules. A new database stores them (default: 30 minutes of
+    /// inactivity); later imports use the stored rules.
+    #[command(flatten)]
+    rules: RulesArgs,
 
     /// Keep the source's sessions instead of gap detection: COLUMN (or JSON
-    /// path) holds each event's session id, and a user's session ends where
-    /// it changes. A new database stores this rule; rows without the column
-    /// are rejected.
-    #[arg(long, value_name = "COLUMN", conflicts_with = "timeout")]
+    /// path) holds each event's session id, and a user's events with one id
+    /// are a session. A new database stores this rule; rows without the
+    /// column are rejected.
+    #[arg(long, value_name = "COLUMN", conflicts_with_all = RULE_OPTIONS)]
     session_key: Option<String>,
 
     /// Time zone of timestamps that carry no offset: UTC, an offset such as
@@ -241,10 +242,10 @@ fn import_all(db: &Path, args: &Args, wait: Duration, stop: &AtomicBool) -> Resu
     let mut store = Store::open_write(db, wait)?;
     let requested = match &args.session_key {
         Some(_) => Some(SessionRules::by_source_key()),
-        None => args.timeout,
+        None => args.rules.requested()?,
     };
     let mut importer = Importer::begin(&mut store, requested)?;
-    let rules = importer.rules();
+    let rules = importer.rules().clone();
     if rules.source_sessions && args.session_key.is_none() {
         bail!(
             "{} keeps the source's sessions: name the column that holds them with --session-key COLUMN",

@@ -6,6 +6,7 @@ pub mod import;
 pub mod query;
 pub mod report;
 pub mod resessionize;
+pub mod rules_args;
 
 use crate::cli::{Cli, Command};
 use crate::output::OutputFormat;
@@ -48,11 +49,6 @@ fn output_format(requested: Option<OutputFormat>) -> OutputFormat {
     } else {
         OutputFormat::Csv
     })
-}
-
-/// `--timeout` values.
-fn parse_timeout(text: &str) -> Result<crate::rules::SessionRules, String> {
-    crate::rules::parse_timeout(text)
 }
 
 /// `12345` → `12,345`, for summaries.

@@ -162,8 +162,8 @@ impl<'a> Importer<'a> {
         })
     }
 
-    pub fn rules(&self) -> SessionRules {
-        self.rules
+    pub fn rules(&self) -> &SessionRules {
+        &self.rules
     }
 
     /// With the source's sessions: how many session keys ended up in more

@@ -217,20 +217,14 @@ impl UserUpdate<'_> {
         // A user has few sessions: read them all, and work out the window,
         // the sessions it replaces and the user's days from them.
         let sessions = user_sessions(conn, user_id)?;
-        let span = |s: &SessionSummary| Span {
-            start_ms: s.started_ms,
-            end_ms: s.ended_ms,
-        };
-        let before = sessions
+        let spans: Vec<Span> = sessions
             .iter()
-            .rfind(|s| s.started_ms < self.first_new - rules.timeout_ms)
-            .map(span);
-        let after = sessions
-            .iter()
-            .rfind(|s| s.started_ms <= self.last_new + rules.timeout_ms)
-            .map(span);
-        let window =
-            sessionize::resessionize_window(self.first_new, self.last_new, rules, before, after);
+            .map(|s| Span {
+                start_ms: s.started_ms,
+                end_ms: s.ended_ms,
+            })
+            .collect();
+        let window = sessionize::resessionize_window(self.first_new, self.last_new, rules, &spans);
         let inside =
             |s: &&SessionSummary| s.started_ms >= window.start_ms && s.started_ms <= window.end_ms;
         let old: HashMap<&str, &SessionSummary> = sessions
@@ -256,7 +250,9 @@ impl UserUpdate<'_> {
             let members: Vec<&WindowEvent<'_, '_>> = group.iter().map(|&i| &events[i]).collect();
             let summary = sessionize::summarize(user_id, &members, conversion_types);
             match old.get(summary.session_id.as_str()) {
-                Some(old) if old.events == summary.events => {}
+                // Not just the count: under the rules beyond the gap, a new
+                // event can take a session's place and push another out.
+                Some(old) if **old == summary => {}
                 Some(old) => {
                     changes.changed += 1;
                     delta.add_session(old, -1);

@@ -10,6 +10,7 @@ mod import;
 mod logs;
 mod reference;
 mod reports;
+mod rules;
 mod sessions;
 mod source_sessions;
 mod summaries;

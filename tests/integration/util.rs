@@ -294,3 +294,24 @@ pub fn content_digest(path: &Path) -> String {
 fn hex(bytes: &[u8]) -> String {
     bytes.iter().map(|b| format!("{b:02x}")).collect()
 }
+
+/// `rows` (CSV lines without the header) shuffled by a fixed seed and cut
+/// into `parts` files, each with `header`.
+pub fn shuffled_chunks(env: &Env, header: &str, rows: &[String], parts: usize) -> Vec<PathBuf> {
+    let mut rows = rows.to_vec();
+    // A fixed pseudo-random shuffle, so a failure can be replayed.
+    let mut seed: u64 = 0x5eed;
+    for i in (1..rows.len()).rev() {
+        seed = seed.wrapping_mul(6_364_136_223_846_793_005).wrapping_add(1);
+        rows.swap(i, (seed >> 33) as usize % (i + 1));
+    }
+    rows.chunks(rows.len().div_ceil(parts))
+        .enumerate()
+        .map(|(n, chunk)| {
+            env.write(
+                &format!("chunk{n}.csv"),
+                format!("{header}\n{}\n", chunk.join("\n")).as_bytes(),
+            )
+        })
+        .collect()
+}

@@ -41,6 +41,9 @@ pub enum Command {
     Conversions(cmd::conversions::Args),
     /// Rebuild every session with new session rules.
     Resessionize(cmd::resessionize::Args),
+    /// Explain one session (why it starts and ends, its flags, its events)
+    /// or list a user's sessions with why each starts.
+    Explain(cmd::explain::Args),
 }
 
 #[cfg(test)]

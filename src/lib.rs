@@ -9,6 +9,7 @@ pub mod bulk;
 pub mod cli;
 pub mod cmd;
 pub mod event;
+pub mod explain;
 pub mod import;
 pub mod ingest;
 pub mod output;

@@ -2,6 +2,7 @@
 //! engine. Each file holds one command's arguments and its `run`.
 
 pub mod conversions;
+pub mod explain;
 pub mod import;
 pub mod query;
 pub mod report;
@@ -30,6 +31,7 @@ pub fn run(cli: Cli) -> Result<()> {
         Command::Query(args) => query::run(&cli.db, args, wait),
         Command::Conversions(args) => conversions::run(&cli.db, args, wait),
         Command::Resessionize(args) => resessionize::run(&cli.db, args, wait),
+        Command::Explain(args) => explain::run(&cli.db, args, wait),
     }
 }
 

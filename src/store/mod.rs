@@ -9,6 +9,7 @@
 //! `-shm` files appearing beside it.
 
 mod conversions;
+mod explain;
 mod import;
 mod query;
 mod schema;

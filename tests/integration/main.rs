@@ -5,6 +5,7 @@
 mod clients;
 mod commands;
 mod docs;
+mod explain;
 mod formats;
 mod import;
 mod logs;

@@ -690,6 +690,7 @@ impl<'r> SessionStream<'r> {
         let user = self.user.as_mut().expect("an open session has a user");
         user.sessions += 1;
         user.events += summary.events;
+        user.conversions += summary.conversions;
         user.last_ms = user.last_ms.max(summary.ended_ms);
         self.user_days.insert(summary.day());
         self.delta.add_session(&summary, 1);

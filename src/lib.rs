@@ -10,6 +10,7 @@ pub mod cli;
 pub mod cmd;
 pub mod event;
 pub mod explain;
+pub mod funnel;
 pub mod import;
 pub mod ingest;
 pub mod output;

@@ -248,11 +248,15 @@ pub fn human_cell(column: &str, value: &Value) -> String {
         Value::Text(t) => return t.clone(),
         Value::Blob(b) => return hex(b),
     };
-    if column.ends_with("_rate") || column.ends_with("_share") {
+    let fraction = column.ends_with("_rate")
+        || column.ends_with("_share")
+        || matches!(column, "share" | "retention");
+    if fraction {
         format!("{:.1}%", number * 100.0)
-    } else if column.ends_with("duration_s") {
+    } else if column.ends_with("duration_s") || column.ends_with("time_on_page_s") {
         human_duration(number)
-    } else if column == "revenue" || column.ends_with("_revenue") {
+    } else if column == "revenue" || column.starts_with("revenue_") || column.ends_with("_revenue")
+    {
         group_thousands(&format!("{number:.2}"))
     } else if let Value::Integer(i) = value {
         group_thousands(&i.to_string())

@@ -175,6 +175,19 @@ impl SessionSummary {
         self.duration_ms() > ENGAGED_AFTER_MS || self.pageviews >= 2 || self.converted()
     }
 
+    /// Plausible's bounce: fewer than two page views and no other event,
+    /// so one event, a page view.
+    pub fn bounced_plausible(&self) -> bool {
+        self.pageviews < 2 && self.events == self.pageviews
+    }
+
+    /// PostHog's bounce: at most one page view and shorter than 10 s (its
+    /// third condition, no autocaptured interaction, has no counterpart
+    /// in event dumps: README).
+    pub fn bounced_posthog(&self) -> bool {
+        self.pageviews <= 1 && self.duration_ms() < ENGAGED_AFTER_MS
+    }
+
     /// Last event's time minus first event's time.
     pub fn duration_ms(&self) -> i64 {
         self.ended_ms - self.started_ms

@@ -23,6 +23,8 @@ pub struct Totals {
     pub engaged: i64,
     pub converted: i64,
     pub revenue_micros: i64,
+    pub bounced_plausible: i64,
+    pub bounced_posthog: i64,
 }
 
 impl Totals {
@@ -35,6 +37,8 @@ impl Totals {
         self.engaged += sign * i64::from(session.engaged());
         self.converted += sign * i64::from(session.converted());
         self.revenue_micros += sign * revenue_micros(session.revenue);
+        self.bounced_plausible += sign * i64::from(session.bounced_plausible());
+        self.bounced_posthog += sign * i64::from(session.bounced_posthog());
     }
 
     fn add_totals(&mut self, other: &Totals) {
@@ -46,6 +50,8 @@ impl Totals {
         self.engaged += other.engaged;
         self.converted += other.converted;
         self.revenue_micros += other.revenue_micros;
+        self.bounced_plausible += other.bounced_plausible;
+        self.bounced_posthog += other.bounced_posthog;
     }
 
     pub fn is_zero(&self) -> bool {
@@ -78,6 +84,32 @@ pub struct SummaryDelta {
     pub exits: HashMap<(String, String), Totals>,
     /// (day, source).
     pub sources: HashMap<(String, SourceKey), Totals>,
+    /// (day, dimension, value): see [`Dimension`].
+    pub segments: HashMap<(String, Dimension, String), Totals>,
+}
+
+/// The dimensions of `segment_stats`.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+pub enum Dimension {
+    Device,
+    Country,
+    /// The UTC hour of the session's start, `00`..`23`.
+    Hour,
+    /// The duration in whole seconds, for sessions of two events or more
+    /// (one event has no measurable duration).
+    Duration,
+}
+
+impl Dimension {
+    /// Its name in `segment_stats.dimension`.
+    pub fn name(self) -> &'static str {
+        match self {
+            Dimension::Device => "device",
+            Dimension::Country => "country",
+            Dimension::Hour => "hour",
+            Dimension::Duration => "duration",
+        }
+    }
 }
 
 impl SummaryDelta {
@@ -103,9 +135,30 @@ impl SummaryDelta {
             text(&session.utm_campaign),
         ];
         self.sources
-            .entry((day, source))
+            .entry((day.clone(), source))
             .or_default()
             .add(session, sign);
+        let hour = format!(
+            "{:02}",
+            session.started_ms.rem_euclid(86_400_000) / 3_600_000
+        );
+        let mut segments = vec![
+            (Dimension::Device, text(&session.device)),
+            (Dimension::Country, text(&session.country)),
+            (Dimension::Hour, hour),
+        ];
+        if !session.bounced() {
+            segments.push((
+                Dimension::Duration,
+                (session.duration_ms() / 1000).to_string(),
+            ));
+        }
+        for (dimension, value) in segments {
+            self.segments
+                .entry((day.clone(), dimension, value))
+                .or_default()
+                .add(session, sign);
+        }
     }
 
     /// A user starts (`sign` 1) or stops (-1) having a session on `day`.
@@ -124,6 +177,7 @@ impl SummaryDelta {
         add(&mut self.landing, other.landing);
         add(&mut self.exits, other.exits);
         add(&mut self.sources, other.sources);
+        add(&mut self.segments, other.segments);
         for (day, users) in other.daily_users {
             *self.daily_users.entry(day).or_default() += users;
         }

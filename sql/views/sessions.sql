@@ -9,7 +9,9 @@
 -- flags are 0/1. Extra: started_ms / ended_ms (epoch milliseconds), day (UTC
 -- date of the start, YYYY-MM-DD), referrer_domain, conversions (count),
 -- session_key (the source's session id of the first event, from
--- `import --session-key`; NULL without one).
+-- `import --session-key`; NULL without one), bounced_plausible (fewer than
+-- two page views and no other event), bounced_posthog (at most one page
+-- view and shorter than 10 s): see bounce_definitions.
 CREATE VIEW sessions AS
 SELECT
     session_id,
@@ -36,5 +38,7 @@ SELECT
     day,
     referrer_domain,
     conversions,
-    session_key
+    session_key,
+    pageviews < 2 AND events = pageviews AS bounced_plausible,
+    pageviews <= 1 AND ended_ms - started_ms < 10000 AS bounced_posthog
 FROM session_records;

@@ -3,8 +3,44 @@
 -- means direct traffic (no referrer, no campaign).
 -- Columns: referrer_domain (host of the referrer, lower case, without
 -- "www."), utm_source, utm_medium, utm_campaign, sessions, bounce_rate,
--- engagement_rate, conversion_rate (fractions 0..1), revenue (sum).
+-- engagement_rate, conversion_rate (fractions 0..1), revenue (sum),
+-- channel (the channel grouping of README: Direct, Organic Search, Paid
+-- Search, Social, Email, Referral, Affiliate or Other).
 CREATE VIEW traffic_sources AS
+WITH search_engines (name) AS (
+    VALUES ('google'), ('bing'), ('yahoo'), ('duckduckgo'), ('baidu'), ('yandex'), ('ecosia'),
+        ('qwant'), ('startpage'), ('search.brave'), ('naver'), ('seznam')
+),
+social_sites (name) AS (
+    VALUES ('facebook'), ('fb.com'), ('instagram'), ('twitter'), ('t.co'), ('x.com'),
+        ('linkedin'), ('lnkd.in'), ('reddit'), ('pinterest'), ('youtube'), ('tiktok'),
+        ('snapchat'), ('tumblr'), ('vk.com'), ('weibo'), ('threads.net'), ('mastodon'),
+        ('bsky.app'), ('quora'), ('whatsapp'), ('t.me')
+),
+sources AS (
+    SELECT
+        source_stats.*,
+        lower(utm_medium) AS medium,
+        -- Where the visit came from: the utm source when given, else the
+        -- referrer's domain.
+        lower(CASE WHEN utm_source <> '' THEN utm_source ELSE referrer_domain END) AS site
+    FROM source_stats
+),
+classified AS (
+    SELECT
+        sources.*,
+        EXISTS (SELECT 1 FROM search_engines
+                WHERE site = name OR site GLOB name || '.*' OR site GLOB '*.' || name || '.*'
+                    OR site GLOB '*.' || name)
+            AS from_search,
+        EXISTS (SELECT 1 FROM social_sites
+                WHERE site = name OR site GLOB name || '.*' OR site GLOB '*.' || name || '.*'
+                    OR site GLOB '*.' || name)
+            AS from_social,
+        medium IN ('cpc', 'ppc', 'cpm', 'sem', 'paidsearch', 'paid-search', 'paid_search')
+            OR medium GLOB 'paid*' AS paid
+    FROM sources
+)
 SELECT
     nullif(referrer_domain, '') AS referrer_domain,
     nullif(utm_source, '') AS utm_source,
@@ -14,8 +50,23 @@ SELECT
     1.0 * sum(bounced) / sum(sessions) AS bounce_rate,
     1.0 * sum(engaged) / sum(sessions) AS engagement_rate,
     1.0 * sum(converted) / sum(sessions) AS conversion_rate,
-    sum(revenue_micros) / 1000000.0 AS revenue
-FROM source_stats
-GROUP BY source_stats.referrer_domain, source_stats.utm_source, source_stats.utm_medium, source_stats.utm_campaign
-ORDER BY sum(sessions) DESC, source_stats.referrer_domain = '', source_stats.referrer_domain,
-    source_stats.utm_source, source_stats.utm_medium, source_stats.utm_campaign;
+    sum(revenue_micros) / 1000000.0 AS revenue,
+    CASE
+        WHEN referrer_domain = '' AND utm_source = '' AND utm_medium = '' AND utm_campaign = ''
+            THEN 'Direct'
+        WHEN medium IN ('email', 'e-mail', 'e_mail', 'newsletter') OR site IN ('email', 'newsletter')
+            THEN 'Email'
+        WHEN medium IN ('affiliate', 'affiliates', 'partner', 'partners') THEN 'Affiliate'
+        WHEN paid AND from_search THEN 'Paid Search'
+        WHEN paid AND from_social THEN 'Social'
+        WHEN paid THEN 'Other'
+        WHEN medium IN ('social', 'social-network', 'social-media', 'social_media', 'sm') OR from_social
+            THEN 'Social'
+        WHEN medium = 'organic' OR from_search THEN 'Organic Search'
+        WHEN medium IN ('referral', 'link') OR (medium = '' AND referrer_domain <> '') THEN 'Referral'
+        ELSE 'Other'
+    END AS channel
+FROM classified
+GROUP BY classified.referrer_domain, classified.utm_source, classified.utm_medium, classified.utm_campaign
+ORDER BY sum(sessions) DESC, classified.referrer_domain = '', classified.referrer_domain,
+    classified.utm_source, classified.utm_medium, classified.utm_campaign;

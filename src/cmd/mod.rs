@@ -2,7 +2,9 @@
 //! engine. Each file holds one command's arguments and its `run`.
 
 pub mod conversions;
+mod day_range;
 pub mod explain;
+pub mod funnel;
 pub mod import;
 pub mod query;
 pub mod report;
@@ -32,6 +34,7 @@ pub fn run(cli: Cli) -> Result<()> {
         Command::Conversions(args) => conversions::run(&cli.db, args, wait),
         Command::Resessionize(args) => resessionize::run(&cli.db, args, wait),
         Command::Explain(args) => explain::run(&cli.db, args, wait),
+        Command::Funnel(args) => funnel::run(&cli.db, args, wait),
     }
 }
 

@@ -2,16 +2,12 @@
 //! sessions that start within a range of days. The table form is for people
 //! (percentages, durations); CSV and JSON keep the raw numbers.
 
+use super::day_range::DayRange;
 use crate::output::{self, OutputFormat, TableStyle};
 use crate::store::Store;
 use crate::store::views;
-use crate::timestamp::parse_day;
 use anyhow::{Result, bail};
-use chrono::NaiveDate;
 use std::path::Path;
-
-const FIRST_DAY: NaiveDate = NaiveDate::from_ymd_opt(0, 1, 1).expect("a valid date");
-const LAST_DAY: NaiveDate = NaiveDate::from_ymd_opt(9999, 12, 31).expect("a valid date");
 
 #[derive(Debug, clap::Args)]
 pub struct Args {
@@ -19,13 +15,8 @@ pub struct Args {
     #[arg(default_value = "overview")]
     name: String,
 
-    /// Only sessions that start on or after this day (YYYY-MM-DD, UTC).
-    #[arg(long, value_name = "DAY", value_parser = parse_day)]
-    from: Option<NaiveDate>,
-
-    /// Only sessions that start on or before this day (YYYY-MM-DD, UTC).
-    #[arg(long, value_name = "DAY", value_parser = parse_day)]
-    to: Option<NaiveDate>,
+    #[command(flatten)]
+    days: DayRange,
 
     /// Output format [default: table on a terminal, csv otherwise].
     #[arg(long, value_enum)]
@@ -60,22 +51,7 @@ pub fn run(db: &Path, args: Args, wait: std::time::Duration) -> Result<()> {
             names.join(", ")
         );
     };
-    let range = match (args.from, args.to) {
-        (None, None) => None,
-        (from, to) => {
-            // Days compare as YYYY-MM-DD text in SQL, so the open ends must
-            // be four-digit years too.
-            let from = from.unwrap_or(FIRST_DAY);
-            let to = to.unwrap_or(LAST_DAY);
-            if from > to {
-                bail!("--from {from} is after --to {to}");
-            }
-            Some((
-                from.format("%Y-%m-%d").to_string(),
-                to.format("%Y-%m-%d").to_string(),
-            ))
-        }
-    };
+    let range = args.days.days()?;
     let store = Store::open_read(db, wait)?;
     let sql = view.report_sql(range.is_some());
     let format = super::output_format(args.format);

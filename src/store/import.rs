@@ -85,7 +85,8 @@ impl BulkLoad<'_> {
             user.first_ms,
             user.last_ms,
             user.sessions,
-            user.events
+            user.events,
+            user.conversions
         ])?;
         Ok(())
     }
@@ -99,6 +100,7 @@ pub struct UserTotals {
     pub last_ms: i64,
     pub sessions: i64,
     pub events: i64,
+    pub conversions: i64,
 }
 
 /// Rejected rows keep at most this much of their raw text.
@@ -253,7 +255,8 @@ impl<'a> Importer<'a> {
             events: self.tx.prepare(INSERT_EVENT)?,
             sessions: self.tx.prepare(sessions::INSERT_SESSION)?,
             users: self.tx.prepare(
-                "INSERT INTO users (user_id, first_ms, last_ms, sessions, events) VALUES (?1, ?2, ?3, ?4, ?5)",
+                "INSERT INTO users (user_id, first_ms, last_ms, sessions, events, conversions)
+                 VALUES (?1, ?2, ?3, ?4, ?5, ?6)",
             )?,
         })
     }

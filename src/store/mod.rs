@@ -10,6 +10,7 @@
 
 mod conversions;
 mod explain;
+mod funnels;
 mod import;
 mod query;
 mod schema;

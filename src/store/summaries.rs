@@ -1,5 +1,5 @@
 //! The summary tables (`daily_stats`, `landing_stats`, `exit_stats`,
-//! `source_stats`) and `users`: adding an import's [`SummaryDelta`], keeping
+//! `source_stats`, `segment_stats`) and `users`: adding an import's [`SummaryDelta`], keeping
 //! one user's row current, and rebuilding everything from `session_records`
 //! when the conversion set or the session rules change.
 
@@ -17,14 +17,16 @@ pub fn apply(conn: &Connection, delta: &SummaryDelta) -> Result<()> {
     }
     let mut daily = conn.prepare_cached(
         "INSERT INTO daily_stats (day, sessions, users, events, pageviews, duration_ms, bounced,
-             engaged, converted, revenue_micros)
-         VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10)
+             engaged, converted, revenue_micros, bounced_plausible, bounced_posthog)
+         VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12)
          ON CONFLICT (day) DO UPDATE SET
              sessions = sessions + excluded.sessions, users = users + excluded.users,
              events = events + excluded.events, pageviews = pageviews + excluded.pageviews,
              duration_ms = duration_ms + excluded.duration_ms, bounced = bounced + excluded.bounced,
              engaged = engaged + excluded.engaged, converted = converted + excluded.converted,
-             revenue_micros = revenue_micros + excluded.revenue_micros",
+             revenue_micros = revenue_micros + excluded.revenue_micros,
+             bounced_plausible = bounced_plausible + excluded.bounced_plausible,
+             bounced_posthog = bounced_posthog + excluded.bounced_posthog",
     )?;
     let days: HashSet<&String> = delta.daily.keys().chain(delta.daily_users.keys()).collect();
     for day in days {
@@ -40,7 +42,9 @@ pub fn apply(conn: &Connection, delta: &SummaryDelta) -> Result<()> {
             t.bounced,
             t.engaged,
             t.converted,
-            t.revenue_micros
+            t.revenue_micros,
+            t.bounced_plausible,
+            t.bounced_posthog
         ])?;
     }
     let mut landing = conn.prepare_cached(
@@ -96,8 +100,33 @@ pub fn apply(conn: &Connection, delta: &SummaryDelta) -> Result<()> {
             t.revenue_micros
         ])?;
     }
+    let mut segments = conn.prepare_cached(
+        "INSERT INTO segment_stats (day, dimension, value, sessions, pageviews, duration_ms, bounced,
+             engaged, converted, revenue_micros)
+         VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10)
+         ON CONFLICT (day, dimension, value) DO UPDATE SET
+             sessions = sessions + excluded.sessions, pageviews = pageviews + excluded.pageviews,
+             duration_ms = duration_ms + excluded.duration_ms, bounced = bounced + excluded.bounced,
+             engaged = engaged + excluded.engaged, converted = converted + excluded.converted,
+             revenue_micros = revenue_micros + excluded.revenue_micros",
+    )?;
+    for ((day, dimension, value), t) in nonzero(&delta.segments) {
+        segments.execute(params![
+            day,
+            dimension.name(),
+            value,
+            t.sessions,
+            t.pageviews,
+            t.duration_ms,
+            t.bounced,
+            t.engaged,
+            t.converted,
+            t.revenue_micros
+        ])?;
+    }
     conn.execute_batch(
-        "DELETE FROM daily_stats WHERE sessions = 0;
+        "DELETE FROM segment_stats WHERE sessions = 0;
+         DELETE FROM daily_stats WHERE sessions = 0;
          DELETE FROM landing_stats WHERE sessions = 0;
          DELETE FROM exit_stats WHERE exits = 0;
          DELETE FROM source_stats WHERE sessions = 0;",
@@ -127,12 +156,22 @@ pub fn store_user(conn: &Connection, user_id: &str, sessions: &[&SessionSummary]
         .max()
         .unwrap_or_default();
     let events: i64 = sessions.iter().map(|s| s.events).sum();
+    let conversions: i64 = sessions.iter().map(|s| s.conversions).sum();
     conn.prepare_cached(
-        "INSERT INTO users (user_id, first_ms, last_ms, sessions, events) VALUES (?1, ?2, ?3, ?4, ?5)
+        "INSERT INTO users (user_id, first_ms, last_ms, sessions, events, conversions)
+         VALUES (?1, ?2, ?3, ?4, ?5, ?6)
          ON CONFLICT (user_id) DO UPDATE SET first_ms = excluded.first_ms, last_ms = excluded.last_ms,
-             sessions = excluded.sessions, events = excluded.events",
+             sessions = excluded.sessions, events = excluded.events,
+             conversions = excluded.conversions",
     )?
-    .execute(params![user_id, first, last, sessions.len() as i64, events])?;
+    .execute(params![
+        user_id,
+        first,
+        last,
+        sessions.len() as i64,
+        events,
+        conversions
+    ])?;
     Ok(())
 }
 
@@ -141,7 +180,7 @@ pub fn store_user(conn: &Connection, user_id: &str, sessions: &[&SessionSummary]
 pub fn rebuild(conn: &Connection) -> Result<()> {
     conn.execute_batch(
         "DELETE FROM daily_stats; DELETE FROM landing_stats; DELETE FROM exit_stats;
-         DELETE FROM source_stats; DELETE FROM users;",
+         DELETE FROM source_stats; DELETE FROM segment_stats; DELETE FROM users;",
     )?;
     let mut delta = SummaryDelta::default();
     {
@@ -179,8 +218,8 @@ pub fn rebuild(conn: &Connection) -> Result<()> {
     }
     apply(conn, &delta)?;
     conn.execute_batch(
-        "INSERT INTO users (user_id, first_ms, last_ms, sessions, events)
-         SELECT user_id, min(started_ms), max(ended_ms), count(*), sum(events)
+        "INSERT INTO users (user_id, first_ms, last_ms, sessions, events, conversions)
+         SELECT user_id, min(started_ms), max(ended_ms), count(*), sum(events), sum(conversions)
          FROM session_records GROUP BY user_id;",
     )?;
     Ok(())

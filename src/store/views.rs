@@ -17,6 +17,9 @@ pub enum DayFilter {
     /// The view adds up these per-day tables; it is run with each shadowed
     /// by its rows of the range (`users` by the users with a session in it).
     Shadow(&'static [&'static str]),
+    /// The view groups another view's rows: it is run over that view's
+    /// rows of the range.
+    Over(&'static str),
 }
 
 pub struct View {
@@ -64,6 +67,72 @@ pub const VIEWS: &[View] = &[
         name: "traffic_sources",
         sql: include_str!("../../sql/views/traffic_sources.sql"),
         day_filter: DayFilter::Shadow(&["source_stats"]),
+        is_report: true,
+    },
+    View {
+        name: "channels",
+        sql: include_str!("../../sql/views/channels.sql"),
+        day_filter: DayFilter::Over("traffic_sources"),
+        is_report: true,
+    },
+    View {
+        name: "pages",
+        sql: include_str!("../../sql/views/pages.sql"),
+        day_filter: DayFilter::Shadow(&["events", "session_records"]),
+        is_report: true,
+    },
+    View {
+        name: "devices",
+        sql: include_str!("../../sql/views/devices.sql"),
+        day_filter: DayFilter::Shadow(&["segment_stats", "daily_stats"]),
+        is_report: true,
+    },
+    View {
+        name: "countries",
+        sql: include_str!("../../sql/views/countries.sql"),
+        day_filter: DayFilter::Shadow(&["segment_stats", "daily_stats"]),
+        is_report: true,
+    },
+    View {
+        name: "hourly",
+        sql: include_str!("../../sql/views/hourly.sql"),
+        day_filter: DayFilter::Shadow(&["segment_stats", "daily_stats"]),
+        is_report: true,
+    },
+    View {
+        name: "durations",
+        sql: include_str!("../../sql/views/durations.sql"),
+        day_filter: DayFilter::Shadow(&["segment_stats", "daily_stats"]),
+        is_report: true,
+    },
+    View {
+        name: "bounce_definitions",
+        sql: include_str!("../../sql/views/bounce_definitions.sql"),
+        day_filter: DayFilter::Shadow(&["daily_stats"]),
+        is_report: true,
+    },
+    View {
+        name: "conversions",
+        sql: include_str!("../../sql/views/conversions.sql"),
+        day_filter: DayFilter::Shadow(&["daily_stats", "users"]),
+        is_report: true,
+    },
+    View {
+        name: "new_vs_returning",
+        sql: include_str!("../../sql/views/new_vs_returning.sql"),
+        day_filter: DayFilter::DayColumn,
+        is_report: true,
+    },
+    View {
+        name: "funnels",
+        sql: include_str!("../../sql/views/funnels.sql"),
+        day_filter: DayFilter::Shadow(&["session_records"]),
+        is_report: true,
+    },
+    View {
+        name: "retention_weekly",
+        sql: include_str!("../../sql/views/retention_weekly.sql"),
+        day_filter: DayFilter::Shadow(&["session_records"]),
         is_report: true,
     },
 ];
@@ -122,6 +191,10 @@ impl View {
             DayFilter::DayColumn => {
                 format!("SELECT * FROM {} WHERE day BETWEEN ?1 AND ?2", self.name)
             }
+            DayFilter::Over(name) => {
+                let inner = find(name).expect("a registered view").report_sql(true);
+                format!("WITH {name} AS ({inner}) {}", self.body())
+            }
             DayFilter::Shadow(tables) => {
                 // Common table expressions named like the tables hide them
                 // inside the query, so the view's own SQL runs over the
@@ -129,9 +202,12 @@ impl View {
                 let shadows: Vec<String> = tables.iter().map(|table| shadow(table)).collect();
                 let shadows = shadows.join(", ");
                 let body = self.body();
-                match body.strip_prefix("WITH ") {
-                    Some(rest) => format!("WITH {shadows}, {rest}"),
-                    None => format!("WITH {shadows} {body}"),
+                if let Some(rest) = body.strip_prefix("WITH RECURSIVE ") {
+                    format!("WITH RECURSIVE {shadows}, {rest}")
+                } else if let Some(rest) = body.strip_prefix("WITH ") {
+                    format!("WITH {shadows}, {rest}")
+                } else {
+                    format!("WITH {shadows} {body}")
                 }
             }
         }
@@ -140,7 +216,9 @@ impl View {
 
 fn shadow(table: &str) -> String {
     match table {
-        "users" => "users AS (SELECT DISTINCT user_id FROM main.session_records WHERE day BETWEEN ?1 AND ?2)"
+        "users" => "users AS (SELECT user_id, sum(conversions) AS conversions FROM main.session_records WHERE day BETWEEN ?1 AND ?2 GROUP BY user_id)"
+            .to_string(),
+        "events" => "events AS (SELECT * FROM main.events WHERE session_id IN (SELECT session_id FROM main.session_records WHERE day BETWEEN ?1 AND ?2))"
             .to_string(),
         _ => format!("{table} AS (SELECT * FROM main.{table} WHERE day BETWEEN ?1 AND ?2)"),
     }
@@ -230,8 +308,14 @@ mod tests {
         let overview = find("overview").expect("registered");
         let sql = overview.report_sql(true);
         assert!(sql.starts_with(
-            "WITH daily_stats AS (SELECT * FROM main.daily_stats WHERE day BETWEEN ?1 AND ?2), users AS (SELECT DISTINCT user_id"
+            "WITH daily_stats AS (SELECT * FROM main.daily_stats WHERE day BETWEEN ?1 AND ?2), users AS (SELECT user_id, sum(conversions) AS conversions FROM main.session_records"
         ), "{sql}");
+        // A view over another view runs over that view's rows of the range.
+        let channels = find("channels").expect("registered").report_sql(true);
+        assert!(
+            channels.starts_with("WITH traffic_sources AS (WITH source_stats AS (SELECT * FROM main.source_stats WHERE day BETWEEN ?1 AND ?2), search_engines"),
+            "{channels}"
+        );
         assert_eq!(overview.report_sql(false), "SELECT * FROM overview");
         let daily = find("daily_metrics").expect("registered");
         assert!(

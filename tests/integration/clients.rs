@@ -106,3 +106,66 @@ fn python_reads_every_public_column_read_only() {
         "sessions=6 overview=1 daily_metrics=3 landing_pages=4 exit_pages=4 traffic_sources=4 events=13 rejected_rows=4 imports=1 conversion_events=2"
     );
 }
+
+/// Every canned report, through `sessiondb report`, equals its view read by
+/// the sqlite3 shell: the shipped SQL runs as is in another client.
+#[test]
+fn every_report_equals_its_view_in_the_sqlite3_shell() {
+    let env = Env::new();
+    let sample = crate::util::repo_path("sample_data");
+    let mut files: Vec<std::path::PathBuf> = std::fs::read_dir(&sample)
+        .expect("sample_data")
+        .map(|entry| entry.expect("entry").path())
+        .collect();
+    files.sort();
+    let files: Vec<&std::path::Path> = files.iter().map(|p| p.as_path()).collect();
+    env.import(&files);
+    env.ok(&[
+        "funnel",
+        "--save",
+        "shop",
+        "page_view",
+        "add_to_cart",
+        "purchase",
+    ]);
+    let list = env.ok(&["report", "--list", "--format", "csv"]);
+    let names: Vec<&str> = list
+        .lines()
+        .filter_map(|line| line.split_whitespace().next())
+        .collect();
+    assert!(names.len() >= 15, "{list}");
+    for name in names {
+        let ours = env.ok(&["report", name, "--format", "csv"]);
+        let output = Command::new("sqlite3")
+            .args(["-readonly", "-csv", "-header"])
+            .arg(env.db())
+            .arg(format!("SELECT * FROM {name}"))
+            .output()
+            .expect("the sqlite3 shell must be installed (.ci/run installs it)");
+        assert!(
+            output.status.success(),
+            "sqlite3 {name}: {}",
+            String::from_utf8_lossy(&output.stderr)
+        );
+        let theirs = String::from_utf8(output.stdout)
+            .expect("utf-8")
+            .replace("\r\n", "\n");
+        let (ours, theirs): (Vec<&str>, Vec<&str>) =
+            (ours.lines().collect(), theirs.lines().collect());
+        assert_eq!(ours.len(), theirs.len(), "{name}: row count");
+        assert!(ours.len() > 1, "{name} has no rows");
+        for (a, b) in ours.iter().zip(&theirs) {
+            let (a, b): (Vec<&str>, Vec<&str>) = (a.split(',').collect(), b.split(',').collect());
+            assert_eq!(a.len(), b.len(), "{name}: {a:?} {b:?}");
+            for (x, y) in a.iter().zip(&b) {
+                match (x.parse::<f64>(), y.parse::<f64>()) {
+                    (Ok(x), Ok(y)) => assert!(
+                        (x - y).abs() <= 1e-9 * x.abs().max(1.0),
+                        "{name}: {x} != {y}"
+                    ),
+                    _ => assert_eq!(x.trim_matches('"'), y.trim_matches('"'), "{name}"),
+                }
+            }
+        }
+    }
+}

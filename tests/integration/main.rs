@@ -2,11 +2,13 @@
 //! temporary directories. Expected numbers come from hand-written fixtures
 //! (worked out in the comments) or from an independent implementation.
 
+mod analytics;
 mod clients;
 mod commands;
 mod docs;
 mod explain;
 mod formats;
+mod funnels;
 mod import;
 mod logs;
 mod reference;

@@ -267,7 +267,7 @@ fn list_names_every_report_and_unknown_names_fail() {
         );
     }
     assert!(
-        !list.contains("sessions "),
+        !list.lines().any(|l| l.starts_with("sessions ")),
         "sessions is a view, not a report:\n{list}"
     );
     let stderr = env.fails(&["report", "bounce"]);

@@ -35,12 +35,102 @@ const CHECKS: &[(&str, &str)] = &[
          FROM sessions WHERE {range} GROUP BY exit_page ORDER BY count(*) DESC, exit_page IS NULL, exit_page",
     ),
     (
+        // The channel is a function of the source (analytics.rs tests it):
+        // taken from the view, to check the numbers beside it.
         "traffic_sources",
-        "SELECT referrer_domain, utm_source, utm_medium, utm_campaign, count(*), avg(bounced), avg(engaged),
-                avg(converted), sum(revenue)
+        "SELECT s.referrer_domain, s.utm_source, s.utm_medium, s.utm_campaign, count(*), avg(bounced),
+                avg(engaged), avg(converted), sum(s.revenue), t.channel
+         FROM sessions s
+         JOIN traffic_sources t ON t.referrer_domain IS s.referrer_domain AND t.utm_source IS s.utm_source
+             AND t.utm_medium IS s.utm_medium AND t.utm_campaign IS s.utm_campaign
+         WHERE {range}
+         GROUP BY s.referrer_domain, s.utm_source, s.utm_medium, s.utm_campaign
+         ORDER BY count(*) DESC, s.referrer_domain IS NULL, s.referrer_domain, s.utm_source, s.utm_medium,
+             s.utm_campaign",
+    ),
+    (
+        "channels",
+        "SELECT t.channel, count(*), 1.0 * count(*) / (SELECT count(*) FROM sessions WHERE {range}),
+                avg(bounced), avg(engaged), avg(converted), sum(s.revenue)
+         FROM sessions s
+         JOIN traffic_sources t ON t.referrer_domain IS s.referrer_domain AND t.utm_source IS s.utm_source
+             AND t.utm_medium IS s.utm_medium AND t.utm_campaign IS s.utm_campaign
+         WHERE {range}
+         GROUP BY t.channel ORDER BY count(*) DESC, t.channel",
+    ),
+    (
+        "devices",
+        "SELECT device, count(*), 1.0 * count(*) / (SELECT count(*) FROM sessions WHERE {range}), avg(bounced),
+                avg(engaged), avg(converted), avg(duration_s), sum(revenue)
+         FROM sessions WHERE {range} GROUP BY device ORDER BY count(*) DESC, device IS NULL, device",
+    ),
+    (
+        "countries",
+        "SELECT country, count(*), 1.0 * count(*) / (SELECT count(*) FROM sessions WHERE {range}), avg(bounced),
+                avg(engaged), avg(converted), avg(duration_s), sum(revenue)
+         FROM sessions WHERE {range} GROUP BY country ORDER BY count(*) DESC, country IS NULL, country",
+    ),
+    (
+        "hourly",
+        "SELECT (CAST(strftime('%w', day) AS INTEGER) + 6) % 7 + 1 AS weekday,
+                substr('MonTueWedThuFriSatSun', 3 * ((CAST(strftime('%w', day) AS INTEGER) + 6) % 7) + 1, 3),
+                CAST(strftime('%H', started_ms / 1000, 'unixepoch') AS INTEGER) AS hour, count(*),
+                1.0 * count(*) / (SELECT count(*) FROM sessions WHERE {range}), avg(bounced), avg(converted)
+         FROM sessions WHERE {range} GROUP BY weekday, hour ORDER BY weekday, hour",
+    ),
+    (
+        // Medians the textbook way: the middle one or two of the sorted
+        // whole-second durations.
+        "durations",
+        "WITH d AS (SELECT CAST(duration_s AS INTEGER) AS s, events FROM sessions WHERE {range}),
+              m AS (SELECT s FROM d WHERE events > 1)
+         SELECT count(*), sum(events > 1), sum(events = 1),
+                (SELECT avg(duration_s) FROM sessions WHERE {range}),
+                (SELECT avg(s) FROM (SELECT s FROM d ORDER BY s
+                    LIMIT 2 - (SELECT count(*) FROM d) % 2 OFFSET ((SELECT count(*) FROM d) - 1) / 2)),
+                (SELECT avg(duration_s) FROM sessions WHERE {range} AND events > 1),
+                (SELECT avg(s) FROM (SELECT s FROM m ORDER BY s
+                    LIMIT 2 - (SELECT count(*) FROM m) % 2 OFFSET ((SELECT count(*) FROM m) - 1) / 2))
+         FROM d",
+    ),
+    (
+        "bounce_definitions",
+        "SELECT 'sessiondb', 'exactly one event', sum(bounced), count(*), avg(bounced)
          FROM sessions WHERE {range}
-         GROUP BY referrer_domain, utm_source, utm_medium, utm_campaign
-         ORDER BY count(*) DESC, referrer_domain IS NULL, referrer_domain, utm_source, utm_medium, utm_campaign",
+         UNION ALL
+         SELECT 'universal_analytics', 'one interaction hit (every event counts as one)', sum(bounced), count(*),
+                avg(bounced)
+         FROM sessions WHERE {range}
+         UNION ALL
+         SELECT 'ga4', 'not engaged: 10 s or shorter, under 2 page views, no conversion', sum(NOT engaged),
+                count(*), avg(NOT engaged)
+         FROM sessions WHERE {range}
+         UNION ALL
+         SELECT 'plausible', 'under 2 page views and no other event', sum(bounced_plausible), count(*),
+                avg(bounced_plausible)
+         FROM sessions WHERE {range}
+         UNION ALL
+         SELECT 'posthog', 'at most 1 page view and shorter than 10 s', sum(bounced_posthog), count(*),
+                avg(bounced_posthog)
+         FROM sessions WHERE {range}",
+    ),
+    (
+        "conversions",
+        "SELECT count(*), sum(converted), avg(converted), count(DISTINCT user_id),
+                count(DISTINCT CASE WHEN converted THEN user_id END),
+                1.0 * count(DISTINCT CASE WHEN converted THEN user_id END) / count(DISTINCT user_id),
+                sum(revenue), avg(revenue), sum(revenue) / count(DISTINCT user_id)
+         FROM sessions WHERE {range}",
+    ),
+    (
+        // A user is new on the day of their first session ever.
+        "new_vs_returning",
+        "WITH firsts AS (SELECT user_id, min(day) AS first_day FROM sessions GROUP BY user_id)
+         SELECT day, count(DISTINCT s.user_id), count(DISTINCT CASE WHEN first_day = day THEN s.user_id END),
+                count(DISTINCT s.user_id) - count(DISTINCT CASE WHEN first_day = day THEN s.user_id END),
+                1.0 * count(DISTINCT CASE WHEN first_day = day THEN s.user_id END) / count(DISTINCT s.user_id)
+         FROM sessions s JOIN firsts f ON f.user_id = s.user_id
+         WHERE {range} GROUP BY day ORDER BY day",
     ),
 ];
 

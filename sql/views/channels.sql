@@ -1,0 +1,16 @@
+-- Sessions by channel (README's channel grouping of traffic_sources),
+-- busiest first. (Rates times sessions, rounded, are the exact counts.)
+-- Columns: channel, sessions, share (of all sessions), bounce_rate,
+-- engagement_rate, conversion_rate (fractions 0..1), revenue (sum).
+CREATE VIEW channels AS
+SELECT
+    channel,
+    sum(sessions) AS sessions,
+    1.0 * sum(sessions) / (SELECT sum(sessions) FROM traffic_sources) AS share,
+    sum(round(bounce_rate * sessions)) / sum(sessions) AS bounce_rate,
+    sum(round(engagement_rate * sessions)) / sum(sessions) AS engagement_rate,
+    sum(round(conversion_rate * sessions)) / sum(sessions) AS conversion_rate,
+    sum(revenue) AS revenue
+FROM traffic_sources
+GROUP BY channel
+ORDER BY sum(sessions) DESC, channel;

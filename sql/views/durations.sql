@@ -1,0 +1,47 @@
+-- Session duration: mean and median, over all sessions and over the
+-- sessions whose duration can be measured (two events or more).
+-- Columns: sessions, measured_sessions, unmeasured_sessions (one event:
+-- no measurable duration, counted as 0 s in the "all" figures),
+-- avg_duration_s (mean seconds, all sessions, as in overview),
+-- median_duration_s (all sessions), avg_measured_duration_s,
+-- median_measured_duration_s. Medians are of durations in whole seconds
+-- (truncated): the middle session's, or the mean of the two middle ones.
+CREATE VIEW durations AS
+WITH measured AS (
+    SELECT CAST(value AS INTEGER) AS seconds, sum(sessions) AS n, sum(duration_ms) AS duration_ms
+    FROM segment_stats
+    WHERE dimension = 'duration'
+    GROUP BY CAST(value AS INTEGER)
+),
+totals AS (
+    SELECT sum(sessions) AS sessions, sum(bounced) AS unmeasured, sum(duration_ms) AS duration_ms
+    FROM daily_stats
+),
+all_sessions AS (
+    SELECT seconds, sum(n) AS n
+    FROM (SELECT seconds, n FROM measured UNION ALL SELECT 0, unmeasured FROM totals)
+    WHERE n > 0
+    GROUP BY seconds
+),
+ranked_all AS (
+    SELECT seconds, sum(n) OVER (ORDER BY seconds) AS upto, sum(n) OVER () AS total
+    FROM all_sessions
+),
+ranked_measured AS (
+    SELECT seconds, sum(n) OVER (ORDER BY seconds) AS upto, sum(n) OVER () AS total
+    FROM measured
+)
+SELECT
+    coalesce(totals.sessions, 0) AS sessions,
+    coalesce(totals.sessions - totals.unmeasured, 0) AS measured_sessions,
+    coalesce(totals.unmeasured, 0) AS unmeasured_sessions,
+    totals.duration_ms / 1000.0 / totals.sessions AS avg_duration_s,
+    (SELECT (min(CASE WHEN upto >= (total + 1) / 2 THEN seconds END)
+           + min(CASE WHEN upto >= total / 2 + 1 THEN seconds END)) / 2.0
+     FROM ranked_all) AS median_duration_s,
+    (SELECT sum(duration_ms) FROM measured) / 1000.0
+        / (totals.sessions - totals.unmeasured) AS avg_measured_duration_s,
+    (SELECT (min(CASE WHEN upto >= (total + 1) / 2 THEN seconds END)
+           + min(CASE WHEN upto >= total / 2 + 1 THEN seconds END)) / 2.0
+     FROM ranked_measured) AS median_measured_duration_s
+FROM totals;

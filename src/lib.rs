@@ -8,6 +8,7 @@ pub mod boundary;
 pub mod bulk;
 pub mod cli;
 pub mod cmd;
+pub mod compare;
 pub mod event;
 pub mod explain;
 pub mod funnel;

@@ -20,6 +20,19 @@ pub struct DayRange {
 }
 
 impl DayRange {
+    /// Both ends, when both are given.
+    pub fn bounds(&self) -> Option<(NaiveDate, NaiveDate)> {
+        self.from.zip(self.to)
+    }
+
+    /// A range of these two days.
+    pub fn between(from: NaiveDate, to: NaiveDate) -> DayRange {
+        DayRange {
+            from: Some(from),
+            to: Some(to),
+        }
+    }
+
     /// The first and last day as SQL compares them, or `None` for all.
     pub fn days(&self) -> Result<Option<(String, String)>> {
         if self.from.is_none() && self.to.is_none() {

@@ -3,6 +3,7 @@
 //! (percentages, durations); CSV and JSON keep the raw numbers.
 
 use super::day_range::DayRange;
+use crate::compare;
 use crate::output::{self, OutputFormat, TableStyle};
 use crate::store::Store;
 use crate::store::views;
@@ -22,9 +23,21 @@ pub struct Args {
     #[arg(long, value_enum)]
     format: Option<OutputFormat>,
 
+    /// Show a one-row report (overview, durations, conversions) beside the
+    /// same report for the previous period of the same length (needs
+    /// --from and --to), with the changes.
+    #[arg(long, value_enum, value_name = "PERIOD")]
+    compare: Option<Compare>,
+
     /// List the reports, with what each shows.
     #[arg(long)]
     list: bool,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, clap::ValueEnum)]
+enum Compare {
+    /// The period of the same length just before --from.
+    Previous,
 }
 
 pub fn run(db: &Path, args: Args, wait: std::time::Duration) -> Result<()> {
@@ -53,6 +66,9 @@ pub fn run(db: &Path, args: Args, wait: std::time::Duration) -> Result<()> {
     };
     let range = args.days.days()?;
     let store = Store::open_read(db, wait)?;
+    if args.compare.is_some() {
+        return compare_with_previous(&store, view, &args);
+    }
     let sql = view.report_sql(range.is_some());
     let format = super::output_format(args.format);
     let mut sink = output::sink(format, TableStyle::Human, std::io::stdout().lock());
@@ -60,5 +76,46 @@ pub fn run(db: &Path, args: Args, wait: std::time::Duration) -> Result<()> {
         Some((from, to)) => store.run_query(&sql, &[from, to], sink.as_mut())?,
         None => store.run_query(&sql, &[], sink.as_mut())?,
     };
+    Ok(())
+}
+
+fn compare_with_previous(store: &Store, view: &views::View, args: &Args) -> Result<()> {
+    let Some((from, to)) = args.days.bounds() else {
+        bail!("--compare previous needs the period: --from DAY --to DAY");
+    };
+    let (previous_from, previous_to) = compare::previous_period(from, to);
+    let sql = view.report_sql(true);
+    let mut results = Vec::new();
+    for range in [
+        DayRange::between(from, to),
+        DayRange::between(previous_from, previous_to),
+    ] {
+        let (first, last) = range.days()?.expect("both days given");
+        let mut collected = compare::Collected::default();
+        store.run_query(&sql, &[&first, &last], &mut collected)?;
+        if collected.rows.len() != 1 {
+            bail!(
+                "--compare works with one-row reports (overview, durations, conversions); {} has {} rows",
+                view.name,
+                collected.rows.len()
+            );
+        }
+        results.push(collected);
+    }
+    eprintln!("{from} to {to}, compared with {previous_from} to {previous_to}");
+    let format = super::output_format(args.format);
+    let rows = compare::compare(
+        &results[0].columns,
+        &results[0].rows[0],
+        &results[1].rows[0],
+        format == OutputFormat::Table,
+    );
+    let mut sink = output::sink(format, TableStyle::Human, std::io::stdout().lock());
+    let columns: Vec<String> = compare::COLUMNS.iter().map(|c| c.to_string()).collect();
+    sink.columns(&columns)?;
+    for row in &rows {
+        sink.row(row)?;
+    }
+    sink.finish()?;
     Ok(())
 }

@@ -227,3 +227,62 @@ fn the_new_reports_print_through_the_command_line() {
     let table = env.ok(&["report", "channels", "--format", "table"]);
     assert!(table.contains("25.0%"), "{table}");
 }
+
+#[test]
+fn compare_previous_puts_a_period_beside_the_one_before() {
+    let env = env();
+    // 3 March (S4: one signup) against 2 March (S1 and S3: 5 events, 3
+    // page views).
+    let csv = env.ok(&[
+        "report",
+        "overview",
+        "--from",
+        "2026-03-03",
+        "--to",
+        "2026-03-03",
+        "--compare",
+        "previous",
+        "--format",
+        "csv",
+    ]);
+    assert!(
+        csv.starts_with(
+            "metric,current,previous,change,relative_change\nsessions,1,2,-1,-0.5\nusers,1,2,-1,-0.5\nevents,1,5,-4,-0.8\npageviews,0,3,-3,-1\n"
+        ),
+        "{csv}"
+    );
+    // Bounce rate 1 against 0: a change of +1, no relative change.
+    assert!(csv.contains("\nbounce_rate,1,0,1,\n"), "{csv}");
+    let table = env.ok(&[
+        "report",
+        "overview",
+        "--from",
+        "2026-03-03",
+        "--to",
+        "2026-03-03",
+        "--compare",
+        "previous",
+        "--format",
+        "table",
+    ]);
+    assert!(table.contains("+100.0%"), "{table}");
+    let stderr = env.fails(&["report", "--compare", "previous"]);
+    assert!(
+        stderr.contains("--compare previous needs the period"),
+        "{stderr}"
+    );
+    let stderr = env.fails(&[
+        "report",
+        "devices",
+        "--from",
+        "2026-03-02",
+        "--to",
+        "2026-03-03",
+        "--compare",
+        "previous",
+    ]);
+    assert!(
+        stderr.contains("--compare works with one-row reports"),
+        "{stderr}"
+    );
+}

@@ -134,6 +134,50 @@ fn every_report_equals_its_view_in_the_sqlite3_shell() {
         .filter_map(|line| line.split_whitespace().next())
         .collect();
     assert!(names.len() >= 15, "{list}");
+    // The funnel command, ad hoc and saved, gives the view's numbers.
+    let shell_csv = |sql: &str| -> String {
+        let output = Command::new("sqlite3")
+            .args(["-readonly", "-csv", "-header"])
+            .arg(env.db())
+            .arg(sql)
+            .output()
+            .expect("sqlite3");
+        String::from_utf8(output.stdout)
+            .expect("utf-8")
+            .replace("\r\n", "\n")
+    };
+    let from_view = shell_csv(
+        "SELECT step, event_type, page_pattern, sessions, round(from_previous_rate, 9), round(from_first_rate, 9) FROM funnels WHERE funnel = 'shop'",
+    );
+    let rounded = |csv: String| -> Vec<String> {
+        csv.lines()
+            .skip(1)
+            .map(|line| {
+                line.split(',')
+                    .map(|v| match v.parse::<f64>() {
+                        Ok(x) => format!("{x:.9}"),
+                        _ => v.to_string(),
+                    })
+                    .collect::<Vec<_>>()
+                    .join(",")
+            })
+            .collect()
+    };
+    let ad_hoc = env.ok(&[
+        "funnel",
+        "page_view",
+        "add_to_cart",
+        "purchase",
+        "--format",
+        "csv",
+    ]);
+    let saved = env.ok(&["funnel", "--name", "shop", "--format", "csv"]);
+    assert_eq!(
+        rounded(ad_hoc.clone()),
+        rounded(from_view.clone()),
+        "{ad_hoc}\n{from_view}"
+    );
+    assert_eq!(rounded(saved), rounded(from_view));
     for name in names {
         let ours = env.ok(&["report", name, "--format", "csv"]);
         let output = Command::new("sqlite3")

@@ -31,7 +31,10 @@ ROOT = Path(__file__).resolve().parent.parent
 DATA = ROOT / "target" / "bench-data"
 GENERATOR = ROOT.parent / "shared" / "tools" / "gen_events.py"
 BINARY = ROOT / "target" / "release" / "sessiondb"
-REPORTS = ["overview", "daily_metrics", "landing_pages", "exit_pages", "traffic_sources"]
+# The canned reports, as `report --list` names them (read once built).
+REPORTS = []
+# A saved funnel, so that the funnels report has work to do.
+FUNNEL = ["page_view", "page_view:/products/*", "add_to_cart", "purchase"]
 SIZES = {"1m": 1_000_000, "10m": 10_000_000, "100k": 100_000}
 
 
@@ -152,6 +155,7 @@ def bench_sessiondb(size_name, full, increment, repeat):
     timings = stderr[stderr.find("timings") :].split("\tCommand being timed")[0].strip()
     result = {"import_s": seconds, "import_peak_mib": peak, "timings": timings}
     result["overview"] = overview_numbers(run([BINARY, "--db", db, "report", "overview", "--format", "csv"]).stdout)
+    run([BINARY, "--db", db, "funnel", "--save", "checkout", *FUNNEL, "--format", "csv"])
     for report in REPORTS:
         samples = []
         for _ in range(repeat):
@@ -216,6 +220,8 @@ def main():
     DATA.mkdir(parents=True, exist_ok=True)
     print("building sessiondb (release) ...", file=sys.stderr)
     run(["cargo", "build", "--release", "--quiet"], cwd=ROOT)
+    listing = run([BINARY, "report", "--list"]).stdout
+    REPORTS.extend(line.split()[0] for line in listing.splitlines() if line.strip())
 
     sizes = [s.strip() for s in args.sizes.split(",")]
     results = {}

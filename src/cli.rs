@@ -47,6 +47,8 @@ pub enum Command {
     /// Count the sessions reaching each step of a funnel, in order; save
     /// funnels by name for the funnels view.
     Funnel(cmd::funnel::Args),
+    /// Show or set the reporting time zone (the zone of session days).
+    Timezone(cmd::timezone::Args),
 }
 
 #[cfg(test)]

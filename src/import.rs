@@ -559,9 +559,10 @@ fn load_in_session_order(
 ) -> Result<()> {
     importer.begin_bulk()?;
     let mut load = importer.bulk_load()?;
-    let mut stream = SessionStream::new(rules, conversion_types);
+    let mut stream = SessionStream::new(rules, conversion_types, importer.zone());
     let mut stored = 0u64;
     let mut insert_time = Duration::ZERO;
+    let mut summary_time = Duration::ZERO;
     while let Some(bytes) = merger
         .next_record()
         .context("cannot read the sorted events back")?
@@ -575,8 +576,17 @@ fn load_in_session_order(
             insert_time += started.elapsed();
         }
         stored += 1;
-        if stored.is_multiple_of(CHECK_EVERY) && stop.load(Ordering::Relaxed) {
-            return Err(ImportStopped::Interrupted.into());
+        if stored.is_multiple_of(CHECK_EVERY) {
+            if stop.load(Ordering::Relaxed) {
+                return Err(ImportStopped::Interrupted.into());
+            }
+            // Summaries add up, so a large delta can be stored early: memory
+            // stays bounded however many days and pages the load spans.
+            if let Some(delta) = stream.take_large_delta() {
+                let started = Instant::now();
+                importer.add_to_summaries(&delta)?;
+                summary_time += started.elapsed();
+            }
         }
     }
     let (created, delta) = stream.finish(&mut load)?;
@@ -585,9 +595,11 @@ fn load_in_session_order(
     if options.fine_timings {
         report.timings.add("  of which: insert events", insert_time);
     }
+    let started = Instant::now();
+    importer.add_to_summaries(&delta)?;
     report
         .timings
-        .time("update summaries", || importer.add_to_summaries(&delta))?;
+        .add("update summaries", summary_time + started.elapsed());
     report
         .timings
         .time("build the id indexes", || importer.end_bulk())
@@ -610,7 +622,11 @@ struct SessionStream<'r> {
 }
 
 impl<'r> SessionStream<'r> {
-    fn new(rules: &'r crate::rules::SessionRules, conversion_types: &'r ConversionTypes) -> Self {
+    fn new(
+        rules: &'r crate::rules::SessionRules,
+        conversion_types: &'r ConversionTypes,
+        zone: crate::timestamp::InputZone,
+    ) -> Self {
         SessionStream {
             rules,
             conversion_types,
@@ -618,7 +634,7 @@ impl<'r> SessionStream<'r> {
             user: None,
             user_days: HashSet::new(),
             keyed: HashMap::new(),
-            delta: SummaryDelta::default(),
+            delta: SummaryDelta::new(zone),
             created: 0,
         }
     }
@@ -692,7 +708,7 @@ impl<'r> SessionStream<'r> {
         user.events += summary.events;
         user.conversions += summary.conversions;
         user.last_ms = user.last_ms.max(summary.ended_ms);
-        self.user_days.insert(summary.day());
+        self.user_days.insert(summary.day_in(self.delta.zone));
         self.delta.add_session(&summary, 1);
         self.created += 1;
         load.session(&summary)
@@ -711,6 +727,17 @@ impl<'r> SessionStream<'r> {
             self.delta.add_user_day(&day, 1);
         }
         load.user(&user)
+    }
+
+    /// The summaries' change so far, when it has grown large, leaving an
+    /// empty one.
+    fn take_large_delta(&mut self) -> Option<SummaryDelta> {
+        const LARGE: usize = 50_000;
+        let d = &self.delta;
+        let size =
+            d.daily.len() + d.landing.len() + d.exits.len() + d.sources.len() + d.segments.len();
+        let zone = d.zone;
+        (size > LARGE).then(|| std::mem::replace(&mut self.delta, SummaryDelta::new(zone)))
     }
 
     /// Stores what is still open; returns the sessions created and the

@@ -9,6 +9,7 @@
 use crate::boundary::{OpenSession, SessionStart};
 use crate::event::Event;
 use crate::rules::SessionRules;
+use crate::timestamp::InputZone;
 use std::cmp::Ordering;
 use std::collections::HashMap;
 use std::collections::hash_map::Entry;
@@ -193,9 +194,15 @@ impl SessionSummary {
         self.ended_ms - self.started_ms
     }
 
-    /// The reporting day of the session: the UTC date of its start.
-    pub fn day(&self) -> String {
-        crate::timestamp::utc_day(self.started_ms)
+    /// The reporting day of the session: the date of its start in the
+    /// reporting zone.
+    pub fn day_in(&self, zone: InputZone) -> String {
+        zone.local_day(self.started_ms)
+    }
+
+    /// The hour of its start in the reporting zone, 0..23.
+    pub fn hour_in(&self, zone: InputZone) -> i64 {
+        zone.local_hour(self.started_ms)
     }
 }
 
@@ -648,7 +655,7 @@ mod tests {
         assert!(session(2, 10_001, 1, 0).engaged());
         assert!(session(2, 0, 2, 0).engaged());
         assert!(session(1, 0, 0, 1).engaged() && session(1, 0, 0, 1).converted());
-        assert_eq!(session(1, 0, 0, 0).day(), "1970-01-01");
+        assert_eq!(session(1, 0, 0, 0).day_in(InputZone::Utc), "1970-01-01");
     }
 
     #[test]

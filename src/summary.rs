@@ -8,6 +8,7 @@
 //! so the summaries and the `sessions` view agree by construction.
 
 use crate::sessionize::SessionSummary;
+use crate::timestamp::InputZone;
 use std::collections::HashMap;
 
 /// Additive totals over a set of sessions. Revenue is kept in millionths,
@@ -73,8 +74,10 @@ fn text(value: &Option<String>) -> String {
 }
 
 /// Changes to every summary.
-#[derive(Debug, Default, Clone, PartialEq)]
+#[derive(Debug, Clone, PartialEq)]
 pub struct SummaryDelta {
+    /// The reporting zone: days and hours are local to it.
+    pub zone: InputZone,
     pub daily: HashMap<String, Totals>,
     /// Change in distinct users per day.
     pub daily_users: HashMap<String, i64>,
@@ -93,7 +96,7 @@ pub struct SummaryDelta {
 pub enum Dimension {
     Device,
     Country,
-    /// The UTC hour of the session's start, `00`..`23`.
+    /// The hour of the session's start in the reporting zone, `00`..`23`.
     Hour,
     /// The duration in whole seconds, for sessions of two events or more
     /// (one event has no measurable duration).
@@ -113,9 +116,22 @@ impl Dimension {
 }
 
 impl SummaryDelta {
+    /// No change yet, with days and hours in `zone`.
+    pub fn new(zone: InputZone) -> Self {
+        SummaryDelta {
+            zone,
+            daily: HashMap::new(),
+            daily_users: HashMap::new(),
+            landing: HashMap::new(),
+            exits: HashMap::new(),
+            sources: HashMap::new(),
+            segments: HashMap::new(),
+        }
+    }
+
     /// Counts a session in (`sign` 1) or out (`sign` -1).
     pub fn add_session(&mut self, session: &SessionSummary, sign: i64) {
-        let day = session.day();
+        let day = session.day_in(self.zone);
         self.daily
             .entry(day.clone())
             .or_default()
@@ -138,10 +154,7 @@ impl SummaryDelta {
             .entry((day.clone(), source))
             .or_default()
             .add(session, sign);
-        let hour = format!(
-            "{:02}",
-            session.started_ms.rem_euclid(86_400_000) / 3_600_000
-        );
+        let hour = format!("{:02}", session.hour_in(self.zone));
         let mut segments = vec![
             (Dimension::Device, text(&session.device)),
             (Dimension::Country, text(&session.country)),
@@ -210,7 +223,7 @@ mod tests {
     fn adding_and_removing_a_session_cancels_exactly() {
         let a = session("a", 0, "/x", Some(0.1));
         let b = session("b", 86_400_000, "/y", Some(0.2));
-        let mut delta = SummaryDelta::default();
+        let mut delta = SummaryDelta::new(InputZone::Utc);
         delta.add_session(&a, 1);
         delta.add_session(&b, 1);
         delta.add_session(&a, -1);

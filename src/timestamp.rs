@@ -439,6 +439,48 @@ impl InputZone {
     pub fn local_day(&self, ts_ms: i64) -> String {
         utc_day(ts_ms + i64::from(self.offset_seconds_at(ts_ms)) * 1000)
     }
+
+    /// The local hour of an instant, 0..23.
+    pub fn local_hour(&self, ts_ms: i64) -> i64 {
+        let local_ms = ts_ms + i64::from(self.offset_seconds_at(ts_ms)) * 1000;
+        local_ms.rem_euclid(86_400_000) / 3_600_000
+    }
+
+    /// The spans of constant offset covering `[first_ms, last_ms]`, as
+    /// `(from_ms, until_ms, offset_ms)` with `until_ms` exclusive; the
+    /// first starts before and the last ends after the range, so every
+    /// instant of it falls in one. Offsets are sampled every 6 hours and each
+    /// change located to the millisecond (zones change offset far less often
+    /// than that).
+    pub fn offset_spans(&self, first_ms: i64, last_ms: i64) -> Vec<(i64, i64, i64)> {
+        const STEP_MS: i64 = 6 * 3_600_000;
+        const FAR_MS: i64 = 100 * 365 * 86_400_000;
+        let offset_ms = |ts_ms: i64| i64::from(self.offset_seconds_at(ts_ms)) * 1000;
+        let mut spans = Vec::new();
+        let (mut from_ms, mut offset) = (first_ms - FAR_MS, offset_ms(first_ms));
+        let mut at = first_ms;
+        while at < last_ms {
+            let next = (at + STEP_MS).min(last_ms);
+            if offset_ms(next) != offset {
+                // The first millisecond with the new offset, in (at, next].
+                let (mut low, mut high) = (at, next);
+                while high - low > 1 {
+                    let middle = low + (high - low) / 2;
+                    if offset_ms(middle) == offset {
+                        low = middle;
+                    } else {
+                        high = middle;
+                    }
+                }
+                spans.push((from_ms, high, offset));
+                from_ms = high;
+                offset = offset_ms(high);
+            }
+            at = next;
+        }
+        spans.push((from_ms, last_ms + FAR_MS, offset));
+        spans
+    }
 }
 
 /// The UTC calendar date of an instant, `YYYY-MM-DD`.
@@ -641,6 +683,18 @@ mod tests {
             assert_eq!(utc(&format_utc_ms(ms))?, ms);
         }
         assert_eq!(utc_day(BASE), "2026-03-01");
+        // Berlin leaves winter time at 01:00 UTC on 29 March 2026.
+        let berlin: InputZone = "Europe/Berlin".parse().expect("zone");
+        let change = 1_774_746_000_000; // 2026-03-29T01:00:00Z
+        let spans = berlin.offset_spans(BASE, BASE + 40 * 86_400_000);
+        assert_eq!(spans.len(), 2, "{spans:?}");
+        assert_eq!(
+            (spans[0].1, spans[0].2, spans[1].0, spans[1].2),
+            (change, 3_600_000, change, 7_200_000)
+        );
+        assert_eq!(berlin.local_hour(change - 1), 1);
+        assert_eq!(berlin.local_hour(change), 3);
+        assert_eq!(InputZone::Utc.offset_spans(BASE, BASE).len(), 1);
         Ok(())
     }
 

@@ -89,14 +89,16 @@ CREATE UNIQUE INDEX session_records_by_id ON session_records (session_id);
 CREATE INDEX session_records_by_user_start ON session_records (user_id, started_ms);
 
 -- One row per user with at least one session. conversions: conversion
--- events over all the user's sessions (per-user conversion rate).
+-- events over all the user's sessions (per-user conversion rate);
+-- first_day: the day of their first session (new vs returning).
 CREATE TABLE users (
     user_id      TEXT PRIMARY KEY,
     first_ms     INTEGER NOT NULL,
     last_ms      INTEGER NOT NULL,
     sessions     INTEGER NOT NULL,
     events       INTEGER NOT NULL,
-    conversions  INTEGER NOT NULL
+    conversions  INTEGER NOT NULL,
+    first_day    TEXT NOT NULL
 ) WITHOUT ROWID;
 
 -- Summaries kept by every import, so reports need not scan all sessions:

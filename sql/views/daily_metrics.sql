@@ -1,4 +1,4 @@
--- The headline numbers per day of session start (UTC), oldest first.
+-- The headline numbers per day of session start, oldest first.
 -- Columns: day (YYYY-MM-DD), sessions, users (distinct users with a session
 -- starting that day), pageviews, avg_duration_s (mean seconds), bounce_rate,
 -- engagement_rate, conversion_rate (fractions 0..1), revenue (sum).

@@ -1,5 +1,5 @@
--- Session starts by weekday and hour (UTC), Monday 00h first; only the
--- hours with sessions have a row.
+-- Session starts by weekday and hour (in the reporting time zone), Monday
+-- 00h first; only the hours with sessions have a row.
 -- Columns: weekday (1 = Monday .. 7 = Sunday), weekday_name (Mon..Sun),
 -- hour (0..23), sessions, share (of all sessions), bounce_rate,
 -- conversion_rate (fractions 0..1 of the hour's sessions).

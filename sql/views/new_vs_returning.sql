@@ -1,13 +1,13 @@
--- New and returning users per day of session start (UTC), oldest first. A
+-- New and returning users per day of session start, oldest first. A
 -- user is new on the day of their first session ever (not only within a
 -- --from/--to range) and returning on every later day with a session.
 -- Columns: day, users (with a session starting that day), new_users,
 -- returning_users, new_share (new_users / users).
 CREATE VIEW new_vs_returning AS
 WITH first_days AS (
-    SELECT strftime('%Y-%m-%d', first_ms / 1000, 'unixepoch') AS day, count(*) AS new_users
+    SELECT first_day AS day, count(*) AS new_users
     FROM users
-    GROUP BY 1
+    GROUP BY first_day
 )
 SELECT
     daily_stats.day,

@@ -1,4 +1,4 @@
--- Weekly retention: users grouped by the week (Monday, UTC) of their first
+-- Weekly retention: users grouped by the week (from Monday) of their first
 -- session, and the share of each cohort with a session in week 0, 1, 2,
 -- ... after it. Weeks in which no user of the cohort was active have no
 -- row.

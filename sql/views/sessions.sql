@@ -6,8 +6,9 @@
 -- device, country (of the first event), bounced (exactly one event), engaged
 -- (duration > 10 s, or pageviews >= 2, or converted), converted (at least one
 -- event whose type is in conversion_events), revenue (sum over the events);
--- flags are 0/1. Extra: started_ms / ended_ms (epoch milliseconds), day (UTC
--- date of the start, YYYY-MM-DD), referrer_domain, conversions (count),
+-- flags are 0/1. Extra: started_ms / ended_ms (epoch milliseconds), day (date
+-- of the start in the reporting time zone, YYYY-MM-DD; UTC unless set with
+-- `sessiondb timezone`), referrer_domain, conversions (count),
 -- session_key (the source's session id of the first event, from
 -- `import --session-key`; NULL without one), bounced_plausible (fewer than
 -- two page views and no other event), bounced_posthog (at most one page

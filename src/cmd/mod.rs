@@ -10,6 +10,7 @@ pub mod query;
 pub mod report;
 pub mod resessionize;
 pub mod rules_args;
+pub mod timezone;
 
 use crate::cli::{Cli, Command};
 use crate::output::OutputFormat;
@@ -35,6 +36,7 @@ pub fn run(cli: Cli) -> Result<()> {
         Command::Resessionize(args) => resessionize::run(&cli.db, args, wait),
         Command::Explain(args) => explain::run(&cli.db, args, wait),
         Command::Funnel(args) => funnel::run(&cli.db, args, wait),
+        Command::Timezone(args) => timezone::run(&cli.db, args, wait),
     }
 }
 

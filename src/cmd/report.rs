@@ -7,6 +7,7 @@ use crate::compare;
 use crate::output::{self, OutputFormat, TableStyle};
 use crate::store::Store;
 use crate::store::views;
+use crate::timestamp::InputZone;
 use anyhow::{Result, bail};
 use std::path::Path;
 
@@ -28,6 +29,12 @@ pub struct Args {
     /// --from and --to), with the changes.
     #[arg(long, value_enum, value_name = "PERIOD")]
     compare: Option<Compare>,
+
+    /// Days (and hours) in this zone instead of the database's reporting
+    /// zone (`sessiondb timezone`): UTC, +05:30, Europe/Paris. Reads every
+    /// session rather than the summaries.
+    #[arg(long, value_name = "ZONE", allow_hyphen_values = true)]
+    tz: Option<InputZone>,
 
     /// List the reports, with what each shows.
     #[arg(long)]
@@ -69,7 +76,7 @@ pub fn run(db: &Path, args: Args, wait: std::time::Duration) -> Result<()> {
     if args.compare.is_some() {
         return compare_with_previous(&store, view, &args);
     }
-    let sql = view.report_sql(range.is_some());
+    let sql = report_sql(&store, view, range.is_some(), args.tz)?;
     let format = super::output_format(args.format);
     let mut sink = output::sink(format, TableStyle::Human, std::io::stdout().lock());
     match &range {
@@ -79,12 +86,28 @@ pub fn run(db: &Path, args: Args, wait: std::time::Duration) -> Result<()> {
     Ok(())
 }
 
+/// The view's report query; in `zone` when it is not the stored one.
+fn report_sql(
+    store: &Store,
+    view: &views::View,
+    days: bool,
+    zone: Option<InputZone>,
+) -> Result<String> {
+    match zone {
+        Some(zone) if zone != store.reporting_zone()? => {
+            let (first_ms, last_ms) = store.session_time_range()?;
+            Ok(view.report_sql_in_zone(days, &zone.offset_spans(first_ms, last_ms)))
+        }
+        _ => Ok(view.report_sql(days)),
+    }
+}
+
 fn compare_with_previous(store: &Store, view: &views::View, args: &Args) -> Result<()> {
     let Some((from, to)) = args.days.bounds() else {
         bail!("--compare previous needs the period: --from DAY --to DAY");
     };
     let (previous_from, previous_to) = compare::previous_period(from, to);
-    let sql = view.report_sql(true);
+    let sql = report_sql(store, view, true, args.tz)?;
     let mut results = Vec::new();
     for range in [
         DayRange::between(from, to),

@@ -13,7 +13,7 @@ use crate::event::RejectReason;
 use crate::rules::SessionRules;
 use crate::sessionize::{ConversionTypes, SessionEvent, SessionSummary, Timed};
 use crate::summary::SummaryDelta;
-use crate::timestamp::format_utc_ms;
+use crate::timestamp::{InputZone, format_utc_ms};
 use anyhow::{Context, Result, bail};
 use rusqlite::{Statement, Transaction, params};
 use std::collections::HashMap;
@@ -63,6 +63,7 @@ pub struct BulkLoad<'i> {
     events: Statement<'i>,
     sessions: Statement<'i>,
     users: Statement<'i>,
+    zone: InputZone,
 }
 
 impl BulkLoad<'_> {
@@ -74,7 +75,7 @@ impl BulkLoad<'_> {
 
     /// Stores a session.
     pub fn session(&mut self, summary: &SessionSummary) -> Result<()> {
-        sessions::bind_session(&mut self.sessions, summary)?;
+        sessions::bind_session(&mut self.sessions, summary, self.zone)?;
         Ok(())
     }
 
@@ -86,7 +87,8 @@ impl BulkLoad<'_> {
             user.last_ms,
             user.sessions,
             user.events,
-            user.conversions
+            user.conversions,
+            self.zone.local_day(user.first_ms)
         ])?;
         Ok(())
     }
@@ -121,6 +123,7 @@ pub struct Importer<'a> {
     tx: Transaction<'a>,
     rules: SessionRules,
     conversion_types: ConversionTypes,
+    zone: InputZone,
     /// For each user with new events stored but not yet sessionized: the
     /// earliest and latest new timestamp.
     touched: HashMap<String, (i64, i64)>,
@@ -154,14 +157,21 @@ impl<'a> Importer<'a> {
             }
         };
         let conversion_types = super::conversions::conversion_types(&tx)?;
+        let zone = sessions::reporting_zone(&tx)?;
         Ok(Importer {
             tx,
             rules,
             conversion_types,
+            zone,
             touched: HashMap::new(),
             changes: SessionChanges::default(),
-            delta: SummaryDelta::default(),
+            delta: SummaryDelta::new(zone),
         })
+    }
+
+    /// The reporting zone: session days are local to it.
+    pub fn zone(&self) -> InputZone {
+        self.zone
     }
 
     pub fn rules(&self) -> &SessionRules {
@@ -255,9 +265,10 @@ impl<'a> Importer<'a> {
             events: self.tx.prepare(INSERT_EVENT)?,
             sessions: self.tx.prepare(sessions::INSERT_SESSION)?,
             users: self.tx.prepare(
-                "INSERT INTO users (user_id, first_ms, last_ms, sessions, events, conversions)
-                 VALUES (?1, ?2, ?3, ?4, ?5, ?6)",
+                "INSERT INTO users (user_id, first_ms, last_ms, sessions, events, conversions, first_day)
+                 VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7)",
             )?,
+            zone: self.zone,
         })
     }
 
@@ -379,7 +390,8 @@ impl<'a> Importer<'a> {
         self.changes.changed += changes.changed;
         self.changes.removed += changes.removed;
         self.delta.merge(delta);
-        summaries::apply(&self.tx, &std::mem::take(&mut self.delta))?;
+        let delta = std::mem::replace(&mut self.delta, SummaryDelta::new(self.zone));
+        summaries::apply(&self.tx, &delta)?;
         Ok(std::mem::take(&mut self.changes))
     }
 

@@ -9,6 +9,7 @@ use crate::event::Event;
 use crate::rules::SessionRules;
 use crate::sessionize::{self, ConversionTypes, SessionSummary, Span};
 use crate::summary::SummaryDelta;
+use crate::timestamp::InputZone;
 use anyhow::{Context, Result, bail};
 use rusqlite::{Connection, OptionalExtension, params};
 use std::collections::{HashMap, HashSet};
@@ -63,6 +64,34 @@ pub fn store_rules(conn: &Connection, rules: &SessionRules) -> Result<()> {
         params![RULES_KEY, rules.to_json()],
     )?;
     Ok(())
+}
+
+/// The settings key of the reporting zone.
+const ZONE_KEY: &str = "reporting_zone";
+
+/// The zone whose dates are the sessions' days (UTC unless set).
+pub fn reporting_zone(conn: &Connection) -> Result<InputZone> {
+    match setting(conn, ZONE_KEY)? {
+        Some(text) => text
+            .parse()
+            .map_err(|error: String| anyhow::anyhow!("the stored reporting zone: {error}")),
+        None => Ok(InputZone::Utc),
+    }
+}
+
+/// Sets the reporting zone and recomputes every session's day and every
+/// summary in it (inside the caller's transaction).
+pub fn set_reporting_zone(conn: &Connection, zone: InputZone) -> Result<()> {
+    set_setting(conn, ZONE_KEY, &zone.to_string())?;
+    let sessions: Vec<(String, i64)> = conn
+        .prepare("SELECT session_id, started_ms FROM session_records")?
+        .query_map([], |r| Ok((r.get(0)?, r.get(1)?)))?
+        .collect::<rusqlite::Result<_>>()?;
+    let mut update = conn.prepare("UPDATE session_records SET day = ?2 WHERE session_id = ?1")?;
+    for (session_id, started_ms) in sessions {
+        update.execute(params![session_id, zone.local_day(started_ms)])?;
+    }
+    summaries::rebuild(conn)
 }
 
 /// An event as re-sessionization reads it back, with its session.
@@ -172,7 +201,7 @@ pub fn resessionize_users(
     should_stop: &dyn Fn() -> bool,
 ) -> Result<(SessionChanges, SummaryDelta)> {
     let mut changes = SessionChanges::default();
-    let mut delta = SummaryDelta::default();
+    let mut delta = SummaryDelta::new(reporting_zone(conn)?);
     for (index, (user_id, (first_new, last_new))) in users.into_iter().enumerate() {
         if index % 1024 == 0 && should_stop() {
             break;
@@ -257,12 +286,12 @@ impl UserUpdate<'_> {
                     changes.changed += 1;
                     delta.add_session(old, -1);
                     delta.add_session(&summary, 1);
-                    write_session(conn, &summary, Write::Replace)?;
+                    write_session(conn, &summary, Write::Replace, delta.zone)?;
                 }
                 None => {
                     changes.created += 1;
                     delta.add_session(&summary, 1);
-                    write_session(conn, &summary, Write::New)?;
+                    write_session(conn, &summary, Write::New, delta.zone)?;
                 }
             }
             for event in members {
@@ -303,9 +332,10 @@ impl UserUpdate<'_> {
         // The user's days and row: the sessions outside the window, which
         // did not change, plus the window's new ones.
         let outside: Vec<&SessionSummary> = sessions.iter().filter(|s| !inside(s)).collect();
-        let outside_days: HashSet<String> = outside.iter().map(|s| s.day()).collect();
+        let zone = delta.zone;
+        let outside_days: HashSet<String> = outside.iter().map(|s| s.day_in(zone)).collect();
         let days = |list: &mut dyn Iterator<Item = &SessionSummary>| -> HashSet<String> {
-            list.map(SessionSummary::day)
+            list.map(|s| s.day_in(zone))
                 .filter(|d| !outside_days.contains(d))
                 .collect()
         };
@@ -315,7 +345,7 @@ impl UserUpdate<'_> {
             delta.add_user_day(day, if after_days.contains(day) { 1 } else { -1 });
         }
         let all: Vec<&SessionSummary> = outside.into_iter().chain(new_sessions.iter()).collect();
-        summaries::store_user(conn, user_id, &all)
+        summaries::store_user(conn, user_id, &all, zone)
     }
 }
 
@@ -420,13 +450,18 @@ macro_rules! insert_session_sql {
 pub(super) const INSERT_SESSION: &str = insert_session_sql!("INSERT");
 const REPLACE_SESSION: &str = insert_session_sql!("INSERT OR REPLACE");
 
-pub(super) fn write_session(conn: &Connection, s: &SessionSummary, write: Write) -> Result<()> {
+pub(super) fn write_session(
+    conn: &Connection,
+    s: &SessionSummary,
+    write: Write,
+    zone: InputZone,
+) -> Result<()> {
     let sql = match write {
         Write::Replace => REPLACE_SESSION,
         Write::New => INSERT_SESSION,
     };
     let mut insert = conn.prepare_cached(sql)?;
-    bind_session(&mut insert, s).map_err(|error| match error.sqlite_error_code() {
+    bind_session(&mut insert, s, zone).map_err(|error| match error.sqlite_error_code() {
         Some(rusqlite::ErrorCode::ConstraintViolation) => anyhow::anyhow!(
             "session id {} is already taken by another session (a hash collision); nothing was imported: please report this",
             s.session_id
@@ -440,12 +475,13 @@ pub(super) fn write_session(conn: &Connection, s: &SessionSummary, write: Write)
 pub(super) fn bind_session(
     statement: &mut rusqlite::Statement<'_>,
     s: &SessionSummary,
+    zone: InputZone,
 ) -> rusqlite::Result<usize> {
     statement.raw_bind_parameter(1, &s.session_id)?;
     statement.raw_bind_parameter(2, &s.user_id)?;
     statement.raw_bind_parameter(3, s.started_ms)?;
     statement.raw_bind_parameter(4, s.ended_ms)?;
-    statement.raw_bind_parameter(5, s.day())?;
+    statement.raw_bind_parameter(5, s.day_in(zone))?;
     statement.raw_bind_parameter(6, s.events)?;
     statement.raw_bind_parameter(7, s.pageviews)?;
     statement.raw_bind_parameter(8, s.conversions)?;
@@ -498,6 +534,31 @@ impl super::Store {
     /// The rules the database's sessions were built with, if any import ran.
     pub fn session_rules(&self) -> Result<Option<SessionRules>> {
         stored_rules(&self.conn)
+    }
+
+    /// The first and last session start (0, 0 without sessions).
+    pub fn session_time_range(&self) -> Result<(i64, i64)> {
+        Ok(self.conn.query_row(
+            "SELECT coalesce(min(started_ms), 0), coalesce(max(started_ms), 0) FROM session_records",
+            [],
+            |r| Ok((r.get(0)?, r.get(1)?)),
+        )?)
+    }
+
+    /// The reporting time zone.
+    pub fn reporting_zone(&self) -> Result<InputZone> {
+        reporting_zone(&self.conn)
+    }
+
+    /// Sets the reporting zone and recomputes days and summaries,
+    /// atomically. Returns the number of sessions.
+    pub fn set_reporting_zone(&mut self, zone: InputZone) -> Result<u64> {
+        let tx = self.write()?;
+        set_reporting_zone(&tx, zone)?;
+        let sessions: i64 =
+            tx.query_row("SELECT count(*) FROM session_records", [], |r| r.get(0))?;
+        tx.commit()?;
+        Ok(sessions as u64)
     }
 
     /// Rebuilds every session with `rules` (`resessionize`), atomically.

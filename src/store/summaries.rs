@@ -6,6 +6,7 @@
 use super::sessions::{SESSION_COLUMN_COUNT, SESSION_COLUMNS, read_session};
 use crate::sessionize::SessionSummary;
 use crate::summary::{SummaryDelta, Totals};
+use crate::timestamp::InputZone;
 use anyhow::Result;
 use rusqlite::{Connection, params};
 use std::collections::HashSet;
@@ -139,7 +140,12 @@ fn nonzero<K>(map: &std::collections::HashMap<K, Totals>) -> impl Iterator<Item 
 }
 
 /// Writes one user's row from all their sessions (removes it if none).
-pub fn store_user(conn: &Connection, user_id: &str, sessions: &[&SessionSummary]) -> Result<()> {
+pub fn store_user(
+    conn: &Connection,
+    user_id: &str,
+    sessions: &[&SessionSummary],
+    zone: InputZone,
+) -> Result<()> {
     if sessions.is_empty() {
         conn.prepare_cached("DELETE FROM users WHERE user_id = ?1")?
             .execute([user_id])?;
@@ -158,11 +164,11 @@ pub fn store_user(conn: &Connection, user_id: &str, sessions: &[&SessionSummary]
     let events: i64 = sessions.iter().map(|s| s.events).sum();
     let conversions: i64 = sessions.iter().map(|s| s.conversions).sum();
     conn.prepare_cached(
-        "INSERT INTO users (user_id, first_ms, last_ms, sessions, events, conversions)
-         VALUES (?1, ?2, ?3, ?4, ?5, ?6)
+        "INSERT INTO users (user_id, first_ms, last_ms, sessions, events, conversions, first_day)
+         VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7)
          ON CONFLICT (user_id) DO UPDATE SET first_ms = excluded.first_ms, last_ms = excluded.last_ms,
              sessions = excluded.sessions, events = excluded.events,
-             conversions = excluded.conversions",
+             conversions = excluded.conversions, first_day = excluded.first_day",
     )?
     .execute(params![
         user_id,
@@ -170,7 +176,8 @@ pub fn store_user(conn: &Connection, user_id: &str, sessions: &[&SessionSummary]
         last,
         sessions.len() as i64,
         events,
-        conversions
+        conversions,
+        zone.local_day(first)
     ])?;
     Ok(())
 }
@@ -182,7 +189,8 @@ pub fn rebuild(conn: &Connection) -> Result<()> {
         "DELETE FROM daily_stats; DELETE FROM landing_stats; DELETE FROM exit_stats;
          DELETE FROM source_stats; DELETE FROM segment_stats; DELETE FROM users;",
     )?;
-    let mut delta = SummaryDelta::default();
+    let zone = super::sessions::reporting_zone(conn)?;
+    let mut delta = SummaryDelta::new(zone);
     {
         let mut select = conn.prepare(&format!(
             "SELECT {SESSION_COLUMNS}, engaged, converted FROM session_records ORDER BY user_id"
@@ -210,16 +218,18 @@ pub fn rebuild(conn: &Connection) -> Result<()> {
                 user = Some(session.user_id.clone());
                 user_days.clear();
             }
-            if user_days.insert(session.day()) {
-                delta.add_user_day(&session.day(), 1);
+            let day = session.day_in(zone);
+            if user_days.insert(day.clone()) {
+                delta.add_user_day(&day, 1);
             }
             delta.add_session(&session, 1);
         }
     }
     apply(conn, &delta)?;
     conn.execute_batch(
-        "INSERT INTO users (user_id, first_ms, last_ms, sessions, events, conversions)
-         SELECT user_id, min(started_ms), max(ended_ms), count(*), sum(events), sum(conversions)
+        "INSERT INTO users (user_id, first_ms, last_ms, sessions, events, conversions, first_day)
+         SELECT user_id, min(started_ms), max(ended_ms), count(*), sum(events), sum(conversions),
+             min(day)
          FROM session_records GROUP BY user_id;",
     )?;
     Ok(())

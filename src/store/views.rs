@@ -12,8 +12,9 @@ use rusqlite::Connection;
 /// of days.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum DayFilter {
-    /// The view has one row per session or per day, with a `day` column.
-    DayColumn,
+    /// The view has one row per session or per day, with a `day` column;
+    /// it reads these tables.
+    DayColumn(&'static [&'static str]),
     /// The view adds up these per-day tables; it is run with each shadowed
     /// by its rows of the range (`users` by the users with a session in it).
     Shadow(&'static [&'static str]),
@@ -36,7 +37,7 @@ pub const VIEWS: &[View] = &[
     View {
         name: "sessions",
         sql: include_str!("../../sql/views/sessions.sql"),
-        day_filter: DayFilter::DayColumn,
+        day_filter: DayFilter::DayColumn(&["session_records"]),
         is_report: false,
     },
     View {
@@ -48,7 +49,7 @@ pub const VIEWS: &[View] = &[
     View {
         name: "daily_metrics",
         sql: include_str!("../../sql/views/daily_metrics.sql"),
-        day_filter: DayFilter::DayColumn,
+        day_filter: DayFilter::DayColumn(&["daily_stats"]),
         is_report: true,
     },
     View {
@@ -120,7 +121,7 @@ pub const VIEWS: &[View] = &[
     View {
         name: "new_vs_returning",
         sql: include_str!("../../sql/views/new_vs_returning.sql"),
-        day_filter: DayFilter::DayColumn,
+        day_filter: DayFilter::DayColumn(&["daily_stats", "users"]),
         is_report: true,
     },
     View {
@@ -188,7 +189,7 @@ impl View {
             return format!("SELECT * FROM {}", self.name);
         }
         match self.day_filter {
-            DayFilter::DayColumn => {
+            DayFilter::DayColumn(_) => {
                 format!("SELECT * FROM {} WHERE day BETWEEN ?1 AND ?2", self.name)
             }
             DayFilter::Over(name) => {
@@ -211,6 +212,146 @@ impl View {
                 }
             }
         }
+    }
+
+    /// The SQL a report runs with session days in another zone than the
+    /// stored one: every table the view reads is computed from
+    /// `session_records`, with each session's day and hour shifted by the
+    /// zone's offset at its start (`offsets`: spans of
+    /// [`crate::timestamp::InputZone::offset_spans`]). It scans every
+    /// session. With `days`, sessions start between `?1` and `?2`.
+    pub fn report_sql_in_zone(&self, days: bool, offsets: &[(i64, i64, i64)]) -> String {
+        let (tables, filter_sessions) = match self.day_filter {
+            DayFilter::Over(name) => {
+                let inner = find(name)
+                    .expect("a registered view")
+                    .report_sql_in_zone(days, offsets);
+                return format!("WITH {name} AS ({inner}) {}", self.body());
+            }
+            DayFilter::DayColumn(tables) => (tables, false),
+            DayFilter::Shadow(tables) => (tables, days),
+        };
+        let spans: Vec<String> = offsets
+            .iter()
+            .map(|(from, until, offset)| format!("({from}, {until}, {offset})"))
+            .collect();
+        let mut ctes = vec![
+            format!(
+                "zone_offsets (from_ms, until_ms, offset_ms) AS (VALUES {})",
+                spans.join(", ")
+            ),
+            local_sessions(filter_sessions),
+        ];
+        for table in tables {
+            if *table == "events" && !filter_sessions {
+                continue;
+            }
+            ctes.push(local_table(table));
+        }
+        let ctes = ctes.join(", ");
+        let body = self.body();
+        let sql = if let Some(rest) = body.strip_prefix("WITH RECURSIVE ") {
+            format!("WITH RECURSIVE {ctes}, {rest}")
+        } else if let Some(rest) = body.strip_prefix("WITH ") {
+            format!("WITH {ctes}, {rest}")
+        } else {
+            format!("WITH {ctes} {body}")
+        };
+        if days && !filter_sessions {
+            format!("SELECT * FROM ({sql}) WHERE day BETWEEN ?1 AND ?2")
+        } else {
+            sql
+        }
+    }
+}
+
+/// The sessions with `day` and `hour` in the zone of `zone_offsets`.
+fn local_sessions(days: bool) -> String {
+    let local = "(s.started_ms + o.offset_ms) / 1000, 'unixepoch'";
+    let filter = if days {
+        format!("WHERE date({local}) BETWEEN ?1 AND ?2")
+    } else {
+        String::new()
+    };
+    format!(
+        "local_sessions AS (SELECT s.session_id, s.user_id, s.started_ms, s.ended_ms,
+             date({local}) AS day, strftime('%H', {local}) AS hour, s.events, s.pageviews,
+             s.conversions, s.bounced, s.engaged, s.converted, s.revenue, s.landing_page,
+             s.exit_page, s.referrer, s.referrer_domain, s.utm_source, s.utm_medium, s.utm_campaign,
+             s.device, s.country, s.session_key
+         FROM main.session_records s
+         JOIN zone_offsets o ON s.started_ms >= o.from_ms AND s.started_ms < o.until_ms
+         {filter})"
+    )
+}
+
+/// A summary table as the import keeps it, recomputed from
+/// `local_sessions` (see `summary.rs` for what each column adds up).
+fn local_table(table: &str) -> String {
+    const MICROS: &str = "sum(CAST(round(revenue * 1000000) AS INTEGER))";
+    const DURATION: &str = "sum(ended_ms - started_ms)";
+    let segment = |dimension: &str, value: &str, filter: &str| {
+        format!(
+            "SELECT day, '{dimension}' AS dimension, {value} AS value, count(*) AS sessions,
+                 sum(pageviews) AS pageviews, {DURATION} AS duration_ms, sum(bounced) AS bounced,
+                 sum(engaged) AS engaged, sum(converted) AS converted, {MICROS} AS revenue_micros
+             FROM local_sessions {filter} GROUP BY day, {value}"
+        )
+    };
+    match table {
+        "daily_stats" => format!(
+            "daily_stats AS (SELECT day, count(*) AS sessions, count(DISTINCT user_id) AS users,
+                 sum(events) AS events, sum(pageviews) AS pageviews, {DURATION} AS duration_ms,
+                 sum(bounced) AS bounced, sum(engaged) AS engaged, sum(converted) AS converted,
+                 {MICROS} AS revenue_micros,
+                 sum(pageviews < 2 AND events = pageviews) AS bounced_plausible,
+                 sum(pageviews <= 1 AND ended_ms - started_ms < 10000) AS bounced_posthog
+             FROM local_sessions GROUP BY day)"
+        ),
+        "landing_stats" => format!(
+            "landing_stats AS (SELECT day, coalesce(landing_page, '') AS page, count(*) AS sessions,
+                 sum(bounced) AS bounced, sum(engaged) AS engaged, sum(converted) AS converted,
+                 {DURATION} AS duration_ms, {MICROS} AS revenue_micros
+             FROM local_sessions GROUP BY day, coalesce(landing_page, ''))"
+        ),
+        "exit_stats" => format!(
+            "exit_stats AS (SELECT day, coalesce(exit_page, '') AS page, count(*) AS exits,
+                 sum(bounced) AS bounced, {DURATION} AS duration_ms
+             FROM local_sessions GROUP BY day, coalesce(exit_page, ''))"
+        ),
+        "source_stats" => format!(
+            "source_stats AS (SELECT day, coalesce(referrer_domain, '') AS referrer_domain,
+                 coalesce(utm_source, '') AS utm_source, coalesce(utm_medium, '') AS utm_medium,
+                 coalesce(utm_campaign, '') AS utm_campaign, count(*) AS sessions,
+                 sum(bounced) AS bounced, sum(engaged) AS engaged, sum(converted) AS converted,
+                 {MICROS} AS revenue_micros
+             FROM local_sessions
+             GROUP BY day, coalesce(referrer_domain, ''), coalesce(utm_source, ''),
+                 coalesce(utm_medium, ''), coalesce(utm_campaign, ''))"
+        ),
+        "segment_stats" => format!(
+            "segment_stats AS ({} UNION ALL {} UNION ALL {} UNION ALL {})",
+            segment("device", "coalesce(device, '')", ""),
+            segment("country", "coalesce(country, '')", ""),
+            segment("hour", "hour", ""),
+            segment(
+                "duration",
+                "CAST((ended_ms - started_ms) / 1000 AS TEXT)",
+                "WHERE events > 1"
+            ),
+        ),
+        "users" => {
+            "users AS (SELECT user_id, min(started_ms) AS first_ms, max(ended_ms) AS last_ms,
+                 count(*) AS sessions, sum(events) AS events, sum(conversions) AS conversions,
+                 min(day) AS first_day
+             FROM local_sessions GROUP BY user_id)"
+                .to_string()
+        }
+        "session_records" => "session_records AS (SELECT * FROM local_sessions)".to_string(),
+        "events" => "events AS (SELECT * FROM main.events
+             WHERE session_id IN (SELECT session_id FROM local_sessions))"
+            .to_string(),
+        other => unreachable!("no local form of {other}"),
     }
 }
 

@@ -17,5 +17,6 @@ mod rules;
 mod sessions;
 mod source_sessions;
 mod summaries;
+mod timezones;
 mod trust;
 mod util;

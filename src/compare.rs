@@ -2,7 +2,7 @@
 //! same report for the period of the same length just before, metric by
 //! metric, with the change.
 
-use crate::output::{RowSink, Value, human_cell};
+use crate::output::{RowSink, Value, human_cell, is_fraction};
 use chrono::{Days, NaiveDate};
 use std::io;
 
@@ -78,11 +78,16 @@ pub fn compare(
                 Some(x) if x > 0.0 => format!("+{text}"),
                 _ => text,
             };
+            // A change of a rate is in percentage points, not a percentage.
+            let change = match number(&change) {
+                Some(x) if is_fraction(metric) => format!("{:+.1} pp", 100.0 * x),
+                _ => signed(human_cell(metric, &change), &change),
+            };
             vec![
                 Value::Text(metric.clone()),
                 Value::Text(human_cell(metric, now)),
                 Value::Text(human_cell(metric, before)),
-                Value::Text(signed(human_cell(metric, &change), &change)),
+                Value::Text(change),
                 Value::Text(signed(human_cell("relative_rate", &relative), &relative)),
             ]
         })
@@ -141,7 +146,7 @@ mod tests {
                 Value::Text("bounce_rate".into()),
                 Value::Text("25.0%".into()),
                 Value::Text("50.0%".into()),
-                Value::Text("-25.0%".into()),
+                Value::Text("-25.0 pp".into()),
                 Value::Text("-50.0%".into()),
             ]
         );

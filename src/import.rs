@@ -723,9 +723,13 @@ impl<'r> SessionStream<'r> {
         let Some(user) = self.user.take() else {
             return Ok(());
         };
+        self.delta
+            .add_user_weeks(self.user_days.iter().map(String::as_str), 1);
         for day in self.user_days.drain() {
             self.delta.add_user_day(&day, 1);
         }
+        self.delta
+            .add_new_user(&self.delta.zone.local_day(user.first_ms), 1);
         load.user(&user)
     }
 

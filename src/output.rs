@@ -248,10 +248,7 @@ pub fn human_cell(column: &str, value: &Value) -> String {
         Value::Text(t) => return t.clone(),
         Value::Blob(b) => return hex(b),
     };
-    let fraction = column.ends_with("_rate")
-        || column.ends_with("_share")
-        || matches!(column, "share" | "retention");
-    if fraction {
+    if is_fraction(column) {
         format!("{:.1}%", number * 100.0)
     } else if column.ends_with("duration_s") || column.ends_with("time_on_page_s") {
         human_duration(number)
@@ -265,16 +262,26 @@ pub fn human_cell(column: &str, value: &Value) -> String {
     }
 }
 
-/// `5m 12s`, `1h 3m 0s`, `42s`; rounded to whole seconds.
+/// Whether a column holds a fraction 0..1 (a rate or share), by its name.
+pub fn is_fraction(column: &str) -> bool {
+    column.ends_with("_rate")
+        || column.ends_with("_share")
+        || matches!(column, "share" | "retention")
+}
+
+/// `5m 12s`, `1h 3m 0s`, `42s`, `-2m 5s` (a change); rounded to whole
+/// seconds.
 pub fn human_duration(seconds: f64) -> String {
     let total = seconds.round() as i64;
+    let sign = if total < 0 { "-" } else { "" };
+    let total = total.unsigned_abs();
     let (hours, minutes, secs) = (total / 3600, total / 60 % 60, total % 60);
     if hours > 0 {
-        format!("{hours}h {minutes}m {secs}s")
+        format!("{sign}{hours}h {minutes}m {secs}s")
     } else if minutes > 0 {
-        format!("{minutes}m {secs}s")
+        format!("{sign}{minutes}m {secs}s")
     } else {
-        format!("{secs}s")
+        format!("{sign}{secs}s")
     }
 }
 
@@ -398,6 +405,7 @@ mod tests {
         assert_eq!(human_duration(42.4), "42s");
         assert_eq!(human_duration(312.0), "5m 12s");
         assert_eq!(human_duration(3780.0), "1h 3m 0s");
+        assert_eq!(human_duration(-125.0), "-2m 5s");
         assert_eq!(group_thousands("1234567.5"), "1,234,567.5");
         assert_eq!(group_thousands("-1000"), "-1,000");
         assert_eq!(group_thousands("999"), "999");

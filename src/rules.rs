@@ -143,6 +143,17 @@ impl SessionRules {
         self.max_length_ms.is_some() || self.split_on_campaign.is_some()
     }
 
+    /// What may surprise in these rules: a new external referrer starts a
+    /// session, but without the site's own domains every referrer is
+    /// external, so a link between the site's pages starts one too.
+    pub fn warning(&self) -> Option<String> {
+        (self.split_on_campaign == Some(CampaignRule::UtmOrReferrer)
+            && self.internal_domains.is_empty())
+        .then(|| {
+            "with --split-on-campaign=utm+referrer (and --rules ua), every referrer counts as a new campaign unless its domain is given with --internal-domain: links between your own pages would start sessions".to_string()
+        })
+    }
+
     /// The `resessionize` arguments that choose these rules.
     pub fn as_arguments(&self) -> String {
         if self.source_sessions {

@@ -65,6 +65,14 @@ pub fn revenue_micros(revenue: f64) -> i64 {
     (revenue * 1e6).round() as i64
 }
 
+/// The Monday on or before a `YYYY-MM-DD` day (SQL: `date(day, '-6 days',
+/// 'weekday 1')`).
+pub fn week_of(day: &str) -> Option<chrono::NaiveDate> {
+    use chrono::Datelike;
+    let date = chrono::NaiveDate::parse_from_str(day, "%Y-%m-%d").ok()?;
+    Some(date - chrono::Days::new(u64::from(date.weekday().num_days_from_monday())))
+}
+
 /// A session's traffic source: referrer domain and utm source, medium and
 /// campaign, with "" for none (summary keys cannot be NULL).
 pub type SourceKey = [String; 4];
@@ -81,6 +89,10 @@ pub struct SummaryDelta {
     pub daily: HashMap<String, Totals>,
     /// Change in distinct users per day.
     pub daily_users: HashMap<String, i64>,
+    /// Change in users whose first session is on the day.
+    pub daily_new_users: HashMap<String, i64>,
+    /// (cohort week, weeks after it): change in users active that week.
+    pub retention: HashMap<(String, i64), i64>,
     /// (day, landing page or "").
     pub landing: HashMap<(String, String), Totals>,
     /// (day, exit page or "").
@@ -122,6 +134,8 @@ impl SummaryDelta {
             zone,
             daily: HashMap::new(),
             daily_users: HashMap::new(),
+            daily_new_users: HashMap::new(),
+            retention: HashMap::new(),
             landing: HashMap::new(),
             exits: HashMap::new(),
             sources: HashMap::new(),
@@ -179,6 +193,30 @@ impl SummaryDelta {
         *self.daily_users.entry(day.to_string()).or_default() += sign;
     }
 
+    /// Counts a user's activity in (`sign` 1) or out (-1) of the weekly
+    /// cohorts: `days` are the days of all their sessions (any order,
+    /// repeats allowed); the cohort is the week of the first.
+    pub fn add_user_weeks<'d>(&mut self, days: impl IntoIterator<Item = &'d str>, sign: i64) {
+        let weeks: std::collections::BTreeSet<chrono::NaiveDate> =
+            days.into_iter().filter_map(week_of).collect();
+        let Some(&cohort) = weeks.first() else {
+            return;
+        };
+        let cohort_text = cohort.format("%Y-%m-%d").to_string();
+        for week in weeks {
+            let offset = (week - cohort).num_days() / 7;
+            *self
+                .retention
+                .entry((cohort_text.clone(), offset))
+                .or_default() += sign;
+        }
+    }
+
+    /// A user's first session moves onto (`sign` 1) or off (-1) `day`.
+    pub fn add_new_user(&mut self, day: &str, sign: i64) {
+        *self.daily_new_users.entry(day.to_string()).or_default() += sign;
+    }
+
     /// Adds another delta to this one.
     pub fn merge(&mut self, other: SummaryDelta) {
         fn add<K: std::hash::Hash + Eq>(into: &mut HashMap<K, Totals>, from: HashMap<K, Totals>) {
@@ -193,6 +231,12 @@ impl SummaryDelta {
         add(&mut self.segments, other.segments);
         for (day, users) in other.daily_users {
             *self.daily_users.entry(day).or_default() += users;
+        }
+        for (day, users) in other.daily_new_users {
+            *self.daily_new_users.entry(day).or_default() += users;
+        }
+        for (key, users) in other.retention {
+            *self.retention.entry(key).or_default() += users;
         }
     }
 

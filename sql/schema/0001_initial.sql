@@ -88,17 +88,13 @@ CREATE TABLE session_records (
 CREATE UNIQUE INDEX session_records_by_id ON session_records (session_id);
 CREATE INDEX session_records_by_user_start ON session_records (user_id, started_ms);
 
--- One row per user with at least one session. conversions: conversion
--- events over all the user's sessions (per-user conversion rate);
--- first_day: the day of their first session (new vs returning).
+-- One row per user with at least one session.
 CREATE TABLE users (
-    user_id      TEXT PRIMARY KEY,
-    first_ms     INTEGER NOT NULL,
-    last_ms      INTEGER NOT NULL,
-    sessions     INTEGER NOT NULL,
-    events       INTEGER NOT NULL,
-    conversions  INTEGER NOT NULL,
-    first_day    TEXT NOT NULL
+    user_id   TEXT PRIMARY KEY,
+    first_ms  INTEGER NOT NULL,
+    last_ms   INTEGER NOT NULL,
+    sessions  INTEGER NOT NULL,
+    events    INTEGER NOT NULL
 ) WITHOUT ROWID;
 
 -- Summaries kept by every import, so reports need not scan all sessions:
@@ -115,11 +111,7 @@ CREATE TABLE daily_stats (
     bounced         INTEGER NOT NULL,
     engaged         INTEGER NOT NULL,
     converted       INTEGER NOT NULL,
-    revenue_micros  INTEGER NOT NULL,
-    -- Sessions bounced under Plausible's and PostHog's definitions (the
-    -- view bounce_definitions).
-    bounced_plausible  INTEGER NOT NULL,
-    bounced_posthog    INTEGER NOT NULL
+    revenue_micros  INTEGER NOT NULL
 ) WITHOUT ROWID;
 
 CREATE TABLE landing_stats (
@@ -155,34 +147,6 @@ CREATE TABLE source_stats (
     converted        INTEGER NOT NULL,
     revenue_micros   INTEGER NOT NULL,
     PRIMARY KEY (day, referrer_domain, utm_source, utm_medium, utm_campaign)
-) WITHOUT ROWID;
-
--- Sessions per day and segment of one dimension: 'device' and 'country'
--- (of the first event), 'hour' (UTC hour of the start, '00'..'23'), and
--- 'duration' (whole seconds, sessions of two events or more only: the
--- histogram behind the median).
-CREATE TABLE segment_stats (
-    day             TEXT NOT NULL,
-    dimension       TEXT NOT NULL,
-    value           TEXT NOT NULL,
-    sessions        INTEGER NOT NULL,
-    pageviews       INTEGER NOT NULL,
-    duration_ms     INTEGER NOT NULL,
-    bounced         INTEGER NOT NULL,
-    engaged         INTEGER NOT NULL,
-    converted       INTEGER NOT NULL,
-    revenue_micros  INTEGER NOT NULL,
-    PRIMARY KEY (day, dimension, value)
-) WITHOUT ROWID;
-
--- Saved funnels (`sessiondb funnel --save NAME STEP...`), read by the view
--- funnels: steps numbered from 1; page_pattern NULL matches any page.
-CREATE TABLE funnel_steps (
-    funnel        TEXT NOT NULL,
-    step          INTEGER NOT NULL,
-    event_type    TEXT NOT NULL,
-    page_pattern  TEXT,
-    PRIMARY KEY (funnel, step)
 ) WITHOUT ROWID;
 
 -- Rows that could not be stored, with where they came from and why.

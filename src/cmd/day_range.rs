@@ -10,11 +10,13 @@ const LAST_DAY: NaiveDate = NaiveDate::from_ymd_opt(9999, 12, 31).expect("a vali
 
 #[derive(Debug, Clone, clap::Args)]
 pub struct DayRange {
-    /// Only sessions that start on or after this day (YYYY-MM-DD, UTC).
+    /// Only sessions that start on or after this day (YYYY-MM-DD, in the
+    /// reporting time zone).
     #[arg(long, value_name = "DAY", value_parser = parse_day)]
     from: Option<NaiveDate>,
 
-    /// Only sessions that start on or before this day (YYYY-MM-DD, UTC).
+    /// Only sessions that start on or before this day (YYYY-MM-DD, in the
+    /// reporting time zone).
     #[arg(long, value_name = "DAY", value_parser = parse_day)]
     to: Option<NaiveDate>,
 }

@@ -57,8 +57,13 @@ pub fn run(db: &Path, args: Args, wait: std::time::Duration) -> Result<()> {
         }
         _ => print_user(&mut out, &user, &sessions, &rules)?,
     }
-    let recomputed: Vec<_> = sessions.iter().map(|s| &s.summary).collect();
-    if recomputed != stored.iter().collect::<Vec<_>>() {
+    // Compared as sets: sessions starting in the same millisecond may come
+    // in either order.
+    let mut recomputed: Vec<_> = sessions.iter().map(|s| &s.summary).collect();
+    recomputed.sort_by(|a, b| a.session_id.cmp(&b.session_id));
+    let mut stored: Vec<_> = stored.iter().collect();
+    stored.sort_by(|a, b| a.session_id.cmp(&b.session_id));
+    if recomputed != stored {
         eprintln!(
             "warning: the stored sessions of {user} differ from what the stored rules give now; sessiondb resessionize rebuilds them"
         );
@@ -88,6 +93,11 @@ fn print_session(
     let end = describe(&session.end, rules);
     match session.end {
         explain::Boundary::LastEvent => writeln!(out, "  ends:   {end}")?,
+        // Sessions of the source may overlap: the key, not the next
+        // event, bounds them.
+        explain::Boundary::SourceKey(_) => {
+            writeln!(out, "  ends:   at the last event with this session key")?
+        }
         _ => writeln!(out, "  ends:   before the user's next event: {end}")?,
     }
     for flag in flag_reasons(session, conversion_types) {

@@ -103,6 +103,14 @@ fn report_sql(
 }
 
 fn compare_with_previous(store: &Store, view: &views::View, args: &Args) -> Result<()> {
+    const ONE_ROW: [&str; 3] = ["overview", "durations", "conversions"];
+    if !ONE_ROW.contains(&view.name) {
+        bail!(
+            "--compare works with the one-row reports ({}), not {}",
+            ONE_ROW.join(", "),
+            view.name
+        );
+    }
     let Some((from, to)) = args.days.bounds() else {
         bail!("--compare previous needs the period: --from DAY --to DAY");
     };
@@ -116,13 +124,7 @@ fn compare_with_previous(store: &Store, view: &views::View, args: &Args) -> Resu
         let (first, last) = range.days()?.expect("both days given");
         let mut collected = compare::Collected::default();
         store.run_query(&sql, &[&first, &last], &mut collected)?;
-        if collected.rows.len() != 1 {
-            bail!(
-                "--compare works with one-row reports (overview, durations, conversions); {} has {} rows",
-                view.name,
-                collected.rows.len()
-            );
-        }
+        anyhow::ensure!(collected.rows.len() == 1, "{} gave no row", view.name);
         results.push(collected);
     }
     eprintln!("{from} to {to}, compared with {previous_from} to {previous_to}");

@@ -56,7 +56,16 @@ pub const RULE_OPTIONS: [&str; 6] = [
 
 impl RulesArgs {
     /// The rules these options ask for, or `None` when none is given.
+    /// Prints a warning for a rule that is likely not what was meant.
     pub fn requested(&self) -> Result<Option<SessionRules>> {
+        let rules = self.rules_asked()?;
+        if let Some(warning) = rules.as_ref().and_then(SessionRules::warning) {
+            eprintln!("warning: {warning}");
+        }
+        Ok(rules)
+    }
+
+    fn rules_asked(&self) -> Result<Option<SessionRules>> {
         let given = self.rules.is_some()
             || self.timeout.is_some()
             || self.max_length.is_some()

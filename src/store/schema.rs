@@ -12,7 +12,14 @@ use std::path::{Path, PathBuf};
 /// "SDB1" in ASCII: marks a file as a sessiondb database.
 const APPLICATION_ID: i64 = 0x5344_4231;
 
-const MIGRATIONS: &[&str] = &[include_str!("../../sql/schema/0001_initial.sql")];
+const MIGRATIONS: &[&str] = &[
+    include_str!("../../sql/schema/0001_initial.sql"),
+    include_str!("../../sql/schema/0002_analytics.sql"),
+];
+
+/// The first version whose summaries the migrations above cannot fill in
+/// SQL alone: a database older than this is re-summarised after migrating.
+const SUMMARIES_SINCE: i64 = 2;
 
 /// The schema version this build writes.
 pub const SCHEMA_VERSION: i64 = MIGRATIONS.len() as i64;
@@ -116,6 +123,9 @@ pub fn migrate(conn: &mut Connection, path: &Path, wait: std::time::Duration) ->
     for (index, sql) in MIGRATIONS.iter().enumerate().skip(version as usize) {
         tx.execute_batch(sql)
             .with_context(|| format!("migration {} failed", index + 1))?;
+    }
+    if version > 0 && version < SUMMARIES_SINCE {
+        super::summaries::rebuild(&tx).context("cannot rebuild the summaries after migrating")?;
     }
     if version != SCHEMA_VERSION {
         tx.pragma_update(None, "application_id", APPLICATION_ID)?;

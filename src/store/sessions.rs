@@ -345,7 +345,14 @@ impl UserUpdate<'_> {
             delta.add_user_day(day, if after_days.contains(day) { 1 } else { -1 });
         }
         let all: Vec<&SessionSummary> = outside.into_iter().chain(new_sessions.iter()).collect();
-        summaries::store_user(conn, user_id, &all, zone)
+        // Weekly cohorts: the user's weeks before and after, if they moved.
+        let days_before: HashSet<String> = sessions.iter().map(|s| s.day_in(zone)).collect();
+        let days_after: HashSet<String> = all.iter().map(|s| s.day_in(zone)).collect();
+        if days_before != days_after {
+            delta.add_user_weeks(days_before.iter().map(String::as_str), -1);
+            delta.add_user_weeks(days_after.iter().map(String::as_str), 1);
+        }
+        summaries::store_user(conn, user_id, &all, delta)
     }
 }
 

@@ -6,9 +6,8 @@
 use super::sessions::{SESSION_COLUMN_COUNT, SESSION_COLUMNS, read_session};
 use crate::sessionize::SessionSummary;
 use crate::summary::{SummaryDelta, Totals};
-use crate::timestamp::InputZone;
 use anyhow::Result;
-use rusqlite::{Connection, params};
+use rusqlite::{Connection, OptionalExtension, params};
 use std::collections::HashSet;
 
 /// Adds `delta` to the summary tables, dropping rows that fall to zero.
@@ -18,8 +17,8 @@ pub fn apply(conn: &Connection, delta: &SummaryDelta) -> Result<()> {
     }
     let mut daily = conn.prepare_cached(
         "INSERT INTO daily_stats (day, sessions, users, events, pageviews, duration_ms, bounced,
-             engaged, converted, revenue_micros, bounced_plausible, bounced_posthog)
-         VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12)
+             engaged, converted, revenue_micros, bounced_plausible, bounced_posthog, new_users)
+         VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13)
          ON CONFLICT (day) DO UPDATE SET
              sessions = sessions + excluded.sessions, users = users + excluded.users,
              events = events + excluded.events, pageviews = pageviews + excluded.pageviews,
@@ -27,12 +26,19 @@ pub fn apply(conn: &Connection, delta: &SummaryDelta) -> Result<()> {
              engaged = engaged + excluded.engaged, converted = converted + excluded.converted,
              revenue_micros = revenue_micros + excluded.revenue_micros,
              bounced_plausible = bounced_plausible + excluded.bounced_plausible,
-             bounced_posthog = bounced_posthog + excluded.bounced_posthog",
+             bounced_posthog = bounced_posthog + excluded.bounced_posthog,
+             new_users = new_users + excluded.new_users",
     )?;
-    let days: HashSet<&String> = delta.daily.keys().chain(delta.daily_users.keys()).collect();
+    let days: HashSet<&String> = delta
+        .daily
+        .keys()
+        .chain(delta.daily_users.keys())
+        .chain(delta.daily_new_users.keys())
+        .collect();
     for day in days {
         let t = delta.daily.get(day).copied().unwrap_or_default();
         let users = delta.daily_users.get(day).copied().unwrap_or(0);
+        let new_users = delta.daily_new_users.get(day).copied().unwrap_or(0);
         daily.execute(params![
             day,
             t.sessions,
@@ -45,7 +51,8 @@ pub fn apply(conn: &Connection, delta: &SummaryDelta) -> Result<()> {
             t.converted,
             t.revenue_micros,
             t.bounced_plausible,
-            t.bounced_posthog
+            t.bounced_posthog,
+            new_users
         ])?;
     }
     let mut landing = conn.prepare_cached(
@@ -125,8 +132,16 @@ pub fn apply(conn: &Connection, delta: &SummaryDelta) -> Result<()> {
             t.revenue_micros
         ])?;
     }
+    let mut retention = conn.prepare_cached(
+        "INSERT INTO retention_stats (cohort_week, week, users) VALUES (?1, ?2, ?3)
+         ON CONFLICT (cohort_week, week) DO UPDATE SET users = users + excluded.users",
+    )?;
+    for ((cohort, week), users) in delta.retention.iter().filter(|(_, n)| **n != 0) {
+        retention.execute(params![cohort, week, users])?;
+    }
     conn.execute_batch(
-        "DELETE FROM segment_stats WHERE sessions = 0;
+        "DELETE FROM retention_stats WHERE users = 0;
+         DELETE FROM segment_stats WHERE sessions = 0;
          DELETE FROM daily_stats WHERE sessions = 0;
          DELETE FROM landing_stats WHERE sessions = 0;
          DELETE FROM exit_stats WHERE exits = 0;
@@ -144,8 +159,26 @@ pub fn store_user(
     conn: &Connection,
     user_id: &str,
     sessions: &[&SessionSummary],
-    zone: InputZone,
+    delta: &mut SummaryDelta,
 ) -> Result<()> {
+    let zone = delta.zone;
+    let old_first_day: Option<String> = conn
+        .prepare_cached("SELECT first_day FROM users WHERE user_id = ?1")?
+        .query_row([user_id], |r| r.get(0))
+        .optional()?;
+    let new_first_day = sessions
+        .iter()
+        .map(|s| s.started_ms)
+        .min()
+        .map(|first| zone.local_day(first));
+    if old_first_day != new_first_day {
+        if let Some(day) = &old_first_day {
+            delta.add_new_user(day, -1);
+        }
+        if let Some(day) = &new_first_day {
+            delta.add_new_user(day, 1);
+        }
+    }
     if sessions.is_empty() {
         conn.prepare_cached("DELETE FROM users WHERE user_id = ?1")?
             .execute([user_id])?;
@@ -187,7 +220,8 @@ pub fn store_user(
 pub fn rebuild(conn: &Connection) -> Result<()> {
     conn.execute_batch(
         "DELETE FROM daily_stats; DELETE FROM landing_stats; DELETE FROM exit_stats;
-         DELETE FROM source_stats; DELETE FROM segment_stats; DELETE FROM users;",
+         DELETE FROM source_stats; DELETE FROM segment_stats; DELETE FROM retention_stats;
+         DELETE FROM users;",
     )?;
     let zone = super::sessions::reporting_zone(conn)?;
     let mut delta = SummaryDelta::new(zone);
@@ -201,6 +235,8 @@ pub fn rebuild(conn: &Connection) -> Result<()> {
         let mut rows = select.query([])?;
         let mut user: Option<String> = None;
         let mut user_days: HashSet<String> = HashSet::new();
+        // The current user's earliest session start so far.
+        let mut user_first: Option<i64> = None;
         while let Some(row) = rows.next()? {
             let session = read_session(row)?;
             let stored: (bool, bool) = (
@@ -215,15 +251,24 @@ pub fn rebuild(conn: &Connection) -> Result<()> {
                 ])?;
             }
             if user.as_deref() != Some(session.user_id.as_str()) {
+                if let Some(first) = user_first.take() {
+                    delta.add_new_user(&zone.local_day(first), 1);
+                }
+                delta.add_user_weeks(user_days.iter().map(String::as_str), 1);
                 user = Some(session.user_id.clone());
                 user_days.clear();
             }
+            user_first = Some(user_first.map_or(session.started_ms, |f| f.min(session.started_ms)));
             let day = session.day_in(zone);
             if user_days.insert(day.clone()) {
                 delta.add_user_day(&day, 1);
             }
             delta.add_session(&session, 1);
         }
+        if let Some(first) = user_first {
+            delta.add_new_user(&zone.local_day(first), 1);
+        }
+        delta.add_user_weeks(user_days.iter().map(String::as_str), 1);
     }
     apply(conn, &delta)?;
     conn.execute_batch(

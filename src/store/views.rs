@@ -30,6 +30,9 @@ pub struct View {
     /// Whether `report` lists it: a canned report answers at once;
     /// `sessions` is a row per session, a base for queries.
     pub is_report: bool,
+    /// Tables it reads whole, whatever the day range (retention's cohort
+    /// sizes: cohorts are by first session ever).
+    also_reads: &'static [&'static str],
 }
 
 /// Every view, in creation order (a view comes after those it reads).
@@ -39,102 +42,119 @@ pub const VIEWS: &[View] = &[
         sql: include_str!("../../sql/views/sessions.sql"),
         day_filter: DayFilter::DayColumn(&["session_records"]),
         is_report: false,
+        also_reads: &[],
     },
     View {
         name: "overview",
         sql: include_str!("../../sql/views/overview.sql"),
         day_filter: DayFilter::Shadow(&["daily_stats", "users"]),
         is_report: true,
+        also_reads: &[],
     },
     View {
         name: "daily_metrics",
         sql: include_str!("../../sql/views/daily_metrics.sql"),
         day_filter: DayFilter::DayColumn(&["daily_stats"]),
         is_report: true,
+        also_reads: &[],
     },
     View {
         name: "landing_pages",
         sql: include_str!("../../sql/views/landing_pages.sql"),
         day_filter: DayFilter::Shadow(&["landing_stats"]),
         is_report: true,
+        also_reads: &[],
     },
     View {
         name: "exit_pages",
         sql: include_str!("../../sql/views/exit_pages.sql"),
         day_filter: DayFilter::Shadow(&["exit_stats", "daily_stats"]),
         is_report: true,
+        also_reads: &[],
     },
     View {
         name: "traffic_sources",
         sql: include_str!("../../sql/views/traffic_sources.sql"),
         day_filter: DayFilter::Shadow(&["source_stats"]),
         is_report: true,
+        also_reads: &[],
     },
     View {
         name: "channels",
         sql: include_str!("../../sql/views/channels.sql"),
         day_filter: DayFilter::Over("traffic_sources"),
         is_report: true,
+        also_reads: &[],
     },
     View {
         name: "pages",
         sql: include_str!("../../sql/views/pages.sql"),
         day_filter: DayFilter::Shadow(&["events", "session_records"]),
         is_report: true,
+        also_reads: &[],
     },
     View {
         name: "devices",
         sql: include_str!("../../sql/views/devices.sql"),
         day_filter: DayFilter::Shadow(&["segment_stats", "daily_stats"]),
         is_report: true,
+        also_reads: &[],
     },
     View {
         name: "countries",
         sql: include_str!("../../sql/views/countries.sql"),
         day_filter: DayFilter::Shadow(&["segment_stats", "daily_stats"]),
         is_report: true,
+        also_reads: &[],
     },
     View {
         name: "hourly",
         sql: include_str!("../../sql/views/hourly.sql"),
         day_filter: DayFilter::Shadow(&["segment_stats", "daily_stats"]),
         is_report: true,
+        also_reads: &[],
     },
     View {
         name: "durations",
         sql: include_str!("../../sql/views/durations.sql"),
         day_filter: DayFilter::Shadow(&["segment_stats", "daily_stats"]),
         is_report: true,
+        also_reads: &[],
     },
     View {
         name: "bounce_definitions",
         sql: include_str!("../../sql/views/bounce_definitions.sql"),
         day_filter: DayFilter::Shadow(&["daily_stats"]),
         is_report: true,
+        also_reads: &[],
     },
     View {
         name: "conversions",
         sql: include_str!("../../sql/views/conversions.sql"),
         day_filter: DayFilter::Shadow(&["daily_stats", "users"]),
         is_report: true,
+        also_reads: &[],
     },
     View {
         name: "new_vs_returning",
         sql: include_str!("../../sql/views/new_vs_returning.sql"),
-        day_filter: DayFilter::DayColumn(&["daily_stats", "users"]),
+        day_filter: DayFilter::DayColumn(&["daily_stats"]),
         is_report: true,
+        also_reads: &[],
     },
     View {
         name: "funnels",
         sql: include_str!("../../sql/views/funnels.sql"),
         day_filter: DayFilter::Shadow(&["session_records"]),
         is_report: true,
+        also_reads: &[],
     },
     View {
         name: "retention_weekly",
         sql: include_str!("../../sql/views/retention_weekly.sql"),
-        day_filter: DayFilter::Shadow(&["session_records"]),
+        day_filter: DayFilter::Shadow(&["retention_stats"]),
         is_report: true,
+        also_reads: &["daily_stats"],
     },
 ];
 
@@ -240,13 +260,22 @@ impl View {
                 "zone_offsets (from_ms, until_ms, offset_ms) AS (VALUES {})",
                 spans.join(", ")
             ),
-            local_sessions(filter_sessions),
+            local_sessions(),
+            if filter_sessions {
+                "local_range AS (SELECT * FROM local_sessions WHERE day BETWEEN ?1 AND ?2)"
+                    .to_string()
+            } else {
+                "local_range AS (SELECT * FROM local_sessions)".to_string()
+            },
         ];
         for table in tables {
             if *table == "events" && !filter_sessions {
                 continue;
             }
-            ctes.push(local_table(table));
+            ctes.push(local_table(table, "local_range"));
+        }
+        for table in self.also_reads {
+            ctes.push(local_table(table, "local_sessions"));
         }
         let ctes = ctes.join(", ");
         let body = self.body();
@@ -266,28 +295,27 @@ impl View {
 }
 
 /// The sessions with `day` and `hour` in the zone of `zone_offsets`.
-fn local_sessions(days: bool) -> String {
-    let local = "(s.started_ms + o.offset_ms) / 1000, 'unixepoch'";
-    let filter = if days {
-        format!("WHERE date({local}) BETWEEN ?1 AND ?2")
-    } else {
-        String::new()
-    };
+/// (Seconds as a fraction, so that instants before 1970 fall on the day
+/// before, as in Rust.)
+fn local_sessions() -> String {
+    let local = "(s.started_ms + o.offset_ms) / 1000.0, 'unixepoch'";
     format!(
         "local_sessions AS (SELECT s.session_id, s.user_id, s.started_ms, s.ended_ms,
              date({local}) AS day, strftime('%H', {local}) AS hour, s.events, s.pageviews,
              s.conversions, s.bounced, s.engaged, s.converted, s.revenue, s.landing_page,
              s.exit_page, s.referrer, s.referrer_domain, s.utm_source, s.utm_medium, s.utm_campaign,
-             s.device, s.country, s.session_key
+             s.device, s.country, s.session_key,
+             row_number() OVER (PARTITION BY s.user_id ORDER BY s.started_ms, s.session_id) = 1
+                 AS first_of_user
          FROM main.session_records s
-         JOIN zone_offsets o ON s.started_ms >= o.from_ms AND s.started_ms < o.until_ms
-         {filter})"
+         JOIN zone_offsets o ON s.started_ms >= o.from_ms AND s.started_ms < o.until_ms)"
     )
 }
 
-/// A summary table as the import keeps it, recomputed from
-/// `local_sessions` (see `summary.rs` for what each column adds up).
-fn local_table(table: &str) -> String {
+/// A summary table as the import keeps it, recomputed from the local
+/// sessions of the CTE `from` (see `summary.rs` for what each column adds
+/// up).
+fn local_table(table: &str, from: &str) -> String {
     const MICROS: &str = "sum(CAST(round(revenue * 1000000) AS INTEGER))";
     const DURATION: &str = "sum(ended_ms - started_ms)";
     let segment = |dimension: &str, value: &str, filter: &str| {
@@ -295,7 +323,7 @@ fn local_table(table: &str) -> String {
             "SELECT day, '{dimension}' AS dimension, {value} AS value, count(*) AS sessions,
                  sum(pageviews) AS pageviews, {DURATION} AS duration_ms, sum(bounced) AS bounced,
                  sum(engaged) AS engaged, sum(converted) AS converted, {MICROS} AS revenue_micros
-             FROM local_sessions {filter} GROUP BY day, {value}"
+             FROM {from} {filter} GROUP BY day, {value}"
         )
     };
     match table {
@@ -305,19 +333,20 @@ fn local_table(table: &str) -> String {
                  sum(bounced) AS bounced, sum(engaged) AS engaged, sum(converted) AS converted,
                  {MICROS} AS revenue_micros,
                  sum(pageviews < 2 AND events = pageviews) AS bounced_plausible,
-                 sum(pageviews <= 1 AND ended_ms - started_ms < 10000) AS bounced_posthog
-             FROM local_sessions GROUP BY day)"
+                 sum(pageviews <= 1 AND ended_ms - started_ms < 10000) AS bounced_posthog,
+                 sum(first_of_user) AS new_users
+             FROM {from} GROUP BY day)"
         ),
         "landing_stats" => format!(
             "landing_stats AS (SELECT day, coalesce(landing_page, '') AS page, count(*) AS sessions,
                  sum(bounced) AS bounced, sum(engaged) AS engaged, sum(converted) AS converted,
                  {DURATION} AS duration_ms, {MICROS} AS revenue_micros
-             FROM local_sessions GROUP BY day, coalesce(landing_page, ''))"
+             FROM {from} GROUP BY day, coalesce(landing_page, ''))"
         ),
         "exit_stats" => format!(
             "exit_stats AS (SELECT day, coalesce(exit_page, '') AS page, count(*) AS exits,
                  sum(bounced) AS bounced, {DURATION} AS duration_ms
-             FROM local_sessions GROUP BY day, coalesce(exit_page, ''))"
+             FROM {from} GROUP BY day, coalesce(exit_page, ''))"
         ),
         "source_stats" => format!(
             "source_stats AS (SELECT day, coalesce(referrer_domain, '') AS referrer_domain,
@@ -325,7 +354,7 @@ fn local_table(table: &str) -> String {
                  coalesce(utm_campaign, '') AS utm_campaign, count(*) AS sessions,
                  sum(bounced) AS bounced, sum(engaged) AS engaged, sum(converted) AS converted,
                  {MICROS} AS revenue_micros
-             FROM local_sessions
+             FROM {from}
              GROUP BY day, coalesce(referrer_domain, ''), coalesce(utm_source, ''),
                  coalesce(utm_medium, ''), coalesce(utm_campaign, ''))"
         ),
@@ -340,23 +369,50 @@ fn local_table(table: &str) -> String {
                 "WHERE events > 1"
             ),
         ),
-        "users" => {
+        "users" => format!(
             "users AS (SELECT user_id, min(started_ms) AS first_ms, max(ended_ms) AS last_ms,
                  count(*) AS sessions, sum(events) AS events, sum(conversions) AS conversions,
                  min(day) AS first_day
-             FROM local_sessions GROUP BY user_id)"
-                .to_string()
-        }
-        "session_records" => "session_records AS (SELECT * FROM local_sessions)".to_string(),
-        "events" => "events AS (SELECT * FROM main.events
-             WHERE session_id IN (SELECT session_id FROM local_sessions))"
-            .to_string(),
+             FROM {from} GROUP BY user_id)"
+        ),
+        "session_records" => format!("session_records AS (SELECT * FROM {from})"),
+        "retention_stats" => format!(
+            "retention_stats AS ({})",
+            retention_from(
+                &format!("SELECT user_id, day FROM {from}"),
+                "SELECT user_id, min(day) AS first_day FROM local_sessions GROUP BY user_id"
+            )
+        ),
+        "events" => format!(
+            "events AS (SELECT * FROM main.events WHERE session_id IN (SELECT session_id FROM {from}))"
+        ),
         other => unreachable!("no local form of {other}"),
     }
 }
 
+/// `retention_stats` computed from `activity` (a query of user_id, day)
+/// and `firsts` (user_id, first_day: the day of each user's first session).
+fn retention_from(activity: &str, firsts: &str) -> String {
+    format!(
+        "SELECT date(firsts.first_day, '-6 days', 'weekday 1') AS cohort_week,
+             CAST(round((julianday(active.week)
+                 - julianday(date(firsts.first_day, '-6 days', 'weekday 1'))) / 7) AS INTEGER) AS week,
+             count(*) AS users
+         FROM (SELECT DISTINCT user_id, date(day, '-6 days', 'weekday 1') AS week FROM ({activity})) active
+         JOIN ({firsts}) firsts ON firsts.user_id = active.user_id
+         GROUP BY 1, 2"
+    )
+}
+
 fn shadow(table: &str) -> String {
     match table {
+        "retention_stats" => format!(
+            "retention_stats AS ({})",
+            retention_from(
+                "SELECT user_id, day FROM main.session_records WHERE day BETWEEN ?1 AND ?2",
+                "SELECT user_id, first_day FROM main.users"
+            )
+        ),
         "users" => "users AS (SELECT user_id, sum(conversions) AS conversions FROM main.session_records WHERE day BETWEEN ?1 AND ?2 GROUP BY user_id)"
             .to_string(),
         "events" => "events AS (SELECT * FROM main.events WHERE session_id IN (SELECT session_id FROM main.session_records WHERE day BETWEEN ?1 AND ?2))"

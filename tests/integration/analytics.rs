@@ -265,7 +265,7 @@ fn compare_previous_puts_a_period_beside_the_one_before() {
         "--format",
         "table",
     ]);
-    assert!(table.contains("+100.0%"), "{table}");
+    assert!(table.contains("+100.0 pp"), "{table}");
     let stderr = env.fails(&["report", "--compare", "previous"]);
     assert!(
         stderr.contains("--compare previous needs the period"),
@@ -282,7 +282,7 @@ fn compare_previous_puts_a_period_beside_the_one_before() {
         "previous",
     ]);
     assert!(
-        stderr.contains("--compare works with one-row reports"),
+        stderr.contains("--compare works with the one-row reports"),
         "{stderr}"
     );
 }

@@ -11,6 +11,7 @@ mod formats;
 mod funnels;
 mod import;
 mod logs;
+mod migrations;
 mod reference;
 mod reports;
 mod rules;

@@ -123,6 +123,20 @@ const CHECKS: &[(&str, &str)] = &[
          FROM sessions WHERE {range}",
     ),
     (
+        // Cohorts by the week of each user's first session ever; activity
+        // within the range.
+        "retention_weekly",
+        "WITH firsts AS (SELECT user_id, date(min(day), '-6 days', 'weekday 1') AS cohort FROM sessions
+                         GROUP BY user_id),
+              sizes AS (SELECT cohort, count(*) AS n FROM firsts GROUP BY cohort),
+              active AS (SELECT DISTINCT user_id, date(day, '-6 days', 'weekday 1') AS week FROM sessions
+                         WHERE {range})
+         SELECT f.cohort, sizes.n, CAST(round((julianday(a.week) - julianday(f.cohort)) / 7) AS INTEGER) AS w,
+                count(*), 1.0 * count(*) / sizes.n
+         FROM active a JOIN firsts f ON f.user_id = a.user_id JOIN sizes ON sizes.cohort = f.cohort
+         GROUP BY f.cohort, w ORDER BY f.cohort, w",
+    ),
+    (
         // A user is new on the day of their first session ever.
         "new_vs_returning",
         "WITH firsts AS (SELECT user_id, min(day) AS first_day FROM sessions GROUP BY user_id)

@@ -701,7 +701,8 @@ impl<'r> SessionStream<'r> {
     }
 
     fn store_session(&mut self, builder: SessionBuilder, load: &mut BulkLoad<'_>) -> Result<()> {
-        let summary = builder.finish();
+        let (summary, pages) = builder.finish_with_pages();
+        self.delta.add_session_pages(&summary, &pages, 1);
         // Sessions are only open while their user is.
         let user = self.user.as_mut().expect("an open session has a user");
         user.sessions += 1;
@@ -738,8 +739,13 @@ impl<'r> SessionStream<'r> {
     fn take_large_delta(&mut self) -> Option<SummaryDelta> {
         const LARGE: usize = 50_000;
         let d = &self.delta;
-        let size =
-            d.daily.len() + d.landing.len() + d.exits.len() + d.sources.len() + d.segments.len();
+        let size = d.daily.len()
+            + d.landing.len()
+            + d.exits.len()
+            + d.sources.len()
+            + d.segments.len()
+            + d.pages.len()
+            + d.retention.len();
         let zone = d.zone;
         (size > LARGE).then(|| std::mem::replace(&mut self.delta, SummaryDelta::new(zone)))
     }

@@ -15,6 +15,7 @@ pub mod funnel;
 pub mod import;
 pub mod ingest;
 pub mod output;
+pub mod pages;
 pub mod rules;
 pub mod sessionize;
 pub mod store;

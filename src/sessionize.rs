@@ -8,6 +8,7 @@
 
 use crate::boundary::{OpenSession, SessionStart};
 use crate::event::Event;
+use crate::pages::SessionPages;
 use crate::rules::SessionRules;
 use crate::timestamp::InputZone;
 use std::cmp::Ordering;
@@ -312,6 +313,7 @@ impl<T: SessionEvent> SessionEvent for &T {
 pub struct SessionBuilder {
     summary: SessionSummary,
     seen_page_view: bool,
+    pages: SessionPages,
 }
 
 impl SessionBuilder {
@@ -344,6 +346,7 @@ impl SessionBuilder {
                 session_key: owned(first.session_key()),
             },
             seen_page_view: false,
+            pages: SessionPages::default(),
         };
         builder.add(first, conversion_types);
         builder
@@ -358,7 +361,9 @@ impl SessionBuilder {
         let s = &mut self.summary;
         s.ended_ms = event.ts_ms();
         s.events += 1;
-        if event.event_type() == "page_view" {
+        let is_page_view = event.event_type() == "page_view";
+        self.pages.add(is_page_view, event.page(), event.ts_ms());
+        if is_page_view {
             s.pageviews += 1;
             if !self.seen_page_view {
                 s.landing_page = event.page().map(str::to_string);
@@ -377,6 +382,24 @@ impl SessionBuilder {
     pub fn finish(self) -> SessionSummary {
         self.summary
     }
+
+    /// The summary, and the session's page views by page.
+    pub fn finish_with_pages(self) -> (SessionSummary, SessionPages) {
+        (self.summary, self.pages)
+    }
+}
+
+/// [`summarize`], with the session's page views by page.
+pub fn summarize_with_pages<E: SessionEvent>(
+    user_id: &str,
+    events: &[E],
+    conversion_types: &ConversionTypes,
+) -> (SessionSummary, SessionPages) {
+    let mut builder = SessionBuilder::start(user_id, &events[0], conversion_types);
+    for event in &events[1..] {
+        builder.add(event, conversion_types);
+    }
+    builder.finish_with_pages()
 }
 
 /// Summarises one session's events, given in [`event_order`] and non-empty.

@@ -7,6 +7,7 @@
 //! Pure arithmetic over [`SessionSummary`]; the flags come from its methods,
 //! so the summaries and the `sessions` view agree by construction.
 
+use crate::pages::SessionPages;
 use crate::sessionize::SessionSummary;
 use crate::timestamp::InputZone;
 use std::collections::HashMap;
@@ -65,6 +66,16 @@ pub fn revenue_micros(revenue: f64) -> i64 {
     (revenue * 1e6).round() as i64
 }
 
+/// Page views of a page on a day, over sessions (a row of `page_stats`).
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub struct PageStats {
+    pub pageviews: i64,
+    /// Sessions with at least one view of the page.
+    pub sessions: i64,
+    pub timed_views: i64,
+    pub time_ms: i64,
+}
+
 /// The Monday on or before a `YYYY-MM-DD` day (SQL: `date(day, '-6 days',
 /// 'weekday 1')`).
 pub fn week_of(day: &str) -> Option<chrono::NaiveDate> {
@@ -91,6 +102,8 @@ pub struct SummaryDelta {
     pub daily_users: HashMap<String, i64>,
     /// Change in users whose first session is on the day.
     pub daily_new_users: HashMap<String, i64>,
+    /// (day, page or ""): page views, sessions with the page, time on page.
+    pub pages: HashMap<(String, String), PageStats>,
     /// (cohort week, weeks after it): change in users active that week.
     pub retention: HashMap<(String, i64), i64>,
     /// (day, landing page or "").
@@ -136,6 +149,7 @@ impl SummaryDelta {
             daily_users: HashMap::new(),
             daily_new_users: HashMap::new(),
             retention: HashMap::new(),
+            pages: HashMap::new(),
             landing: HashMap::new(),
             exits: HashMap::new(),
             sources: HashMap::new(),
@@ -193,6 +207,18 @@ impl SummaryDelta {
         *self.daily_users.entry(day.to_string()).or_default() += sign;
     }
 
+    /// Counts a session's page views in (`sign` 1) or out (-1).
+    pub fn add_session_pages(&mut self, session: &SessionSummary, pages: &SessionPages, sign: i64) {
+        let day = session.day_in(self.zone);
+        for (page, totals) in pages.pages() {
+            let stats = self.pages.entry((day.clone(), page.clone())).or_default();
+            stats.pageviews += sign * totals.views;
+            stats.sessions += sign;
+            stats.timed_views += sign * totals.timed_views;
+            stats.time_ms += sign * totals.time_ms;
+        }
+    }
+
     /// Counts a user's activity in (`sign` 1) or out (-1) of the weekly
     /// cohorts: `days` are the days of all their sessions (any order,
     /// repeats allowed); the cohort is the week of the first.
@@ -237,6 +263,13 @@ impl SummaryDelta {
         }
         for (key, users) in other.retention {
             *self.retention.entry(key).or_default() += users;
+        }
+        for (key, stats) in other.pages {
+            let into = self.pages.entry(key).or_default();
+            into.pageviews += stats.pageviews;
+            into.sessions += stats.sessions;
+            into.timed_views += stats.timed_views;
+            into.time_ms += stats.time_ms;
         }
     }
 

@@ -34,6 +34,19 @@ CREATE TABLE segment_stats (
     PRIMARY KEY (day, dimension, value)
 ) WITHOUT ROWID;
 
+-- Page views per day and page ('' for none; the view pages): the sessions
+-- with the page, and the views timed by a next event of their session
+-- with the time to it.
+CREATE TABLE page_stats (
+    day          TEXT NOT NULL,
+    page         TEXT NOT NULL,
+    pageviews    INTEGER NOT NULL,
+    sessions     INTEGER NOT NULL,
+    timed_views  INTEGER NOT NULL,
+    time_ms      INTEGER NOT NULL,
+    PRIMARY KEY (day, page)
+) WITHOUT ROWID;
+
 -- Weekly retention (the view retention_weekly): users whose first session
 -- is in the week starting Monday cohort_week and who have a session `week`
 -- weeks later.

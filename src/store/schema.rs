@@ -126,6 +126,8 @@ pub fn migrate(conn: &mut Connection, path: &Path, wait: std::time::Duration) ->
     }
     if version > 0 && version < SUMMARIES_SINCE {
         super::summaries::rebuild(&tx).context("cannot rebuild the summaries after migrating")?;
+        super::summaries::rebuild_pages(&tx)
+            .context("cannot rebuild page_stats after migrating")?;
     }
     if version != SCHEMA_VERSION {
         tx.pragma_update(None, "application_id", APPLICATION_ID)?;

@@ -6,6 +6,7 @@
 use super::summaries;
 use crate::bulk::record::Record;
 use crate::event::Event;
+use crate::pages::SessionPages;
 use crate::rules::SessionRules;
 use crate::sessionize::{self, ConversionTypes, SessionSummary, Span};
 use crate::summary::SummaryDelta;
@@ -91,7 +92,8 @@ pub fn set_reporting_zone(conn: &Connection, zone: InputZone) -> Result<()> {
     for (session_id, started_ms) in sessions {
         update.execute(params![session_id, zone.local_day(started_ms)])?;
     }
-    summaries::rebuild(conn)
+    summaries::rebuild(conn)?;
+    summaries::rebuild_pages(conn)
 }
 
 /// An event as re-sessionization reads it back, with its session.
@@ -263,6 +265,21 @@ impl UserUpdate<'_> {
             .collect();
 
         let stored = events_in(conn, user_id, window)?;
+        // The replaced sessions' page views, from their stored events (in
+        // event order, so each view is timed by its session's next event).
+        let mut old_pages: HashMap<&str, SessionPages> = HashMap::new();
+        for event in &stored {
+            if let Some(id) = event.session_id.as_deref()
+                && old.contains_key(id)
+            {
+                old_pages.entry(id).or_default().add(
+                    event.event.event_type == "page_view",
+                    event.event.page.as_deref(),
+                    event.event.ts_ms,
+                );
+            }
+        }
+        let no_pages = SessionPages::default();
         let mut events: Vec<WindowEvent<'_, '_>> = stored
             .iter()
             .map(WindowEvent::Stored)
@@ -277,7 +294,8 @@ impl UserUpdate<'_> {
         let mut insert = conn.prepare_cached(super::import::INSERT_EVENT)?;
         for group in sessionize::session_groups(&events, rules) {
             let members: Vec<&WindowEvent<'_, '_>> = group.iter().map(|&i| &events[i]).collect();
-            let summary = sessionize::summarize(user_id, &members, conversion_types);
+            let (summary, pages) =
+                sessionize::summarize_with_pages(user_id, &members, conversion_types);
             match old.get(summary.session_id.as_str()) {
                 // Not just the count: under the rules beyond the gap, a new
                 // event can take a session's place and push another out.
@@ -285,12 +303,16 @@ impl UserUpdate<'_> {
                 Some(old) => {
                     changes.changed += 1;
                     delta.add_session(old, -1);
+                    let before = old_pages.get(old.session_id.as_str()).unwrap_or(&no_pages);
+                    delta.add_session_pages(old, before, -1);
                     delta.add_session(&summary, 1);
+                    delta.add_session_pages(&summary, &pages, 1);
                     write_session(conn, &summary, Write::Replace, delta.zone)?;
                 }
                 None => {
                     changes.created += 1;
                     delta.add_session(&summary, 1);
+                    delta.add_session_pages(&summary, &pages, 1);
                     write_session(conn, &summary, Write::New, delta.zone)?;
                 }
             }
@@ -325,6 +347,7 @@ impl UserUpdate<'_> {
             if !kept.contains(old_id) {
                 delete.execute([old_id])?;
                 delta.add_session(old, -1);
+                delta.add_session_pages(old, old_pages.get(old_id).unwrap_or(&no_pages), -1);
                 changes.removed += 1;
             }
         }
@@ -534,6 +557,7 @@ pub fn rebuild_all(
         .collect::<rusqlite::Result<_>>()?;
     resessionize_users(conn, users, rules, conversion_types, &|| false)?;
     summaries::rebuild(conn)?;
+    summaries::rebuild_pages(conn)?;
     Ok((before, count(conn)?))
 }
 

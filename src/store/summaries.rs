@@ -132,6 +132,25 @@ pub fn apply(conn: &Connection, delta: &SummaryDelta) -> Result<()> {
             t.revenue_micros
         ])?;
     }
+    let mut pages = conn.prepare_cached(
+        "INSERT INTO page_stats (day, page, pageviews, sessions, timed_views, time_ms)
+         VALUES (?1, ?2, ?3, ?4, ?5, ?6)
+         ON CONFLICT (day, page) DO UPDATE SET
+             pageviews = pageviews + excluded.pageviews, sessions = sessions + excluded.sessions,
+             timed_views = timed_views + excluded.timed_views, time_ms = time_ms + excluded.time_ms",
+    )?;
+    for ((day, page), t) in &delta.pages {
+        if *t != crate::summary::PageStats::default() {
+            pages.execute(params![
+                day,
+                page,
+                t.pageviews,
+                t.sessions,
+                t.timed_views,
+                t.time_ms
+            ])?;
+        }
+    }
     let mut retention = conn.prepare_cached(
         "INSERT INTO retention_stats (cohort_week, week, users) VALUES (?1, ?2, ?3)
          ON CONFLICT (cohort_week, week) DO UPDATE SET users = users + excluded.users",
@@ -141,6 +160,7 @@ pub fn apply(conn: &Connection, delta: &SummaryDelta) -> Result<()> {
     }
     conn.execute_batch(
         "DELETE FROM retention_stats WHERE users = 0;
+         DELETE FROM page_stats WHERE sessions = 0;
          DELETE FROM segment_stats WHERE sessions = 0;
          DELETE FROM daily_stats WHERE sessions = 0;
          DELETE FROM landing_stats WHERE sessions = 0;
@@ -212,6 +232,26 @@ pub fn store_user(
         conversions,
         zone.local_day(first)
     ])?;
+    Ok(())
+}
+
+/// Recomputes `page_stats` from the stored events and sessions, when days
+/// or sessions changed (not for a new conversion set: pages do not depend
+/// on it). Reads every event.
+pub fn rebuild_pages(conn: &Connection) -> Result<()> {
+    conn.execute_batch(
+        "DELETE FROM page_stats;
+         INSERT INTO page_stats (day, page, pageviews, sessions, timed_views, time_ms)
+         SELECT s.day, coalesce(t.page, ''), count(*), count(DISTINCT t.session_id),
+             count(t.time_ms), coalesce(sum(t.time_ms), 0)
+         FROM (SELECT session_id, page, event_type,
+                   lead(ts_ms) OVER (PARTITION BY session_id ORDER BY ts_ms, event_id) - ts_ms
+                       AS time_ms
+               FROM events) t
+         JOIN session_records s ON s.session_id = t.session_id
+         WHERE t.event_type = 'page_view'
+         GROUP BY s.day, coalesce(t.page, '');",
+    )?;
     Ok(())
 }
 

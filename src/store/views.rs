@@ -89,7 +89,7 @@ pub const VIEWS: &[View] = &[
     View {
         name: "pages",
         sql: include_str!("../../sql/views/pages.sql"),
-        day_filter: DayFilter::Shadow(&["events", "session_records"]),
+        day_filter: DayFilter::Shadow(&["page_stats", "landing_stats", "exit_stats"]),
         is_report: true,
         also_reads: &[],
     },
@@ -376,6 +376,18 @@ fn local_table(table: &str, from: &str) -> String {
              FROM {from} GROUP BY user_id)"
         ),
         "session_records" => format!("session_records AS (SELECT * FROM {from})"),
+        "page_stats" => format!(
+            "page_stats AS (SELECT l.day, coalesce(t.page, '') AS page, count(*) AS pageviews,
+                 count(DISTINCT t.session_id) AS sessions, count(t.time_ms) AS timed_views,
+                 coalesce(sum(t.time_ms), 0) AS time_ms
+             FROM (SELECT session_id, page, event_type,
+                       lead(ts_ms) OVER (PARTITION BY session_id ORDER BY ts_ms, event_id) - ts_ms
+                           AS time_ms
+                   FROM main.events) t
+             JOIN {from} l ON l.session_id = t.session_id
+             WHERE t.event_type = 'page_view'
+             GROUP BY l.day, coalesce(t.page, ''))"
+        ),
         "retention_stats" => format!(
             "retention_stats AS ({})",
             retention_from(

@@ -137,6 +137,26 @@ const CHECKS: &[(&str, &str)] = &[
          GROUP BY f.cohort, w ORDER BY f.cohort, w",
     ),
     (
+        // Time on page straight from the events: the gap to the next event
+        // of the same session.
+        "pages",
+        "WITH timed AS (
+             SELECT e.session_id, e.page, e.event_type,
+                    lead(e.ts_ms) OVER (PARTITION BY e.session_id ORDER BY e.ts_ms, e.event_id) - e.ts_ms AS t
+             FROM events e),
+         per_page AS (
+             SELECT page, count(*) AS views, count(DISTINCT timed.session_id) AS sessions, count(t) AS timed,
+                    sum(t) AS time_ms
+             FROM timed JOIN sessions s ON s.session_id = timed.session_id
+             WHERE event_type = 'page_view' AND {range} GROUP BY page)
+         SELECT page, views, sessions,
+                (SELECT count(*) FROM sessions WHERE landing_page = per_page.page AND {range}),
+                (SELECT count(*) FROM sessions WHERE exit_page = per_page.page AND {range}),
+                1.0 * (SELECT count(*) FROM sessions WHERE exit_page = per_page.page AND {range}) / views,
+                time_ms / 1000.0 / timed, timed, views - timed
+         FROM per_page ORDER BY views DESC, page IS NULL, page",
+    ),
+    (
         // A user is new on the day of their first session ever.
         "new_vs_returning",
         "WITH firsts AS (SELECT user_id, min(day) AS first_day FROM sessions GROUP BY user_id)

@@ -737,14 +737,15 @@ impl<'r> SessionStream<'r> {
     /// The summaries' change so far, when it has grown large, leaving an
     /// empty one.
     fn take_large_delta(&mut self) -> Option<SummaryDelta> {
-        const LARGE: usize = 50_000;
+        const LARGE: usize = 100_000;
         let d = &self.delta;
         let size = d.daily.len()
             + d.landing.len()
             + d.exits.len()
             + d.sources.len()
             + d.segments.len()
-            + d.pages.len()
+            + d.durations.len()
+            + d.pages.values().map(HashMap::len).sum::<usize>()
             + d.retention.len();
         let zone = d.zone;
         (size > LARGE).then(|| std::mem::replace(&mut self.delta, SummaryDelta::new(zone)))

@@ -102,8 +102,10 @@ pub struct SummaryDelta {
     pub daily_users: HashMap<String, i64>,
     /// Change in users whose first session is on the day.
     pub daily_new_users: HashMap<String, i64>,
-    /// (day, page or ""): page views, sessions with the page, time on page.
-    pub pages: HashMap<(String, String), PageStats>,
+    /// Day, then page or "": page views, sessions with the page, time on
+    /// page. Nested so that a lookup borrows the strings (most sessions
+    /// add to rows that exist).
+    pub pages: HashMap<String, HashMap<String, PageStats>>,
     /// (cohort week, weeks after it): change in users active that week.
     pub retention: HashMap<(String, i64), i64>,
     /// (day, landing page or "").
@@ -114,6 +116,11 @@ pub struct SummaryDelta {
     pub sources: HashMap<(String, SourceKey), Totals>,
     /// (day, dimension, value): see [`Dimension`].
     pub segments: HashMap<(String, Dimension, String), Totals>,
+    /// (day, whole seconds): sessions of two events or more and their
+    /// duration, the `duration` rows of `segment_stats` (the histogram
+    /// behind the median; kept apart because it is large and needs only
+    /// these two counts).
+    pub durations: HashMap<(String, i64), (i64, i64)>,
 }
 
 /// The dimensions of `segment_stats`.
@@ -154,6 +161,7 @@ impl SummaryDelta {
             exits: HashMap::new(),
             sources: HashMap::new(),
             segments: HashMap::new(),
+            durations: HashMap::new(),
         }
     }
 
@@ -183,17 +191,19 @@ impl SummaryDelta {
             .or_default()
             .add(session, sign);
         let hour = format!("{:02}", session.hour_in(self.zone));
-        let mut segments = vec![
+        if !session.bounced() {
+            let duration = self
+                .durations
+                .entry((day.clone(), session.duration_ms() / 1000))
+                .or_default();
+            duration.0 += sign;
+            duration.1 += sign * session.duration_ms();
+        }
+        let segments = [
             (Dimension::Device, text(&session.device)),
             (Dimension::Country, text(&session.country)),
             (Dimension::Hour, hour),
         ];
-        if !session.bounced() {
-            segments.push((
-                Dimension::Duration,
-                (session.duration_ms() / 1000).to_string(),
-            ));
-        }
         for (dimension, value) in segments {
             self.segments
                 .entry((day.clone(), dimension, value))
@@ -209,9 +219,19 @@ impl SummaryDelta {
 
     /// Counts a session's page views in (`sign` 1) or out (-1).
     pub fn add_session_pages(&mut self, session: &SessionSummary, pages: &SessionPages, sign: i64) {
+        if pages.pages().is_empty() {
+            return;
+        }
         let day = session.day_in(self.zone);
+        let by_page = match self.pages.get_mut(&day) {
+            Some(by_page) => by_page,
+            None => self.pages.entry(day).or_default(),
+        };
         for (page, totals) in pages.pages() {
-            let stats = self.pages.entry((day.clone(), page.clone())).or_default();
+            let stats = match by_page.get_mut(page.as_str()) {
+                Some(stats) => stats,
+                None => by_page.entry(page.clone()).or_default(),
+            };
             stats.pageviews += sign * totals.views;
             stats.sessions += sign;
             stats.timed_views += sign * totals.timed_views;
@@ -255,6 +275,11 @@ impl SummaryDelta {
         add(&mut self.exits, other.exits);
         add(&mut self.sources, other.sources);
         add(&mut self.segments, other.segments);
+        for (key, (sessions, duration_ms)) in other.durations {
+            let into = self.durations.entry(key).or_default();
+            into.0 += sessions;
+            into.1 += duration_ms;
+        }
         for (day, users) in other.daily_users {
             *self.daily_users.entry(day).or_default() += users;
         }
@@ -264,12 +289,15 @@ impl SummaryDelta {
         for (key, users) in other.retention {
             *self.retention.entry(key).or_default() += users;
         }
-        for (key, stats) in other.pages {
-            let into = self.pages.entry(key).or_default();
-            into.pageviews += stats.pageviews;
-            into.sessions += stats.sessions;
-            into.timed_views += stats.timed_views;
-            into.time_ms += stats.time_ms;
+        for (day, by_page) in other.pages {
+            let into_day = self.pages.entry(day).or_default();
+            for (page, stats) in by_page {
+                let into = into_day.entry(page).or_default();
+                into.pageviews += stats.pageviews;
+                into.sessions += stats.sessions;
+                into.timed_views += stats.timed_views;
+                into.time_ms += stats.time_ms;
+            }
         }
     }
 

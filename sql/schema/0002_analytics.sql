@@ -19,7 +19,8 @@ ALTER TABLE daily_stats ADD COLUMN new_users INTEGER NOT NULL DEFAULT 0;
 -- Sessions per day and segment of one dimension: 'device' and 'country'
 -- (of the first event), 'hour' (hour of the start in the reporting time
 -- zone, '00'..'23'), and 'duration' (whole seconds, sessions of two events
--- or more only: the histogram behind the median).
+-- or more only: the histogram behind the median; these rows count sessions
+-- and duration_ms only, their other columns are 0).
 CREATE TABLE segment_stats (
     day             TEXT NOT NULL,
     dimension       TEXT NOT NULL,

@@ -5,7 +5,7 @@
 
 use super::sessions::{SESSION_COLUMN_COUNT, SESSION_COLUMNS, read_session};
 use crate::sessionize::SessionSummary;
-use crate::summary::{SummaryDelta, Totals};
+use crate::summary::{Dimension, SummaryDelta, Totals};
 use anyhow::Result;
 use rusqlite::{Connection, OptionalExtension, params};
 use std::collections::HashSet;
@@ -132,6 +132,22 @@ pub fn apply(conn: &Connection, delta: &SummaryDelta) -> Result<()> {
             t.revenue_micros
         ])?;
     }
+    for ((day, seconds), (sessions, duration_ms)) in &delta.durations {
+        if (*sessions, *duration_ms) != (0, 0) {
+            segments.execute(params![
+                day,
+                Dimension::Duration.name(),
+                seconds.to_string(),
+                sessions,
+                0,
+                duration_ms,
+                0,
+                0,
+                0,
+                0
+            ])?;
+        }
+    }
     let mut pages = conn.prepare_cached(
         "INSERT INTO page_stats (day, page, pageviews, sessions, timed_views, time_ms)
          VALUES (?1, ?2, ?3, ?4, ?5, ?6)
@@ -139,8 +155,8 @@ pub fn apply(conn: &Connection, delta: &SummaryDelta) -> Result<()> {
              pageviews = pageviews + excluded.pageviews, sessions = sessions + excluded.sessions,
              timed_views = timed_views + excluded.timed_views, time_ms = time_ms + excluded.time_ms",
     )?;
-    for ((day, page), t) in &delta.pages {
-        if *t != crate::summary::PageStats::default() {
+    for (day, by_page) in &delta.pages {
+        for (page, t) in by_page.iter().filter(|(_, t)| **t != Default::default()) {
             pages.execute(params![
                 day,
                 page,

@@ -318,12 +318,12 @@ fn local_sessions() -> String {
 fn local_table(table: &str, from: &str) -> String {
     const MICROS: &str = "sum(CAST(round(revenue * 1000000) AS INTEGER))";
     const DURATION: &str = "sum(ended_ms - started_ms)";
-    let segment = |dimension: &str, value: &str, filter: &str| {
+    let segment = |dimension: &str, value: &str| {
         format!(
             "SELECT day, '{dimension}' AS dimension, {value} AS value, count(*) AS sessions,
                  sum(pageviews) AS pageviews, {DURATION} AS duration_ms, sum(bounced) AS bounced,
                  sum(engaged) AS engaged, sum(converted) AS converted, {MICROS} AS revenue_micros
-             FROM {from} {filter} GROUP BY day, {value}"
+             FROM {from} GROUP BY day, {value}"
         )
     };
     match table {
@@ -358,17 +358,22 @@ fn local_table(table: &str, from: &str) -> String {
              GROUP BY day, coalesce(referrer_domain, ''), coalesce(utm_source, ''),
                  coalesce(utm_medium, ''), coalesce(utm_campaign, ''))"
         ),
-        "segment_stats" => format!(
-            "segment_stats AS ({} UNION ALL {} UNION ALL {} UNION ALL {})",
-            segment("device", "coalesce(device, '')", ""),
-            segment("country", "coalesce(country, '')", ""),
-            segment("hour", "hour", ""),
-            segment(
-                "duration",
-                "CAST((ended_ms - started_ms) / 1000 AS TEXT)",
-                "WHERE events > 1"
-            ),
-        ),
+        "segment_stats" => {
+            // Duration rows count sessions and their duration only.
+            let seconds = "CAST((ended_ms - started_ms) / 1000 AS TEXT)";
+            let durations = format!(
+                "SELECT day, 'duration' AS dimension, {seconds} AS value, count(*) AS sessions,
+                     0 AS pageviews, {DURATION} AS duration_ms, 0 AS bounced, 0 AS engaged,
+                     0 AS converted, 0 AS revenue_micros
+                 FROM {from} WHERE events > 1 GROUP BY day, {seconds}"
+            );
+            format!(
+                "segment_stats AS ({} UNION ALL {} UNION ALL {} UNION ALL {durations})",
+                segment("device", "coalesce(device, '')"),
+                segment("country", "coalesce(country, '')"),
+                segment("hour", "hour"),
+            )
+        }
         "users" => format!(
             "users AS (SELECT user_id, min(started_ms) AS first_ms, max(ended_ms) AS last_ms,
                  count(*) AS sessions, sum(events) AS events, sum(conversions) AS conversions,

@@ -103,6 +103,17 @@ fn saved_funnels_are_a_view_any_client_reads() {
     assert_eq!(env.ok(&["funnel", "--list"]), "");
     let stderr = env.fails(&["funnel", "--name", "pricing"]);
     assert!(stderr.contains("no saved funnel \"pricing\""), "{stderr}");
+    // Deleting from a file that does not exist creates none.
+    let missing = env.dir.path().join("missing.db");
+    let output = std::process::Command::new(crate::util::binary())
+        .arg("--db")
+        .arg(&missing)
+        .args(["funnel", "--delete", "x"])
+        .output()
+        .expect("run");
+    assert_eq!(output.status.code(), Some(1));
+    assert!(String::from_utf8_lossy(&output.stderr).contains("no database at"));
+    assert!(!missing.exists());
     // A malformed step is a usage error (status 2).
     let output = env
         .sessiondb()

@@ -47,7 +47,7 @@ impl fmt::Display for Step {
 }
 
 /// The `funnels` view's query over `steps` (values bound from `?3` on)
-/// rather than the saved ones. `view_body` starts `WITH RECURSIVE`; with
+/// rather than the saved ones (`view_body` is the view's query); with
 /// `days`, sessions are those starting between `?1` and `?2`.
 pub fn ad_hoc_sql(view_body: &str, steps: usize, days: bool) -> String {
     let values: Vec<String> = (0..steps)
@@ -66,12 +66,9 @@ pub fn ad_hoc_sql(view_body: &str, steps: usize, days: bool) -> String {
                 .to_string(),
         );
     }
-    let rest = view_body
-        .strip_prefix("WITH RECURSIVE ")
-        .expect("the funnels view starts WITH RECURSIVE");
     format!(
-        "SELECT step, event_type, page_pattern, sessions, from_previous_rate, from_first_rate FROM (WITH RECURSIVE {}, {rest})",
-        ctes.join(", ")
+        "SELECT step, event_type, page_pattern, sessions, from_previous_rate, from_first_rate FROM ({})",
+        crate::store::views::with_ctes(&ctes.join(", "), view_body)
     )
 }
 

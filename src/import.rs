@@ -702,15 +702,16 @@ impl<'r> SessionStream<'r> {
 
     fn store_session(&mut self, builder: SessionBuilder, load: &mut BulkLoad<'_>) -> Result<()> {
         let (summary, pages) = builder.finish_with_pages();
-        self.delta.add_session_pages(&summary, &pages, 1);
         // Sessions are only open while their user is.
         let user = self.user.as_mut().expect("an open session has a user");
         user.sessions += 1;
         user.events += summary.events;
         user.conversions += summary.conversions;
         user.last_ms = user.last_ms.max(summary.ended_ms);
-        self.user_days.insert(summary.day_in(self.delta.zone));
-        self.delta.add_session(&summary, 1);
+        let day = summary.day_in(self.delta.zone);
+        self.user_days.insert(day.clone());
+        self.delta
+            .add_session_with_pages_on(day, &summary, &pages, 1);
         self.created += 1;
         load.session(&summary)
     }

@@ -408,11 +408,7 @@ pub fn summarize<E: SessionEvent>(
     events: &[E],
     conversion_types: &ConversionTypes,
 ) -> SessionSummary {
-    let mut builder = SessionBuilder::start(user_id, &events[0], conversion_types);
-    for event in &events[1..] {
-        builder.add(event, conversion_types);
-    }
-    builder.finish()
+    summarize_with_pages(user_id, events, conversion_types).0
 }
 
 /// Sorts one user's events and summarises every session: the whole of

@@ -167,7 +167,32 @@ impl SummaryDelta {
 
     /// Counts a session in (`sign` 1) or out (`sign` -1).
     pub fn add_session(&mut self, session: &SessionSummary, sign: i64) {
-        let day = session.day_in(self.zone);
+        self.add_session_on(session.day_in(self.zone), session, sign);
+    }
+
+    /// [`SummaryDelta::add_session`] and the session's page views.
+    pub fn add_session_with_pages(
+        &mut self,
+        session: &SessionSummary,
+        pages: &SessionPages,
+        sign: i64,
+    ) {
+        self.add_session_with_pages_on(session.day_in(self.zone), session, pages, sign);
+    }
+
+    /// The same, for a caller that has the session's `day` already.
+    pub fn add_session_with_pages_on(
+        &mut self,
+        day: String,
+        session: &SessionSummary,
+        pages: &SessionPages,
+        sign: i64,
+    ) {
+        self.add_pages_on(&day, pages, sign);
+        self.add_session_on(day, session, sign);
+    }
+
+    fn add_session_on(&mut self, day: String, session: &SessionSummary, sign: i64) {
         self.daily
             .entry(day.clone())
             .or_default()
@@ -218,14 +243,13 @@ impl SummaryDelta {
     }
 
     /// Counts a session's page views in (`sign` 1) or out (-1).
-    pub fn add_session_pages(&mut self, session: &SessionSummary, pages: &SessionPages, sign: i64) {
+    fn add_pages_on(&mut self, day: &str, pages: &SessionPages, sign: i64) {
         if pages.pages().is_empty() {
             return;
         }
-        let day = session.day_in(self.zone);
-        let by_page = match self.pages.get_mut(&day) {
+        let by_page = match self.pages.get_mut(day) {
             Some(by_page) => by_page,
-            None => self.pages.entry(day).or_default(),
+            None => self.pages.entry(day.to_string()).or_default(),
         };
         for (page, totals) in pages.pages() {
             let stats = match by_page.get_mut(page.as_str()) {

@@ -37,13 +37,8 @@ pub fn run(db: &Path, args: Args, wait: std::time::Duration) -> Result<()> {
     let change: Box<dyn FnOnce(Vec<String>) -> Vec<String>> = match args.action {
         Action::List => {
             // Opened for writing, so that it upgrades an older file (what
-            // read-only commands ask for); a missing file is refused as by
-            // any reader, not created.
-            let store = if db.exists() {
-                Store::open_write(db, wait)?
-            } else {
-                Store::open_read(db, wait)?
-            };
+            // read-only commands ask for).
+            let store = Store::open_write_existing(db, wait)?;
             for event_type in store.conversion_types()? {
                 println!("{event_type}");
             }

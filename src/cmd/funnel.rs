@@ -44,11 +44,7 @@ pub struct Args {
 
 pub fn run(db: &Path, args: Args, wait: std::time::Duration) -> Result<()> {
     if let Some(name) = &args.delete {
-        if !db.exists() {
-            // Refused as by any reader: a mistyped --db must not create a file.
-            Store::open_read(db, wait)?;
-        }
-        if !Store::open_write(db, wait)?.delete_funnel(name)? {
+        if !Store::open_write_existing(db, wait)?.delete_funnel(name)? {
             bail!("no saved funnel {name:?} (sessiondb funnel --list)");
         }
         eprintln!("deleted funnel {name}");

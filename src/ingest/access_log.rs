@@ -456,17 +456,10 @@ impl<R: BufRead> AccessLogReader<R> {
 impl<R: BufRead> RowReader for AccessLogReader<R> {
     fn next_row(&mut self) -> io::Result<Option<Row<'_>>> {
         loop {
-            self.line.clear();
-            if self.input.read_until(b'\n', &mut self.line)? == 0 {
+            if !super::read_line(&mut self.input, &mut self.line)? {
                 return Ok(None);
             }
             self.line_number += 1;
-            let end = self
-                .line
-                .iter()
-                .rposition(|b| !matches!(b, b'\r' | b'\n'))
-                .map_or(0, |i| i + 1);
-            self.line.truncate(end);
             let first = self.line.iter().find(|b| !b.is_ascii_whitespace());
             if matches!(first, None | Some(b'#')) {
                 continue;

@@ -130,6 +130,21 @@ pub struct Input {
 
 pub const STDIN_NAME: &str = "<stdin>";
 
+/// Reads the next line of a line-based format into `line`, without its
+/// `\n`, `\r\n` or trailing `\r`s; false at the end of the input.
+pub(crate) fn read_line(input: &mut impl io::BufRead, line: &mut Vec<u8>) -> io::Result<bool> {
+    line.clear();
+    if input.read_until(b'\n', line)? == 0 {
+        return Ok(false);
+    }
+    let end = line
+        .iter()
+        .rposition(|b| !matches!(b, b'\r' | b'\n'))
+        .map_or(0, |i| i + 1);
+    line.truncate(end);
+    Ok(true)
+}
+
 /// Fails unless `path` names a file that can be opened for reading.
 pub fn check_readable(path: &str) -> Result<()> {
     let metadata = std::fs::metadata(path).with_context(|| format!("cannot read {path}"))?;

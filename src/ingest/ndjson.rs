@@ -182,17 +182,10 @@ impl<R: BufRead> NdjsonEventReader<R> {
 impl<R: BufRead> RowReader for NdjsonEventReader<R> {
     fn next_row(&mut self) -> io::Result<Option<Row<'_>>> {
         while self.pending.is_empty() {
-            self.line.clear();
-            if self.input.read_until(b'\n', &mut self.line)? == 0 {
+            if !super::read_line(&mut self.input, &mut self.line)? {
                 return Ok(None);
             }
             self.line_number += 1;
-            let end = self
-                .line
-                .iter()
-                .rposition(|b| !matches!(b, b'\r' | b'\n'))
-                .map_or(0, |i| i + 1);
-            self.line.truncate(end);
             if self.line.iter().all(u8::is_ascii_whitespace) {
                 continue;
             }

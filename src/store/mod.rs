@@ -86,6 +86,16 @@ fn begin_write<'c>(
 }
 
 impl Store {
+    /// [`Store::open_write`] for a database that must exist already: a
+    /// missing file is refused as by a reader (a mistyped `--db` must not
+    /// create one).
+    pub fn open_write_existing(path: &Path, wait: Duration) -> Result<Store> {
+        if !path.exists() {
+            Store::open_read(path, wait)?;
+        }
+        Store::open_write(path, wait)
+    }
+
     /// Opens (creating it if needed) a database for writing, migrating its
     /// schema and refreshing its views. A file that is not a sessiondb
     /// database, or comes from a newer sessiondb, is refused untouched.

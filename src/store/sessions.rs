@@ -302,17 +302,14 @@ impl UserUpdate<'_> {
                 Some(old) if **old == summary => {}
                 Some(old) => {
                     changes.changed += 1;
-                    delta.add_session(old, -1);
                     let before = old_pages.get(old.session_id.as_str()).unwrap_or(&no_pages);
-                    delta.add_session_pages(old, before, -1);
-                    delta.add_session(&summary, 1);
-                    delta.add_session_pages(&summary, &pages, 1);
+                    delta.add_session_with_pages(old, before, -1);
+                    delta.add_session_with_pages(&summary, &pages, 1);
                     write_session(conn, &summary, Write::Replace, delta.zone)?;
                 }
                 None => {
                     changes.created += 1;
-                    delta.add_session(&summary, 1);
-                    delta.add_session_pages(&summary, &pages, 1);
+                    delta.add_session_with_pages(&summary, &pages, 1);
                     write_session(conn, &summary, Write::New, delta.zone)?;
                 }
             }
@@ -346,8 +343,7 @@ impl UserUpdate<'_> {
         for (old_id, old) in &old {
             if !kept.contains(old_id) {
                 delete.execute([old_id])?;
-                delta.add_session(old, -1);
-                delta.add_session_pages(old, old_pages.get(old_id).unwrap_or(&no_pages), -1);
+                delta.add_session_with_pages(old, old_pages.get(old_id).unwrap_or(&no_pages), -1);
                 changes.removed += 1;
             }
         }

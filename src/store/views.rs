@@ -221,15 +221,7 @@ impl View {
                 // inside the query, so the view's own SQL runs over the
                 // rows of the range only.
                 let shadows: Vec<String> = tables.iter().map(|table| shadow(table)).collect();
-                let shadows = shadows.join(", ");
-                let body = self.body();
-                if let Some(rest) = body.strip_prefix("WITH RECURSIVE ") {
-                    format!("WITH RECURSIVE {shadows}, {rest}")
-                } else if let Some(rest) = body.strip_prefix("WITH ") {
-                    format!("WITH {shadows}, {rest}")
-                } else {
-                    format!("WITH {shadows} {body}")
-                }
+                with_ctes(&shadows.join(", "), self.body())
             }
         }
     }
@@ -277,20 +269,24 @@ impl View {
         for table in self.also_reads {
             ctes.push(local_table(table, "local_sessions"));
         }
-        let ctes = ctes.join(", ");
-        let body = self.body();
-        let sql = if let Some(rest) = body.strip_prefix("WITH RECURSIVE ") {
-            format!("WITH RECURSIVE {ctes}, {rest}")
-        } else if let Some(rest) = body.strip_prefix("WITH ") {
-            format!("WITH {ctes}, {rest}")
-        } else {
-            format!("WITH {ctes} {body}")
-        };
+        let sql = with_ctes(&ctes.join(", "), self.body());
         if days && !filter_sessions {
             format!("SELECT * FROM ({sql}) WHERE day BETWEEN ?1 AND ?2")
         } else {
             sql
         }
+    }
+}
+
+/// `query` with the common table expressions `ctes` ahead of its own, if
+/// it has any (`WITH` or `WITH RECURSIVE`), so they can shadow its tables.
+pub fn with_ctes(ctes: &str, query: &str) -> String {
+    if let Some(rest) = query.strip_prefix("WITH RECURSIVE ") {
+        format!("WITH RECURSIVE {ctes}, {rest}")
+    } else if let Some(rest) = query.strip_prefix("WITH ") {
+        format!("WITH {ctes}, {rest}")
+    } else {
+        format!("WITH {ctes} {query}")
     }
 }
 

@@ -2,21 +2,10 @@
 //! JSON access logs, on small hand-made files and on real exports in
 //! ../shared/data (skipped with a message when it is absent).
 
-use crate::util::{Env, repo_path, shared};
+use crate::util::{Env, repo_path, sessions_per_user, shared};
 use serde_json::Value;
 use std::collections::BTreeMap;
 use std::process::Command;
-
-fn sessions_per_user(env: &Env) -> BTreeMap<String, Vec<i64>> {
-    let mut map: BTreeMap<String, Vec<i64>> = BTreeMap::new();
-    for row in env.rows("SELECT user_id, events FROM sessions ORDER BY user_id, started_ms") {
-        let (user, events) = row.rsplit_once('|').expect("two columns");
-        map.entry(user.to_string())
-            .or_default()
-            .push(events.parse().expect("number"));
-    }
-    map
-}
 
 #[test]
 fn the_nasa_tsv_with_a_mapping_gives_the_independent_sessions_per_host() {

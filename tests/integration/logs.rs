@@ -1,22 +1,10 @@
 //! Access logs from real servers and from peers' fixtures (../shared/data;
 //! these tests skip with a message when it is absent).
 
-use crate::util::{Env, repo_path, shared};
+use crate::util::{Env, repo_path, sessions_per_user, shared};
 use serde_json::Value;
 use std::collections::BTreeMap;
 use std::process::Command;
-
-/// Session sizes per visitor, in start order.
-fn sessions_per_user(env: &Env) -> BTreeMap<String, Vec<i64>> {
-    let mut map: BTreeMap<String, Vec<i64>> = BTreeMap::new();
-    for row in env.rows("SELECT user_id, events FROM sessions ORDER BY user_id, started_ms") {
-        let (user, events) = row.rsplit_once('|').expect("two columns");
-        map.entry(user.to_string())
-            .or_default()
-            .push(events.parse().expect("number"));
-    }
-    map
-}
 
 #[test]
 fn the_nasa_common_log_gives_the_sessions_an_independent_count_gives() {

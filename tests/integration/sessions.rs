@@ -2,7 +2,6 @@
 //! merge sessions, order independence, stored rules and conversions.
 
 use crate::util::{Env, fixture, generate};
-use std::path::PathBuf;
 
 fn session(user: &str, start: &str, end: &str, events: i64) -> (String, String, String, i64) {
     (user.to_string(), start.to_string(), end.to_string(), events)
@@ -202,23 +201,8 @@ fn shuffled_chunks_in_any_order_give_the_sessions_of_one_import() {
     let text = std::fs::read_to_string(&whole).expect("generated file");
     let mut lines = text.lines();
     let header = lines.next().expect("header");
-    let mut rows: Vec<&str> = lines.collect();
-    // A fixed pseudo-random shuffle, so a failure can be replayed.
-    let mut seed: u64 = 0x5eed;
-    for i in (1..rows.len()).rev() {
-        seed = seed.wrapping_mul(6_364_136_223_846_793_005).wrapping_add(1);
-        rows.swap(i, (seed >> 33) as usize % (i + 1));
-    }
-    let chunk_paths: Vec<PathBuf> = rows
-        .chunks(rows.len().div_ceil(5))
-        .enumerate()
-        .map(|(n, chunk)| {
-            env.write(
-                &format!("chunk{n}.csv"),
-                format!("{header}\n{}\n", chunk.join("\n")).as_bytes(),
-            )
-        })
-        .collect();
+    let rows: Vec<&str> = lines.collect();
+    let chunk_paths = crate::util::shuffled_chunks(&env, header, &rows, 5);
 
     let one = Env::new();
     one.import(&[&whole]);

@@ -236,24 +236,10 @@ fn sessions_are_the_distinct_user_and_key_pairs_of_the_input() {
 #[test]
 fn shuffled_chunks_give_the_sessions_of_one_import() {
     let env = Env::new();
-    let Some((keyed, mut rows, header)) = keyed_dump(&env) else {
+    let Some((keyed, rows, header)) = keyed_dump(&env) else {
         return;
     };
-    let mut seed: u64 = 0xfeed;
-    for i in (1..rows.len()).rev() {
-        seed = seed.wrapping_mul(6_364_136_223_846_793_005).wrapping_add(1);
-        rows.swap(i, (seed >> 33) as usize % (i + 1));
-    }
-    let chunks: Vec<PathBuf> = rows
-        .chunks(rows.len().div_ceil(4))
-        .enumerate()
-        .map(|(n, chunk)| {
-            env.write(
-                &format!("chunk{n}.csv"),
-                format!("{header}\n{}\n", chunk.join("\n")).as_bytes(),
-            )
-        })
-        .collect();
+    let chunks = crate::util::shuffled_chunks(&env, &header, &rows, 4);
     let one = Env::new();
     one.import_with(&["--session-key", "visit"], &keyed);
     let chunked = Env::new();

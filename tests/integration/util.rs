@@ -295,10 +295,27 @@ fn hex(bytes: &[u8]) -> String {
     bytes.iter().map(|b| format!("{b:02x}")).collect()
 }
 
+/// Session sizes (events) per user, in start order.
+pub fn sessions_per_user(env: &Env) -> std::collections::BTreeMap<String, Vec<i64>> {
+    let mut map: std::collections::BTreeMap<String, Vec<i64>> = std::collections::BTreeMap::new();
+    for row in env.rows("SELECT user_id, events FROM sessions ORDER BY user_id, started_ms") {
+        let (user, events) = row.rsplit_once('|').expect("two columns");
+        map.entry(user.to_string())
+            .or_default()
+            .push(events.parse().expect("number"));
+    }
+    map
+}
+
 /// `rows` (CSV lines without the header) shuffled by a fixed seed and cut
 /// into `parts` files, each with `header`.
-pub fn shuffled_chunks(env: &Env, header: &str, rows: &[String], parts: usize) -> Vec<PathBuf> {
-    let mut rows = rows.to_vec();
+pub fn shuffled_chunks<S: AsRef<str>>(
+    env: &Env,
+    header: &str,
+    rows: &[S],
+    parts: usize,
+) -> Vec<PathBuf> {
+    let mut rows: Vec<&str> = rows.iter().map(AsRef::as_ref).collect();
     // A fixed pseudo-random shuffle, so a failure can be replayed.
     let mut seed: u64 = 0x5eed;
     for i in (1..rows.len()).rev() {

@@ -3,8 +3,8 @@
 //! against it, and the reason when the event starts a new session (what
 //! `explain` prints). The one place the rules live.
 
+use crate::event::{SessionEvent, referrer_domain};
 use crate::rules::{CampaignRule, SessionRules};
-use crate::sessionize::{SessionEvent, referrer_domain};
 use std::fmt;
 
 /// Why an event starts a new session.

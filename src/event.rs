@@ -1,8 +1,11 @@
 //! Domain types shared by ingestion, sessionization and the store: the input
-//! fields and their aliases, a parsed [`Event`], and why a row was rejected.
+//! fields and their aliases, a parsed [`Event`], what sessionization reads
+//! of an event (the [`Timed`] and [`SessionEvent`] traits, the event order,
+//! the referrer's domain), and why a row was rejected.
 //!
 //! Nothing here reads files or touches SQLite.
 
+use std::cmp::Ordering;
 use std::fmt;
 
 /// An input field that sessiondb understands (PRODUCT.md, "Input events").
@@ -145,6 +148,166 @@ impl Event {
     }
 }
 
+/// What sessionization needs to know about an event: when it happened, the
+/// id that breaks ties between events at the same millisecond, and the
+/// source's session key, if any.
+pub trait Timed {
+    fn ts_ms(&self) -> i64;
+    fn event_id(&self) -> &str;
+    fn session_key(&self) -> Option<&str>;
+}
+
+impl Timed for Event {
+    fn ts_ms(&self) -> i64 {
+        self.ts_ms
+    }
+    fn event_id(&self) -> &str {
+        &self.event_id
+    }
+    fn session_key(&self) -> Option<&str> {
+        self.session_key.as_deref()
+    }
+}
+
+/// The order of a user's events (README, "Metrics": session): by
+/// timestamp, then by event id (byte order, as SQLite's default collation
+/// compares text).
+pub fn event_order<T: Timed>(a: &T, b: &T) -> Ordering {
+    a.ts_ms()
+        .cmp(&b.ts_ms())
+        .then_with(|| a.event_id().as_bytes().cmp(b.event_id().as_bytes()))
+}
+
+/// What a session summary reads from an event.
+pub trait SessionEvent: Timed {
+    fn event_type(&self) -> &str;
+    fn page(&self) -> Option<&str>;
+    fn referrer(&self) -> Option<&str>;
+    fn utm_source(&self) -> Option<&str>;
+    fn utm_medium(&self) -> Option<&str>;
+    fn utm_campaign(&self) -> Option<&str>;
+    fn device(&self) -> Option<&str>;
+    fn country(&self) -> Option<&str>;
+    fn revenue(&self) -> Option<f64>;
+}
+
+impl SessionEvent for Event {
+    fn event_type(&self) -> &str {
+        &self.event_type
+    }
+    fn page(&self) -> Option<&str> {
+        self.page.as_deref()
+    }
+    fn referrer(&self) -> Option<&str> {
+        self.referrer.as_deref()
+    }
+    fn utm_source(&self) -> Option<&str> {
+        self.utm_source.as_deref()
+    }
+    fn utm_medium(&self) -> Option<&str> {
+        self.utm_medium.as_deref()
+    }
+    fn utm_campaign(&self) -> Option<&str> {
+        self.utm_campaign.as_deref()
+    }
+    fn device(&self) -> Option<&str> {
+        self.device.as_deref()
+    }
+    fn country(&self) -> Option<&str> {
+        self.country.as_deref()
+    }
+    fn revenue(&self) -> Option<f64> {
+        self.revenue
+    }
+}
+
+impl<T: Timed + ?Sized> Timed for &T {
+    fn ts_ms(&self) -> i64 {
+        (**self).ts_ms()
+    }
+    fn event_id(&self) -> &str {
+        (**self).event_id()
+    }
+    fn session_key(&self) -> Option<&str> {
+        (**self).session_key()
+    }
+}
+
+impl<T: SessionEvent + ?Sized> SessionEvent for &T {
+    fn event_type(&self) -> &str {
+        (**self).event_type()
+    }
+    fn page(&self) -> Option<&str> {
+        (**self).page()
+    }
+    fn referrer(&self) -> Option<&str> {
+        (**self).referrer()
+    }
+    fn utm_source(&self) -> Option<&str> {
+        (**self).utm_source()
+    }
+    fn utm_medium(&self) -> Option<&str> {
+        (**self).utm_medium()
+    }
+    fn utm_campaign(&self) -> Option<&str> {
+        (**self).utm_campaign()
+    }
+    fn device(&self) -> Option<&str> {
+        (**self).device()
+    }
+    fn country(&self) -> Option<&str> {
+        (**self).country()
+    }
+    fn revenue(&self) -> Option<f64> {
+        (**self).revenue()
+    }
+}
+
+/// Everything the store writes of an event: what sessionization reads,
+/// plus its user and properties. Parsed events and the bulk loader's
+/// records are both one, so the store needs neither's layout.
+pub trait EventRow: SessionEvent {
+    fn user_id(&self) -> &str;
+    fn properties(&self) -> Option<&str>;
+}
+
+impl EventRow for Event {
+    fn user_id(&self) -> &str {
+        &self.user_id
+    }
+    fn properties(&self) -> Option<&str> {
+        self.properties.as_deref()
+    }
+}
+
+/// The host of a referrer URL, lower-cased and without a leading `www.`, so
+/// that `https://www.Google.com/search?q=x` and `google.com` group together.
+/// `None` for an empty referrer or `-` (what access logs write for none).
+pub fn referrer_domain(referrer: &str) -> Option<String> {
+    let text = referrer.trim();
+    // A scheme ends at "://" only before any path, query or fragment:
+    // `google.com/url?q=https://other.example/` is google.com.
+    let path_start = text.find(['/', '?', '#']).unwrap_or(text.len());
+    let after_scheme = match text.find("://") {
+        Some(i) if i < path_start => &text[i + 3..],
+        _ => text.strip_prefix("//").unwrap_or(text),
+    };
+    let authority = after_scheme
+        .split(['/', '?', '#'])
+        .next()
+        .unwrap_or_default();
+    let host_port = authority.rsplit('@').next().unwrap_or_default();
+    let host = if host_port.starts_with('[') {
+        // An IPv6 literal keeps its colons; only a port after `]` is cut.
+        host_port.split_inclusive(']').next().unwrap_or_default()
+    } else {
+        host_port.split(':').next().unwrap_or_default()
+    };
+    let host = host.trim_end_matches('.').to_ascii_lowercase();
+    let host = host.strip_prefix("www.").unwrap_or(&host);
+    (!host.is_empty() && host != "-").then(|| host.to_string())
+}
+
 /// Why an input row was not stored. Each reason has a stable code (stored in
 /// `rejected_rows.reason`) and a message for people.
 #[derive(Debug, Clone, PartialEq)]
@@ -262,6 +425,29 @@ mod tests {
         assert_eq!(Field::for_column(" User_ID "), Some((Field::UserId, 0)));
         assert_eq!(Field::for_column("TS"), Some((Field::Timestamp, 1)));
         assert_eq!(Field::for_column("product_id"), None);
+    }
+
+    #[test]
+    fn referrer_domains() {
+        let cases = [
+            ("https://www.google.com/search?q=a", Some("google.com")),
+            ("http://News.Ycombinator.com", Some("news.ycombinator.com")),
+            ("https://user:pw@example.org:8080/x", Some("example.org")),
+            ("//cdn.example.net/a", Some("cdn.example.net")),
+            ("t.co/abc", Some("t.co")),
+            (
+                "google.com/url?q=https://other.example/",
+                Some("google.com"),
+            ),
+            ("android-app://com.slack/", Some("com.slack")),
+            ("http://[2001:db8::1]:80/", Some("[2001:db8::1]")),
+            ("", None),
+            ("-", None),
+            ("https://", None),
+        ];
+        for (referrer, domain) in cases {
+            assert_eq!(referrer_domain(referrer).as_deref(), domain, "{referrer}");
+        }
     }
 
     #[test]

@@ -4,12 +4,11 @@
 //! prints; it reads no summary, so it checks the stored sessions too.
 
 use crate::boundary::SessionStart;
-use crate::event::Event;
+use crate::event::{Event, event_order};
 use crate::rules::SessionRules;
-use crate::sessionize::{
-    self, ConversionTypes, ENGAGED_AFTER_MS, SessionSummary, split_sessions_with_reasons,
-};
-use std::ops::Range;
+use crate::session::{ConversionTypes, ENGAGED_AFTER_MS, SessionSummary};
+use crate::sessionize::UserSessionizer;
+use std::collections::HashMap;
 
 /// Why a session starts or ends.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -40,61 +39,57 @@ pub struct ExplainedEvent {
     pub conversion: bool,
 }
 
-/// Every session of one user, in start order. `events` are all the user's
-/// events; they are sorted here.
+/// Every session of one user, in start order, as the session pipeline
+/// makes them (the same code the import runs, so the two cannot disagree).
+/// `events` are all the user's events; they are sorted here.
 pub fn explain_user(
     mut events: Vec<Event>,
     rules: &SessionRules,
     conversion_types: &ConversionTypes,
 ) -> Vec<Explanation> {
-    events.sort_by(sessionize::event_order);
-    let groups: Vec<(Vec<usize>, Boundary, Boundary)> = if rules.source_sessions {
-        sessionize::session_groups(&events, rules)
-            .into_iter()
-            .map(|group| {
-                let key = events[group[0]].session_key.clone();
-                (
-                    group,
-                    Boundary::SourceKey(key.clone()),
-                    Boundary::SourceKey(key),
-                )
-            })
-            .collect()
-    } else {
-        let splits = split_sessions_with_reasons(&events, rules);
-        let ends: Vec<Boundary> = splits
-            .iter()
-            .skip(1)
-            .map(|(_, start)| Boundary::Rule(start.clone()))
-            .chain(std::iter::once(Boundary::LastEvent))
-            .collect();
-        splits
-            .into_iter()
-            .zip(ends)
-            .map(
-                |((range, start), end): ((Range<usize>, SessionStart), Boundary)| {
-                    (range.collect(), Boundary::Rule(start), end)
-                },
-            )
-            .collect()
+    events.sort_by(event_order);
+    let Some(user_id) = events.first().map(|e| e.user_id.clone()) else {
+        return Vec::new();
     };
-    groups
-        .into_iter()
-        .map(|(group, start, end)| {
-            let members: Vec<&Event> = group.iter().map(|&i| &events[i]).collect();
-            let summary = sessionize::summarize(&members[0].user_id, &members, conversion_types);
-            let explained = members
+    let mut sessionizer = UserSessionizer::new(&user_id, rules, conversion_types);
+    let session_of: Vec<String> = events
+        .iter()
+        .map(|event| sessionizer.push(event).to_string())
+        .collect();
+    let sessions = sessionizer.finish();
+    let mut members: HashMap<&str, Vec<usize>> = HashMap::new();
+    for (index, id) in session_of.iter().enumerate() {
+        members.entry(id.as_str()).or_default().push(index);
+    }
+    let starts: Vec<Boundary> = sessions
+        .iter()
+        .map(|session| match &session.start {
+            Some(reason) => Boundary::Rule(reason.clone()),
+            None => Boundary::SourceKey(session.summary.session_key.clone()),
+        })
+        .collect();
+    sessions
+        .iter()
+        .enumerate()
+        .map(|(i, session)| {
+            let end = match (&session.start, starts.get(i + 1)) {
+                (None, _) => starts[i].clone(),
+                (Some(_), Some(next)) => next.clone(),
+                (Some(_), None) => Boundary::LastEvent,
+            };
+            let indexes = &members[session.summary.session_id.as_str()];
+            let explained = indexes
                 .iter()
                 .enumerate()
-                .map(|(i, event)| ExplainedEvent {
-                    event: (*event).clone(),
-                    gap_ms: (i > 0).then(|| event.ts_ms - members[i - 1].ts_ms),
-                    conversion: conversion_types.contains(&event.event_type),
+                .map(|(n, &index)| ExplainedEvent {
+                    event: events[index].clone(),
+                    gap_ms: (n > 0).then(|| events[index].ts_ms - events[indexes[n - 1]].ts_ms),
+                    conversion: conversion_types.contains(&events[index].event_type),
                 })
                 .collect();
             Explanation {
-                summary,
-                start,
+                summary: session.summary.clone(),
+                start: starts[i].clone(),
                 end,
                 events: explained,
             }

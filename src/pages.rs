@@ -50,7 +50,7 @@ impl SessionPages {
 }
 
 /// The pages of a session's events, given in event order.
-pub fn session_pages<E: crate::sessionize::SessionEvent>(events: &[E]) -> SessionPages {
+pub fn session_pages<E: crate::event::SessionEvent>(events: &[E]) -> SessionPages {
     let mut pages = SessionPages::default();
     for event in events {
         pages.add(

@@ -1,418 +1,172 @@
-//! Sessionization (gap detection, or the source's session keys) as pure
-//! functions over one user's events: the
-//! order events are compared in, where sessions split, a session's id and
-//! summary, and which stretch of a user's history a new import can change.
+//! Sessionization, the one pipeline every path feeds: bulk loads,
+//! incremental imports, `resessionize`, `explain` and the tests give a
+//! user's events in event order to a [`UserSessionizer`], which applies the
+//! rules (gap detection and the rules that split further, in
+//! `crate::boundary`, or the source's session keys) and hands back each
+//! event's session and the completed sessions with their page views. Also
+//! here: which stretch of a user's history a new import can change.
 //!
-//! Nothing here knows about SQLite; the store feeds events in and writes the
-//! results out.
+//! Nothing here knows about SQLite; the store reads events and writes the
+//! results.
 
 use crate::boundary::{OpenSession, SessionStart};
-use crate::event::Event;
+use crate::event::{Event, SessionEvent, event_order};
 use crate::pages::SessionPages;
 use crate::rules::SessionRules;
-use crate::timestamp::InputZone;
-use std::cmp::Ordering;
+use crate::session::{ConversionTypes, SessionBuilder, SessionSummary};
 use std::collections::HashMap;
-use std::collections::hash_map::Entry;
-use std::ops::Range;
-use xxhash_rust::xxh3::Xxh3;
 
-/// What sessionization needs to know about an event: when it happened, the
-/// id that breaks ties between events at the same millisecond, and the
-/// source's session key, if any.
-pub trait Timed {
-    fn ts_ms(&self) -> i64;
-    fn event_id(&self) -> &str;
-    fn session_key(&self) -> Option<&str>;
-}
-
-impl Timed for Event {
-    fn ts_ms(&self) -> i64 {
-        self.ts_ms
-    }
-    fn event_id(&self) -> &str {
-        &self.event_id
-    }
-    fn session_key(&self) -> Option<&str> {
-        self.session_key.as_deref()
-    }
-}
-
-/// The order of PRODUCT.md: by timestamp, then by event id (byte order, as
-/// SQLite's default collation compares text).
-pub fn event_order<T: Timed>(a: &T, b: &T) -> Ordering {
-    a.ts_ms()
-        .cmp(&b.ts_ms())
-        .then_with(|| a.event_id().as_bytes().cmp(b.event_id().as_bytes()))
-}
-
-/// One user's events, already in [`event_order`], as sessions under
-/// `rules`: index lists into `events`, each in event order, the sessions in
-/// order of their first event.
-///
-/// With gap detection each session is a run of consecutive events. With
-/// the source's sessions, a session is all the user's events with one key,
-/// so two sessions of a user can overlap in time (two browser tabs, say).
-pub fn session_groups<T: SessionEvent>(events: &[T], rules: &SessionRules) -> Vec<Vec<usize>> {
-    if !rules.source_sessions {
-        return split_sessions(events, rules)
-            .into_iter()
-            .map(Iterator::collect)
-            .collect();
-    }
-    let mut groups: Vec<Vec<usize>> = Vec::new();
-    let mut by_key: HashMap<Option<&str>, usize> = HashMap::new();
-    for (index, event) in events.iter().enumerate() {
-        match by_key.entry(event.session_key()) {
-            Entry::Occupied(group) => groups[*group.get()].push(index),
-            Entry::Vacant(slot) => {
-                slot.insert(groups.len());
-                groups.push(vec![index]);
-            }
-        }
-    }
-    groups
-}
-
-/// Gap detection, and the rules that split further, over one user's
-/// events already in [`event_order`]. Returns index ranges into `events`,
-/// in order.
-pub fn split_sessions<T: SessionEvent>(events: &[T], rules: &SessionRules) -> Vec<Range<usize>> {
-    split_sessions_with_reasons(events, rules)
-        .into_iter()
-        .map(|(range, _)| range)
-        .collect()
-}
-
-/// [`split_sessions`], with why each session starts.
-pub fn split_sessions_with_reasons<T: SessionEvent>(
-    events: &[T],
-    rules: &SessionRules,
-) -> Vec<(Range<usize>, SessionStart)> {
-    debug_assert!(
-        events
-            .windows(2)
-            .all(|w| event_order(&w[0], &w[1]) != Ordering::Greater)
-    );
-    let Some(first) = events.first() else {
-        return Vec::new();
-    };
-    let mut sessions = Vec::new();
-    let mut start = 0;
-    let mut reason = SessionStart::First;
-    let mut open = OpenSession::start(first, rules);
-    for (i, event) in events.iter().enumerate().skip(1) {
-        match open.split_before(event, rules) {
-            Some(next_reason) => {
-                sessions.push((start..i, std::mem::replace(&mut reason, next_reason)));
-                start = i;
-                open = OpenSession::start(event, rules);
-            }
-            None => open.add(event, rules),
-        }
-    }
-    sessions.push((start..events.len(), reason));
-    sessions
-}
-
-/// A session's id: a hash of its user and its first event, so the same
-/// events always give the same id, and a session that only grows at its end
-/// keeps it. 16 hex digits (64 bits).
-pub fn session_id<T: Timed>(user_id: &str, first: &T) -> String {
-    let mut hasher = Xxh3::new();
-    // Lengths are hashed before the strings so that no two different
-    // (user, event) pairs feed the hasher the same bytes.
-    hasher.update(&(user_id.len() as u64).to_le_bytes());
-    hasher.update(user_id.as_bytes());
-    hasher.update(&first.ts_ms().to_le_bytes());
-    hasher.update(&(first.event_id().len() as u64).to_le_bytes());
-    hasher.update(first.event_id().as_bytes());
-    format!("{:016x}", hasher.digest())
-}
-
-/// One session as the store keeps it (`session_records`). Flags such as
-/// bounced or engaged are not here: the `sessions` view derives them in SQL,
-/// where every client can read their definition.
+/// A session the pipeline has completed.
 #[derive(Debug, Clone, PartialEq)]
-pub struct SessionSummary {
-    pub session_id: String,
-    pub user_id: String,
-    pub started_ms: i64,
-    pub ended_ms: i64,
-    pub events: i64,
-    pub pageviews: i64,
-    /// Events whose type is in the conversion set.
-    pub conversions: i64,
-    /// Sum of the events' revenue; 0 when none has one.
-    pub revenue: f64,
-    pub landing_page: Option<String>,
-    pub exit_page: Option<String>,
-    pub referrer: Option<String>,
-    pub referrer_domain: Option<String>,
-    pub utm_source: Option<String>,
-    pub utm_medium: Option<String>,
-    pub utm_campaign: Option<String>,
-    pub device: Option<String>,
-    pub country: Option<String>,
-    /// The source's session key of the first event (`--session-key`).
-    pub session_key: Option<String>,
+pub struct CompletedSession {
+    pub summary: SessionSummary,
+    /// Its page views by page, with the time on page (`page_stats`).
+    pub pages: SessionPages,
+    /// Why it starts, under gap detection and the rules; `None` with the
+    /// source's sessions (a session is its key).
+    pub start: Option<SessionStart>,
 }
 
-/// Sessions longer than this, in milliseconds, are engaged (GA4's rule).
-pub const ENGAGED_AFTER_MS: i64 = 10_000;
-
-impl SessionSummary {
-    /// Exactly one event.
-    pub fn bounced(&self) -> bool {
-        self.events == 1
-    }
-
-    /// At least one event whose type is a conversion.
-    pub fn converted(&self) -> bool {
-        self.conversions > 0
-    }
-
-    /// Longer than 10 s, or two page views or more, or converted.
-    pub fn engaged(&self) -> bool {
-        self.duration_ms() > ENGAGED_AFTER_MS || self.pageviews >= 2 || self.converted()
-    }
-
-    /// Plausible's bounce: fewer than two page views and no other event,
-    /// so one event, a page view.
-    pub fn bounced_plausible(&self) -> bool {
-        self.pageviews < 2 && self.events == self.pageviews
-    }
-
-    /// PostHog's bounce: at most one page view and shorter than 10 s (its
-    /// third condition, no autocaptured interaction, has no counterpart
-    /// in event dumps: README).
-    pub fn bounced_posthog(&self) -> bool {
-        self.pageviews <= 1 && self.duration_ms() < ENGAGED_AFTER_MS
-    }
-
-    /// Last event's time minus first event's time.
-    pub fn duration_ms(&self) -> i64 {
-        self.ended_ms - self.started_ms
-    }
-
-    /// The reporting day of the session: the date of its start in the
-    /// reporting zone.
-    pub fn day_in(&self, zone: InputZone) -> String {
-        zone.local_day(self.started_ms)
-    }
-
-    /// The hour of its start in the reporting zone, 0..23.
-    pub fn hour_in(&self, zone: InputZone) -> i64 {
-        zone.local_hour(self.started_ms)
-    }
+/// Splits one user's events, given one at a time in [`event_order`], into
+/// sessions.
+///
+/// Under gap detection each session is a run of consecutive events and is
+/// complete as soon as an event starts the next one. With the source's
+/// sessions a session is all the user's events with one key, so two
+/// sessions can overlap in time and all stay open until [`finish`].
+///
+/// [`finish`]: UserSessionizer::finish
+pub struct UserSessionizer<'r> {
+    user_id: String,
+    rules: &'r SessionRules,
+    conversion_types: &'r ConversionTypes,
+    /// Gap detection: the open session, what the rules remember of it, and
+    /// why it started.
+    open: Option<(OpenSession, SessionBuilder, SessionStart)>,
+    /// The source's sessions: open sessions in order of their first event,
+    /// and each key's place among them.
+    keyed: Vec<SessionBuilder>,
+    keys: HashMap<String, usize>,
+    completed: Vec<CompletedSession>,
+    /// The previous event's (time, id), to check the order in debug builds.
+    #[cfg(debug_assertions)]
+    last: (i64, Vec<u8>),
 }
 
-/// The event types that count as conversions. A handful at most, so a
-/// linear scan beats hashing on every event.
-#[derive(Debug, Clone, Default, PartialEq)]
-pub struct ConversionTypes(Vec<String>);
-
-impl ConversionTypes {
-    pub fn new<S: Into<String>>(types: impl IntoIterator<Item = S>) -> Self {
-        ConversionTypes(types.into_iter().map(Into::into).collect())
-    }
-
-    pub fn contains(&self, event_type: &str) -> bool {
-        self.0.iter().any(|t| t == event_type)
-    }
-}
-
-/// What a session summary reads from an event.
-pub trait SessionEvent: Timed {
-    fn event_type(&self) -> &str;
-    fn page(&self) -> Option<&str>;
-    fn referrer(&self) -> Option<&str>;
-    fn utm_source(&self) -> Option<&str>;
-    fn utm_medium(&self) -> Option<&str>;
-    fn utm_campaign(&self) -> Option<&str>;
-    fn device(&self) -> Option<&str>;
-    fn country(&self) -> Option<&str>;
-    fn revenue(&self) -> Option<f64>;
-}
-
-impl SessionEvent for Event {
-    fn event_type(&self) -> &str {
-        &self.event_type
-    }
-    fn page(&self) -> Option<&str> {
-        self.page.as_deref()
-    }
-    fn referrer(&self) -> Option<&str> {
-        self.referrer.as_deref()
-    }
-    fn utm_source(&self) -> Option<&str> {
-        self.utm_source.as_deref()
-    }
-    fn utm_medium(&self) -> Option<&str> {
-        self.utm_medium.as_deref()
-    }
-    fn utm_campaign(&self) -> Option<&str> {
-        self.utm_campaign.as_deref()
-    }
-    fn device(&self) -> Option<&str> {
-        self.device.as_deref()
-    }
-    fn country(&self) -> Option<&str> {
-        self.country.as_deref()
-    }
-    fn revenue(&self) -> Option<f64> {
-        self.revenue
-    }
-}
-
-impl<T: Timed> Timed for &T {
-    fn ts_ms(&self) -> i64 {
-        (**self).ts_ms()
-    }
-    fn event_id(&self) -> &str {
-        (**self).event_id()
-    }
-    fn session_key(&self) -> Option<&str> {
-        (**self).session_key()
-    }
-}
-
-impl<T: SessionEvent> SessionEvent for &T {
-    fn event_type(&self) -> &str {
-        (**self).event_type()
-    }
-    fn page(&self) -> Option<&str> {
-        (**self).page()
-    }
-    fn referrer(&self) -> Option<&str> {
-        (**self).referrer()
-    }
-    fn utm_source(&self) -> Option<&str> {
-        (**self).utm_source()
-    }
-    fn utm_medium(&self) -> Option<&str> {
-        (**self).utm_medium()
-    }
-    fn utm_campaign(&self) -> Option<&str> {
-        (**self).utm_campaign()
-    }
-    fn device(&self) -> Option<&str> {
-        (**self).device()
-    }
-    fn country(&self) -> Option<&str> {
-        (**self).country()
-    }
-    fn revenue(&self) -> Option<f64> {
-        (**self).revenue()
-    }
-}
-
-/// Builds a session's summary one event at a time, in [`event_order`], so a
-/// stream of events needs no buffering.
-#[derive(Debug, Clone)]
-pub struct SessionBuilder {
-    summary: SessionSummary,
-    seen_page_view: bool,
-    pages: SessionPages,
-}
-
-impl SessionBuilder {
-    /// A session that starts with `first`.
-    pub fn start<E: SessionEvent>(
+impl<'r> UserSessionizer<'r> {
+    pub fn new(
         user_id: &str,
-        first: &E,
-        conversion_types: &ConversionTypes,
+        rules: &'r SessionRules,
+        conversion_types: &'r ConversionTypes,
     ) -> Self {
-        let owned = |value: Option<&str>| value.map(str::to_string);
-        let mut builder = SessionBuilder {
-            summary: SessionSummary {
-                session_id: session_id(user_id, first),
-                user_id: user_id.to_string(),
-                started_ms: first.ts_ms(),
-                ended_ms: first.ts_ms(),
-                events: 0,
-                pageviews: 0,
-                conversions: 0,
-                revenue: 0.0,
-                landing_page: None,
-                exit_page: None,
-                referrer: owned(first.referrer()),
-                referrer_domain: first.referrer().and_then(referrer_domain),
-                utm_source: owned(first.utm_source()),
-                utm_medium: owned(first.utm_medium()),
-                utm_campaign: owned(first.utm_campaign()),
-                device: owned(first.device()),
-                country: owned(first.country()),
-                session_key: owned(first.session_key()),
+        UserSessionizer {
+            user_id: user_id.to_string(),
+            rules,
+            conversion_types,
+            open: None,
+            keyed: Vec::new(),
+            keys: HashMap::new(),
+            completed: Vec::new(),
+            #[cfg(debug_assertions)]
+            last: (i64::MIN, Vec::new()),
+        }
+    }
+
+    pub fn user_id(&self) -> &str {
+        &self.user_id
+    }
+
+    /// Takes the user's next event; returns the id of the session it joins.
+    /// A session it completes waits in [`UserSessionizer::drain_completed`].
+    pub fn push<E: SessionEvent + ?Sized>(&mut self, event: &E) -> &str {
+        #[cfg(debug_assertions)]
+        {
+            let id = event.event_id().as_bytes();
+            debug_assert!(
+                (self.last.0, self.last.1.as_slice()) <= (event.ts_ms(), id),
+                "events must come in event order"
+            );
+            self.last.0 = event.ts_ms();
+            self.last.1.clear();
+            self.last.1.extend_from_slice(id);
+        }
+        if self.rules.source_sessions {
+            return self.push_keyed(event);
+        }
+        let reason = match &mut self.open {
+            Some((rules_state, builder, _)) => match rules_state.split_before(event, self.rules) {
+                None => {
+                    builder.add(event, self.conversion_types);
+                    rules_state.add(event, self.rules);
+                    None
+                }
+                Some(reason) => Some(reason),
             },
-            seen_page_view: false,
-            pages: SessionPages::default(),
+            None => Some(SessionStart::First),
         };
-        builder.add(first, conversion_types);
-        builder
+        if let Some(reason) = reason {
+            self.complete_open();
+            let builder = SessionBuilder::start(&self.user_id, event, self.conversion_types);
+            self.open = Some((OpenSession::start(event, self.rules), builder, reason));
+        }
+        self.open
+            .as_ref()
+            .map_or("", |(_, builder, _)| builder.session_id())
     }
 
-    pub fn session_id(&self) -> &str {
-        &self.summary.session_id
-    }
-
-    /// Adds the session's next event (the first is added by `start`).
-    pub fn add<E: SessionEvent>(&mut self, event: &E, conversion_types: &ConversionTypes) {
-        let s = &mut self.summary;
-        s.ended_ms = event.ts_ms();
-        s.events += 1;
-        let is_page_view = event.event_type() == "page_view";
-        self.pages.add(is_page_view, event.page(), event.ts_ms());
-        if is_page_view {
-            s.pageviews += 1;
-            if !self.seen_page_view {
-                s.landing_page = event.page().map(str::to_string);
-                self.seen_page_view = true;
+    /// The source's sessions: the event joins its key's session. (Imports
+    /// reject rows without a key in this mode; an absent key is one key.)
+    fn push_keyed<E: SessionEvent + ?Sized>(&mut self, event: &E) -> &str {
+        let key = event.session_key().unwrap_or_default();
+        let index = match self.keys.get(key) {
+            Some(&index) => {
+                self.keyed[index].add(event, self.conversion_types);
+                index
             }
-            s.exit_page = event.page().map(str::to_string);
-        }
-        if conversion_types.contains(event.event_type()) {
-            s.conversions += 1;
-        }
-        if let Some(revenue) = event.revenue() {
-            s.revenue += revenue;
+            None => {
+                let builder = SessionBuilder::start(&self.user_id, event, self.conversion_types);
+                self.keyed.push(builder);
+                self.keys.insert(key.to_string(), self.keyed.len() - 1);
+                self.keyed.len() - 1
+            }
+        };
+        self.keyed[index].session_id()
+    }
+
+    fn complete_open(&mut self) {
+        if let Some((_, builder, start)) = self.open.take() {
+            let (summary, pages) = builder.finish();
+            self.completed.push(CompletedSession {
+                summary,
+                pages,
+                start: Some(start),
+            });
         }
     }
 
-    pub fn finish(self) -> SessionSummary {
-        self.summary
+    /// The sessions completed so far and not yet taken, in start order.
+    pub fn drain_completed(&mut self) -> std::vec::Drain<'_, CompletedSession> {
+        self.completed.drain(..)
     }
 
-    /// The summary, and the session's page views by page.
-    pub fn finish_with_pages(self) -> (SessionSummary, SessionPages) {
-        (self.summary, self.pages)
+    /// Completes every open session; returns those not yet taken, in
+    /// start order.
+    pub fn finish(mut self) -> Vec<CompletedSession> {
+        self.complete_open();
+        for builder in self.keyed.drain(..) {
+            let (summary, pages) = builder.finish();
+            self.completed.push(CompletedSession {
+                summary,
+                pages,
+                start: None,
+            });
+        }
+        self.completed
     }
 }
 
-/// [`summarize`], with the session's page views by page.
-pub fn summarize_with_pages<E: SessionEvent>(
-    user_id: &str,
-    events: &[E],
-    conversion_types: &ConversionTypes,
-) -> (SessionSummary, SessionPages) {
-    let mut builder = SessionBuilder::start(user_id, &events[0], conversion_types);
-    for event in &events[1..] {
-        builder.add(event, conversion_types);
-    }
-    builder.finish_with_pages()
-}
-
-/// Summarises one session's events, given in [`event_order`] and non-empty.
-pub fn summarize<E: SessionEvent>(
-    user_id: &str,
-    events: &[E],
-    conversion_types: &ConversionTypes,
-) -> SessionSummary {
-    summarize_with_pages(user_id, events, conversion_types).0
-}
-
-/// Sorts one user's events and summarises every session: the whole of
-/// sessionization for a user whose history is in memory.
+/// Sorts one user's events and sessionizes them: the whole pipeline for a
+/// user whose history is in memory.
 pub fn sessionize(
     user_id: &str,
     events: &mut [Event],
@@ -420,41 +174,15 @@ pub fn sessionize(
     conversion_types: &ConversionTypes,
 ) -> Vec<SessionSummary> {
     events.sort_by(event_order);
-    session_groups(events, rules)
+    let mut sessionizer = UserSessionizer::new(user_id, rules, conversion_types);
+    for event in events.iter() {
+        sessionizer.push(event);
+    }
+    sessionizer
+        .finish()
         .into_iter()
-        .map(|group| {
-            let members: Vec<&Event> = group.iter().map(|&i| &events[i]).collect();
-            summarize(user_id, &members, conversion_types)
-        })
+        .map(|session| session.summary)
         .collect()
-}
-
-/// The host of a referrer URL, lower-cased and without a leading `www.`, so
-/// that `https://www.Google.com/search?q=x` and `google.com` group together.
-/// `None` for an empty referrer or `-` (what access logs write for none).
-pub fn referrer_domain(referrer: &str) -> Option<String> {
-    let text = referrer.trim();
-    // A scheme ends at "://" only before any path, query or fragment:
-    // `google.com/url?q=https://other.example/` is google.com.
-    let path_start = text.find(['/', '?', '#']).unwrap_or(text.len());
-    let after_scheme = match text.find("://") {
-        Some(i) if i < path_start => &text[i + 3..],
-        _ => text.strip_prefix("//").unwrap_or(text),
-    };
-    let authority = after_scheme
-        .split(['/', '?', '#'])
-        .next()
-        .unwrap_or_default();
-    let host_port = authority.rsplit('@').next().unwrap_or_default();
-    let host = if host_port.starts_with('[') {
-        // An IPv6 literal keeps its colons; only a port after `]` is cut.
-        host_port.split_inclusive(']').next().unwrap_or_default()
-    } else {
-        host_port.split(':').next().unwrap_or_default()
-    };
-    let host = host.trim_end_matches('.').to_ascii_lowercase();
-    let host = host.strip_prefix("www.").unwrap_or(&host);
-    (!host.is_empty() && host != "-").then(|| host.to_string())
 }
 
 /// A span of time, both ends included, in epoch milliseconds.
@@ -462,6 +190,12 @@ pub fn referrer_domain(referrer: &str) -> Option<String> {
 pub struct Span {
     pub start_ms: i64,
     pub end_ms: i64,
+}
+
+impl Span {
+    pub fn contains(&self, ts_ms: i64) -> bool {
+        self.start_ms <= ts_ms && ts_ms <= self.end_ms
+    }
 }
 
 /// Which stretch of a user's history must be sessionized again when new
@@ -529,6 +263,7 @@ mod tests {
     use super::*;
     use crate::boundary::campaign_of;
     use crate::rules::CampaignRule;
+    use crate::session::session_id;
     use proptest::prelude::*;
     use std::collections::BTreeMap;
 
@@ -546,6 +281,36 @@ mod tests {
             event_type: "page_view".to_string(),
             ..Event::default()
         }
+    }
+
+    /// Index lists into `events` (in event order): each session's events,
+    /// sessions in order of their first event, as the pipeline groups them.
+    fn session_groups(events: &[Event], rules: &SessionRules) -> Vec<Vec<usize>> {
+        let conversions = ConversionTypes::default();
+        let mut sessionizer = UserSessionizer::new("u", rules, &conversions);
+        let mut groups: Vec<Vec<usize>> = Vec::new();
+        let mut group_of: HashMap<String, usize> = HashMap::new();
+        for (index, event) in events.iter().enumerate() {
+            let id = sessionizer.push(event).to_string();
+            let next = groups.len();
+            let group = *group_of.entry(id).or_insert(next);
+            if group == next {
+                groups.push(Vec::new());
+            }
+            groups[group].push(index);
+        }
+        groups
+    }
+
+    /// Under gap detection: each session's range of `events`.
+    fn split_sessions(events: &[Event], rules: &SessionRules) -> Vec<std::ops::Range<usize>> {
+        session_groups(events, rules)
+            .into_iter()
+            .map(|group| {
+                assert!(group.windows(2).all(|w| w[1] == w[0] + 1), "consecutive");
+                group[0]..group[group.len() - 1] + 1
+            })
+            .collect()
     }
 
     fn sizes(events: &mut [Event]) -> Vec<i64> {
@@ -603,7 +368,7 @@ mod tests {
 
     #[test]
     fn no_events_no_sessions() {
-        assert!(split_sessions::<Event>(&[], &rules()).is_empty());
+        assert!(split_sessions(&[], &rules()).is_empty());
     }
 
     #[test]
@@ -611,126 +376,6 @@ mod tests {
         let short = SessionRules::gap(90_000);
         let events = [event("a", 0), event("b", 90_000), event("c", 180_001)];
         assert_eq!(split_sessions(&events, &short), vec![0..2, 2..3]);
-    }
-
-    #[test]
-    fn summary_fields_follow_the_definitions() {
-        let mut events = vec![
-            Event {
-                event_type: "click".into(),
-                referrer: Some("https://www.Example.com/a?b".into()),
-                utm_source: Some("news".into()),
-                device: Some("mobile".into()),
-                country: Some("FR".into()),
-                ..event("1", 0)
-            },
-            Event {
-                page: Some("/home".into()),
-                device: Some("desktop".into()),
-                ..event("2", MINUTE)
-            },
-            Event {
-                event_type: "purchase".into(),
-                revenue: Some(12.5),
-                page: Some("/checkout".into()),
-                ..event("3", 2 * MINUTE)
-            },
-            Event {
-                page: Some("/thanks".into()),
-                revenue: Some(0.25),
-                ..event("4", 3 * MINUTE)
-            },
-        ];
-        let conversions = ConversionTypes::new(["purchase"]);
-        let sessions = sessionize("u", &mut events, &rules(), &conversions);
-        let s = &sessions[0];
-        assert_eq!((s.events, s.pageviews, s.conversions), (4, 2, 1));
-        assert_eq!(s.revenue, 12.75);
-        assert_eq!(s.landing_page.as_deref(), Some("/home"));
-        assert_eq!(s.exit_page.as_deref(), Some("/thanks"));
-        assert_eq!(s.referrer_domain.as_deref(), Some("example.com"));
-        assert_eq!(s.utm_source.as_deref(), Some("news"));
-        assert_eq!(s.device.as_deref(), Some("mobile"));
-        assert_eq!(s.country.as_deref(), Some("FR"));
-        assert_eq!(s.ended_ms - s.started_ms, 3 * MINUTE);
-    }
-
-    #[test]
-    fn flags_follow_the_metric_definitions() {
-        let session =
-            |events: i64, duration_ms: i64, pageviews: i64, conversions: i64| SessionSummary {
-                events,
-                ended_ms: duration_ms,
-                pageviews,
-                conversions,
-                ..summarize("u", &[event("a", 0)], &ConversionTypes::default())
-            };
-        let one = session(1, 0, 1, 0);
-        assert!(one.bounced() && !one.engaged() && !one.converted());
-        assert!(
-            !session(2, 10_000, 1, 0).engaged(),
-            "exactly 10 s is not engaged"
-        );
-        assert!(session(2, 10_001, 1, 0).engaged());
-        assert!(session(2, 0, 2, 0).engaged());
-        assert!(session(1, 0, 0, 1).engaged() && session(1, 0, 0, 1).converted());
-        assert_eq!(session(1, 0, 0, 0).day_in(InputZone::Utc), "1970-01-01");
-    }
-
-    #[test]
-    fn a_session_without_page_views_has_no_landing_page() {
-        let mut events = vec![Event {
-            event_type: "click".into(),
-            page: Some("/x".into()),
-            ..event("1", 0)
-        }];
-        let s = &sessionize("u", &mut events, &rules(), &ConversionTypes::default())[0];
-        assert_eq!(
-            (
-                s.landing_page.as_deref(),
-                s.exit_page.as_deref(),
-                s.pageviews
-            ),
-            (None, None, 0)
-        );
-    }
-
-    #[test]
-    fn referrer_domains() {
-        let cases = [
-            ("https://www.google.com/search?q=a", Some("google.com")),
-            ("http://News.Ycombinator.com", Some("news.ycombinator.com")),
-            ("https://user:pw@example.org:8080/x", Some("example.org")),
-            ("//cdn.example.net/a", Some("cdn.example.net")),
-            ("t.co/abc", Some("t.co")),
-            (
-                "google.com/url?q=https://other.example/",
-                Some("google.com"),
-            ),
-            ("android-app://com.slack/", Some("com.slack")),
-            ("http://[2001:db8::1]:80/", Some("[2001:db8::1]")),
-            ("", None),
-            ("-", None),
-            ("https://", None),
-        ];
-        for (referrer, domain) in cases {
-            assert_eq!(referrer_domain(referrer).as_deref(), domain, "{referrer}");
-        }
-    }
-
-    #[test]
-    fn ids_depend_on_user_and_first_event_only() {
-        let a = event("e1", 5);
-        assert_eq!(session_id("u", &a), session_id("u", &a.clone()));
-        assert_ne!(session_id("u", &a), session_id("v", &a));
-        assert_ne!(session_id("u", &a), session_id("u", &event("e1", 6)));
-        assert_ne!(session_id("u", &a), session_id("u", &event("e2", 5)));
-        // The length prefix keeps ("ab", "c") and ("a", "bc") apart.
-        assert_ne!(
-            session_id("ab", &event("c", 5)),
-            session_id("a", &event("bc", 5))
-        );
-        assert_eq!(session_id("u", &a).len(), 16);
     }
 
     // ---- properties -------------------------------------------------------

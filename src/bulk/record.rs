@@ -9,13 +9,32 @@
 //! user_id, event_id, event_type, page, referrer, utm_source, utm_medium,
 //! utm_campaign, device, country, properties, session_key.
 
-use crate::event::Event;
-use crate::sessionize::{SessionEvent, Timed};
+use crate::event::{Event, EventRow, SessionEvent, Timed};
 use std::cmp::Ordering;
 
 const HEADER: usize = 8 + 8 + 4 + 1 + 8;
+/// Where each fixed field starts, after the 4-byte length.
+const TS_AT: usize = 4;
+const SEQ_AT: usize = TS_AT + 8;
+const FILE_AT: usize = SEQ_AT + 8;
+const FLAGS_AT: usize = FILE_AT + 4;
+const REVENUE_AT: usize = FLAGS_AT + 1;
 const HAS_REVENUE: u8 = 1;
 const STRINGS: usize = 12;
+
+/// Each string's place in a record.
+const USER: usize = 0;
+const EVENT_ID: usize = 1;
+const EVENT_TYPE: usize = 2;
+const PAGE: usize = 3;
+const REFERRER: usize = 4;
+const UTM_SOURCE: usize = 5;
+const UTM_MEDIUM: usize = 6;
+const UTM_CAMPAIGN: usize = 7;
+const DEVICE: usize = 8;
+const COUNTRY: usize = 9;
+const PROPERTIES: usize = 10;
+const SESSION_KEY: usize = 11;
 
 /// Appends `event` to `out` as one record.
 pub fn encode(event: &Event, seq: u64, file: u32, out: &mut Vec<u8>) {
@@ -78,8 +97,8 @@ fn read_u64(bytes: &[u8], at: usize) -> u64 {
 /// The sort key of the record at the start of `bytes`, without decoding
 /// the rest: (user_id, ts_ms, event_id, seq) as raw bytes and numbers.
 pub fn key(bytes: &[u8]) -> Key<'_> {
-    let ts_ms = read_u64(bytes, 4) as i64;
-    let seq = read_u64(bytes, 12);
+    let ts_ms = read_u64(bytes, TS_AT) as i64;
+    let seq = read_u64(bytes, SEQ_AT);
     // user_id and event_id are the first two strings, and never absent.
     let user_len = read_u32(bytes, LENGTHS) as usize - 1;
     let id_len = read_u32(bytes, LENGTHS + 4) as usize - 1;
@@ -92,7 +111,7 @@ pub fn key(bytes: &[u8]) -> Key<'_> {
 }
 
 /// The order records are sorted and merged in. Byte order on ids matches
-/// SQLite's default collation and [`crate::sessionize::event_order`].
+/// SQLite's default collation and [`crate::event::event_order`].
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub struct Key<'a> {
     pub user: &'a [u8],
@@ -141,8 +160,12 @@ impl<'a> Record<'a> {
     /// Decodes the record at the start of `bytes`. Records are only ever
     /// made by [`encode`] from valid UTF-8 strings.
     pub fn decode(bytes: &'a [u8]) -> Record<'a> {
-        let flags = bytes[4 + 20];
-        let revenue = f64::from_le_bytes(bytes[4 + 21..4 + 29].try_into().expect("8 bytes"));
+        let flags = bytes[FLAGS_AT];
+        let revenue = f64::from_le_bytes(
+            bytes[REVENUE_AT..REVENUE_AT + 8]
+                .try_into()
+                .expect("8 bytes"),
+        );
         let length = record_len(bytes);
         // encode() wrote these bytes from &str values, back to back.
         let text = std::str::from_utf8(&bytes[TEXT..length]).expect("records hold UTF-8");
@@ -156,9 +179,9 @@ impl<'a> Record<'a> {
             }
         }
         Record {
-            ts_ms: read_u64(bytes, 4) as i64,
-            seq: read_u64(bytes, 12),
-            file: read_u32(bytes, 20),
+            ts_ms: read_u64(bytes, TS_AT) as i64,
+            seq: read_u64(bytes, SEQ_AT),
+            file: read_u32(bytes, FILE_AT),
             revenue: (flags & HAS_REVENUE != 0).then_some(revenue),
             strings,
         }
@@ -169,34 +192,43 @@ impl<'a> Record<'a> {
     }
 
     pub fn user_id(&self) -> &'a str {
-        self.text(0)
+        self.text(USER)
     }
     pub fn properties(&self) -> Option<&'a str> {
-        self.strings[10]
+        self.strings[PROPERTIES]
     }
     pub fn session_key(&self) -> Option<&'a str> {
-        self.strings[11]
+        self.strings[SESSION_KEY]
     }
 
     /// The same event, owned.
     pub fn to_event(&self) -> Event {
         let owned = |index: usize| self.strings[index].map(str::to_string);
         Event {
-            event_id: self.text(1).to_string(),
-            user_id: self.text(0).to_string(),
+            event_id: self.text(EVENT_ID).to_string(),
+            user_id: self.text(USER).to_string(),
             ts_ms: self.ts_ms,
-            event_type: self.text(2).to_string(),
-            page: owned(3),
-            referrer: owned(4),
-            utm_source: owned(5),
-            utm_medium: owned(6),
-            utm_campaign: owned(7),
-            device: owned(8),
-            country: owned(9),
+            event_type: self.text(EVENT_TYPE).to_string(),
+            page: owned(PAGE),
+            referrer: owned(REFERRER),
+            utm_source: owned(UTM_SOURCE),
+            utm_medium: owned(UTM_MEDIUM),
+            utm_campaign: owned(UTM_CAMPAIGN),
+            device: owned(DEVICE),
+            country: owned(COUNTRY),
             revenue: self.revenue,
-            properties: owned(10),
-            session_key: owned(11),
+            properties: owned(PROPERTIES),
+            session_key: owned(SESSION_KEY),
         }
+    }
+}
+
+impl EventRow for Record<'_> {
+    fn user_id(&self) -> &str {
+        self.text(USER)
+    }
+    fn properties(&self) -> Option<&str> {
+        self.strings[PROPERTIES]
     }
 }
 
@@ -205,37 +237,37 @@ impl Timed for Record<'_> {
         self.ts_ms
     }
     fn event_id(&self) -> &str {
-        self.text(1)
+        self.text(EVENT_ID)
     }
     fn session_key(&self) -> Option<&str> {
-        self.strings[11]
+        self.strings[SESSION_KEY]
     }
 }
 
 impl SessionEvent for Record<'_> {
     fn event_type(&self) -> &str {
-        self.text(2)
+        self.text(EVENT_TYPE)
     }
     fn page(&self) -> Option<&str> {
-        self.strings[3]
+        self.strings[PAGE]
     }
     fn referrer(&self) -> Option<&str> {
-        self.strings[4]
+        self.strings[REFERRER]
     }
     fn utm_source(&self) -> Option<&str> {
-        self.strings[5]
+        self.strings[UTM_SOURCE]
     }
     fn utm_medium(&self) -> Option<&str> {
-        self.strings[6]
+        self.strings[UTM_MEDIUM]
     }
     fn utm_campaign(&self) -> Option<&str> {
-        self.strings[7]
+        self.strings[UTM_CAMPAIGN]
     }
     fn device(&self) -> Option<&str> {
-        self.strings[8]
+        self.strings[DEVICE]
     }
     fn country(&self) -> Option<&str> {
-        self.strings[9]
+        self.strings[COUNTRY]
     }
     fn revenue(&self) -> Option<f64> {
         self.revenue

@@ -3,7 +3,7 @@
 
 use crate::explain::{self, Explanation, describe, duration_text, flag_reasons};
 use crate::rules::SessionRules;
-use crate::sessionize::ConversionTypes;
+use crate::session::ConversionTypes;
 use crate::store::Store;
 use crate::timestamp::format_utc_ms;
 use anyhow::{Result, bail};

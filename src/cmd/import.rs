@@ -10,12 +10,12 @@
 use super::count;
 use super::rules_args::{RULE_OPTIONS, RulesArgs};
 use crate::event::Field;
-use crate::import::{self, Options, Progress};
 use crate::ingest::access_json::Flavor;
 use crate::ingest::access_log::{LogRules, Visitor};
 use crate::ingest::fields::Mapping;
 use crate::ingest::presets::Preset;
 use crate::ingest::{self, Format, ReadOptions};
+use crate::loader::{self, Options, Progress};
 use crate::rules::SessionRules;
 use crate::store::{Importer, Store};
 use crate::timestamp::InputZone;
@@ -253,7 +253,7 @@ fn import_all(db: &Path, args: &Args, wait: Duration, stop: &AtomicBool) -> Resu
         );
     }
     let stored_visitor = importer
-        .setting(crate::import::VISITOR_SETTING)?
+        .setting(crate::loader::VISITOR_SETTING)?
         .and_then(|name| Visitor::from_name(&name));
     let log_rules = LogRules {
         visitor: args
@@ -310,7 +310,7 @@ fn import_all(db: &Path, args: &Args, wait: Duration, stop: &AtomicBool) -> Resu
         require_session_key: rules.source_sessions,
     };
     let mut progress = Bar::new();
-    let mut report = import::run(&mut importer, &options, stop, &mut progress)?;
+    let mut report = loader::run(&mut importer, &options, stop, &mut progress)?;
     let split_keys = match rules.source_sessions {
         true => report
             .timings

@@ -42,8 +42,8 @@ pub fn run(cli: Cli) -> Result<()> {
 
 /// The exit status for a failed command.
 pub fn exit_code(error: &anyhow::Error) -> u8 {
-    match error.downcast_ref::<crate::import::ImportStopped>() {
-        Some(crate::import::ImportStopped::Interrupted) => EXIT_INTERRUPTED,
+    match error.downcast_ref::<crate::loader::ImportStopped>() {
+        Some(crate::loader::ImportStopped::Interrupted) => EXIT_INTERRUPTED,
         Some(_) => EXIT_REJECTED,
         None => EXIT_FAILURE,
     }

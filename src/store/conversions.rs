@@ -3,7 +3,7 @@
 //! follow at once.
 
 use super::Store;
-use crate::sessionize::ConversionTypes;
+use crate::session::ConversionTypes;
 use anyhow::{Result, bail};
 use rusqlite::Connection;
 
@@ -51,6 +51,7 @@ impl Store {
                    GROUP BY session_id) AS counted
              WHERE counted.session_id = session_records.session_id;",
         )?;
+        super::session_rows::refresh_flags(&tx)?;
         super::summaries::rebuild(&tx)?;
         let converted: i64 = tx.query_row(
             "SELECT count(*) FROM session_records WHERE conversions > 0",

@@ -2,9 +2,9 @@
 //! which user a session id belongs to.
 
 use super::Store;
-use super::sessions::{SESSION_COLUMNS, read_session};
+use super::session_rows::{SESSION_COLUMNS, read_session};
 use crate::event::Event;
-use crate::sessionize::SessionSummary;
+use crate::session::SessionSummary;
 use anyhow::Result;
 use rusqlite::OptionalExtension;
 

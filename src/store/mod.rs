@@ -11,17 +11,20 @@
 mod conversions;
 mod explain;
 mod funnels;
-mod import;
+mod importer;
 mod query;
+mod resessionize;
 mod schema;
-mod sessions;
+mod session_rows;
+mod settings;
 mod summaries;
+mod summary_sql;
 pub mod views;
 
-pub use import::{BulkLoad, FileCounts, Importer, UserTotals};
+pub use importer::{BulkLoad, FileCounts, Importer};
 pub use query::QueryError;
+pub use resessionize::{NewEvent, SessionChanges};
 pub use schema::{OpenError, SCHEMA_VERSION};
-pub use sessions::{NewEvent, SessionChanges};
 
 use anyhow::{Context, Result};
 use rusqlite::{Connection, ErrorCode, OpenFlags, Transaction, TransactionBehavior};

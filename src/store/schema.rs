@@ -15,11 +15,13 @@ const APPLICATION_ID: i64 = 0x5344_4231;
 const MIGRATIONS: &[&str] = &[
     include_str!("../../sql/schema/0001_initial.sql"),
     include_str!("../../sql/schema/0002_analytics.sql"),
+    include_str!("../../sql/schema/0003_one_pipeline.sql"),
 ];
 
-/// The first version whose summaries the migrations above cannot fill in
-/// SQL alone: a database older than this is re-summarised after migrating.
-const SUMMARIES_SINCE: i64 = 2;
+/// The first version whose sessions the migrations above cannot fill in
+/// SQL alone: a database older than this is re-sessionized under its stored
+/// rules after migrating (which rebuilds every summary too).
+const SESSIONS_SINCE: i64 = 3;
 
 /// The schema version this build writes.
 pub const SCHEMA_VERSION: i64 = MIGRATIONS.len() as i64;
@@ -124,10 +126,9 @@ pub fn migrate(conn: &mut Connection, path: &Path, wait: std::time::Duration) ->
         tx.execute_batch(sql)
             .with_context(|| format!("migration {} failed", index + 1))?;
     }
-    if version > 0 && version < SUMMARIES_SINCE {
-        super::summaries::rebuild(&tx).context("cannot rebuild the summaries after migrating")?;
-        super::summaries::rebuild_pages(&tx)
-            .context("cannot rebuild page_stats after migrating")?;
+    if version > 0 && version < SESSIONS_SINCE {
+        super::resessionize::rebuild_with_stored_rules(&tx)
+            .context("cannot rebuild the sessions after migrating")?;
     }
     if version != SCHEMA_VERSION {
         tx.pragma_update(None, "application_id", APPLICATION_ID)?;

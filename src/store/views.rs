@@ -5,6 +5,7 @@
 //! Each file is: `--` comment lines (the first is the report's one-line
 //! description), then `CREATE VIEW <name> AS`, then the query.
 
+use super::summary_sql;
 use anyhow::{Context, Result, bail};
 use rusqlite::Connection;
 
@@ -228,8 +229,8 @@ impl View {
 
     /// The SQL a report runs with session days in another zone than the
     /// stored one: every table the view reads is computed from
-    /// `session_records`, with each session's day and hour shifted by the
-    /// zone's offset at its start (`offsets`: spans of
+    /// `session_records` by the files of `sql/summaries/`, with each
+    /// session's day and hour in the zone of `offsets` (spans of
     /// [`crate::timestamp::InputZone::offset_spans`]). It scans every
     /// session. With `days`, sessions start between `?1` and `?2`.
     pub fn report_sql_in_zone(&self, days: bool, offsets: &[(i64, i64, i64)]) -> String {
@@ -243,31 +244,24 @@ impl View {
             DayFilter::DayColumn(tables) => (tables, false),
             DayFilter::Shadow(tables) => (tables, days),
         };
-        let spans: Vec<String> = offsets
-            .iter()
-            .map(|(from, until, offset)| format!("({from}, {until}, {offset})"))
-            .collect();
         let mut ctes = vec![
+            summary_sql::zone_offsets_cte(offsets),
             format!(
-                "zone_offsets (from_ms, until_ms, offset_ms) AS (VALUES {})",
-                spans.join(", ")
+                "zoned_sessions AS ({})",
+                summary_sql::dated_sessions(&summary_sql::zoned_sessions())
             ),
-            local_sessions(),
             if filter_sessions {
-                "local_range AS (SELECT * FROM local_sessions WHERE day BETWEEN ?1 AND ?2)"
+                "zoned_range AS (SELECT * FROM zoned_sessions WHERE day BETWEEN ?1 AND ?2)"
                     .to_string()
             } else {
-                "local_range AS (SELECT * FROM local_sessions)".to_string()
+                "zoned_range AS (SELECT * FROM zoned_sessions)".to_string()
             },
         ];
         for table in tables {
-            if *table == "events" && !filter_sessions {
-                continue;
-            }
-            ctes.push(local_table(table, "local_range"));
+            ctes.push(table_over(table, "zoned_range", filter_sessions));
         }
         for table in self.also_reads {
-            ctes.push(local_table(table, "local_sessions"));
+            ctes.push(table_over(table, "zoned_sessions", false));
         }
         let sql = with_ctes(&ctes.join(", "), self.body());
         if days && !filter_sessions {
@@ -275,6 +269,22 @@ impl View {
         } else {
             sql
         }
+    }
+}
+
+/// A table a view reads, as a common table expression computed from the
+/// sessions of `sessions` (a relation with the columns of
+/// `summary_sessions`). `events` is only restricted when `range` is.
+fn table_over(table: &str, sessions: &str, range: bool) -> String {
+    match table {
+        "session_records" => format!("session_records AS (SELECT * FROM {sessions})"),
+        "events" if range => format!(
+            "events AS (SELECT * FROM main.events WHERE session_id IN (SELECT session_id FROM {sessions}))"
+        ),
+        "events" => "events AS (SELECT * FROM main.events)".to_string(),
+        summary => summary_sql::find(summary)
+            .unwrap_or_else(|| unreachable!("{summary} is not a summary table"))
+            .cte_over(sessions),
     }
 }
 
@@ -290,144 +300,21 @@ pub fn with_ctes(ctes: &str, query: &str) -> String {
     }
 }
 
-/// The sessions with `day` and `hour` in the zone of `zone_offsets`.
-/// (Seconds as a fraction, so that instants before 1970 fall on the day
-/// before, as in Rust.)
-fn local_sessions() -> String {
-    let local = "(s.started_ms + o.offset_ms) / 1000.0, 'unixepoch'";
-    format!(
-        "local_sessions AS (SELECT s.session_id, s.user_id, s.started_ms, s.ended_ms,
-             date({local}) AS day, strftime('%H', {local}) AS hour, s.events, s.pageviews,
-             s.conversions, s.bounced, s.engaged, s.converted, s.revenue, s.landing_page,
-             s.exit_page, s.referrer, s.referrer_domain, s.utm_source, s.utm_medium, s.utm_campaign,
-             s.device, s.country, s.session_key,
-             row_number() OVER (PARTITION BY s.user_id ORDER BY s.started_ms, s.session_id) = 1
-                 AS first_of_user
-         FROM main.session_records s
-         JOIN zone_offsets o ON s.started_ms >= o.from_ms AND s.started_ms < o.until_ms)"
-    )
-}
-
-/// A summary table as the import keeps it, recomputed from the local
-/// sessions of the CTE `from` (see `summary.rs` for what each column adds
-/// up).
-fn local_table(table: &str, from: &str) -> String {
-    const MICROS: &str = "sum(CAST(round(revenue * 1000000) AS INTEGER))";
-    const DURATION: &str = "sum(ended_ms - started_ms)";
-    let segment = |dimension: &str, value: &str| {
-        format!(
-            "SELECT day, '{dimension}' AS dimension, {value} AS value, count(*) AS sessions,
-                 sum(pageviews) AS pageviews, {DURATION} AS duration_ms, sum(bounced) AS bounced,
-                 sum(engaged) AS engaged, sum(converted) AS converted, {MICROS} AS revenue_micros
-             FROM {from} GROUP BY day, {value}"
-        )
-    };
-    match table {
-        "daily_stats" => format!(
-            "daily_stats AS (SELECT day, count(*) AS sessions, count(DISTINCT user_id) AS users,
-                 sum(events) AS events, sum(pageviews) AS pageviews, {DURATION} AS duration_ms,
-                 sum(bounced) AS bounced, sum(engaged) AS engaged, sum(converted) AS converted,
-                 {MICROS} AS revenue_micros,
-                 sum(pageviews < 2 AND events = pageviews) AS bounced_plausible,
-                 sum(pageviews <= 1 AND ended_ms - started_ms < 10000) AS bounced_posthog,
-                 sum(first_of_user) AS new_users
-             FROM {from} GROUP BY day)"
-        ),
-        "landing_stats" => format!(
-            "landing_stats AS (SELECT day, coalesce(landing_page, '') AS page, count(*) AS sessions,
-                 sum(bounced) AS bounced, sum(engaged) AS engaged, sum(converted) AS converted,
-                 {DURATION} AS duration_ms, {MICROS} AS revenue_micros
-             FROM {from} GROUP BY day, coalesce(landing_page, ''))"
-        ),
-        "exit_stats" => format!(
-            "exit_stats AS (SELECT day, coalesce(exit_page, '') AS page, count(*) AS exits,
-                 sum(bounced) AS bounced, {DURATION} AS duration_ms
-             FROM {from} GROUP BY day, coalesce(exit_page, ''))"
-        ),
-        "source_stats" => format!(
-            "source_stats AS (SELECT day, coalesce(referrer_domain, '') AS referrer_domain,
-                 coalesce(utm_source, '') AS utm_source, coalesce(utm_medium, '') AS utm_medium,
-                 coalesce(utm_campaign, '') AS utm_campaign, count(*) AS sessions,
-                 sum(bounced) AS bounced, sum(engaged) AS engaged, sum(converted) AS converted,
-                 {MICROS} AS revenue_micros
-             FROM {from}
-             GROUP BY day, coalesce(referrer_domain, ''), coalesce(utm_source, ''),
-                 coalesce(utm_medium, ''), coalesce(utm_campaign, ''))"
-        ),
-        "segment_stats" => {
-            // Duration rows count sessions and their duration only.
-            let seconds = "CAST((ended_ms - started_ms) / 1000 AS TEXT)";
-            let durations = format!(
-                "SELECT day, 'duration' AS dimension, {seconds} AS value, count(*) AS sessions,
-                     0 AS pageviews, {DURATION} AS duration_ms, 0 AS bounced, 0 AS engaged,
-                     0 AS converted, 0 AS revenue_micros
-                 FROM {from} WHERE events > 1 GROUP BY day, {seconds}"
-            );
-            format!(
-                "segment_stats AS ({} UNION ALL {} UNION ALL {} UNION ALL {durations})",
-                segment("device", "coalesce(device, '')"),
-                segment("country", "coalesce(country, '')"),
-                segment("hour", "hour"),
-            )
-        }
-        "users" => format!(
-            "users AS (SELECT user_id, min(started_ms) AS first_ms, max(ended_ms) AS last_ms,
-                 count(*) AS sessions, sum(events) AS events, sum(conversions) AS conversions,
-                 min(day) AS first_day
-             FROM {from} GROUP BY user_id)"
-        ),
-        "session_records" => format!("session_records AS (SELECT * FROM {from})"),
-        "page_stats" => format!(
-            "page_stats AS (SELECT l.day, coalesce(t.page, '') AS page, count(*) AS pageviews,
-                 count(DISTINCT t.session_id) AS sessions, count(t.time_ms) AS timed_views,
-                 coalesce(sum(t.time_ms), 0) AS time_ms
-             FROM (SELECT session_id, page, event_type,
-                       lead(ts_ms) OVER (PARTITION BY session_id ORDER BY ts_ms, event_id) - ts_ms
-                           AS time_ms
-                   FROM main.events) t
-             JOIN {from} l ON l.session_id = t.session_id
-             WHERE t.event_type = 'page_view'
-             GROUP BY l.day, coalesce(t.page, ''))"
-        ),
-        "retention_stats" => format!(
-            "retention_stats AS ({})",
-            retention_from(
-                &format!("SELECT user_id, day FROM {from}"),
-                "SELECT user_id, min(day) AS first_day FROM local_sessions GROUP BY user_id"
-            )
-        ),
-        "events" => format!(
-            "events AS (SELECT * FROM main.events WHERE session_id IN (SELECT session_id FROM {from}))"
-        ),
-        other => unreachable!("no local form of {other}"),
-    }
-}
-
-/// `retention_stats` computed from `activity` (a query of user_id, day)
-/// and `firsts` (user_id, first_day: the day of each user's first session).
-fn retention_from(activity: &str, firsts: &str) -> String {
-    format!(
-        "SELECT date(firsts.first_day, '-6 days', 'weekday 1') AS cohort_week,
-             CAST(round((julianday(active.week)
-                 - julianday(date(firsts.first_day, '-6 days', 'weekday 1'))) / 7) AS INTEGER) AS week,
-             count(*) AS users
-         FROM (SELECT DISTINCT user_id, date(day, '-6 days', 'weekday 1') AS week FROM ({activity})) active
-         JOIN ({firsts}) firsts ON firsts.user_id = active.user_id
-         GROUP BY 1, 2"
-    )
-}
-
+/// A table a report over a range of days reads, as a common table
+/// expression named like it: a per-day summary's rows of the range, or,
+/// for tables that are not per day, the table computed from the sessions
+/// of the range (the users' first days still over all their sessions).
 fn shadow(table: &str) -> String {
     match table {
-        "retention_stats" => format!(
-            "retention_stats AS ({})",
-            retention_from(
-                "SELECT user_id, day FROM main.session_records WHERE day BETWEEN ?1 AND ?2",
-                "SELECT user_id, first_day FROM main.users"
-            )
-        ),
-        "users" => "users AS (SELECT user_id, sum(conversions) AS conversions FROM main.session_records WHERE day BETWEEN ?1 AND ?2 GROUP BY user_id)"
-            .to_string(),
+        "retention_stats" | "users" => {
+            let range = format!(
+                "(SELECT * FROM ({}) WHERE day BETWEEN ?1 AND ?2)",
+                summary_sql::dated_sessions(&summary_sql::stored_sessions())
+            );
+            summary_sql::find(table)
+                .expect("a summary table")
+                .cte_over(&range)
+        }
         "events" => "events AS (SELECT * FROM main.events WHERE session_id IN (SELECT session_id FROM main.session_records WHERE day BETWEEN ?1 AND ?2))"
             .to_string(),
         _ => format!("{table} AS (SELECT * FROM main.{table} WHERE day BETWEEN ?1 AND ?2)"),
@@ -517,9 +404,12 @@ mod tests {
     fn filtered_report_sql_shadows_the_summaries() {
         let overview = find("overview").expect("registered");
         let sql = overview.report_sql(true);
-        assert!(sql.starts_with(
-            "WITH daily_stats AS (SELECT * FROM main.daily_stats WHERE day BETWEEN ?1 AND ?2), users AS (SELECT user_id, sum(conversions) AS conversions FROM main.session_records"
-        ), "{sql}");
+        assert!(
+            sql.starts_with(
+                "WITH daily_stats AS (SELECT * FROM main.daily_stats WHERE day BETWEEN ?1 AND ?2), users AS (WITH summary_sessions AS (SELECT * FROM (SELECT * FROM (SELECT x.*,"
+            ),
+            "{sql}"
+        );
         // A view over another view runs over that view's rows of the range.
         let channels = find("channels").expect("registered").report_sql(true);
         assert!(

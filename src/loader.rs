@@ -17,19 +17,18 @@
 //! Memory is a few run buffers and SQLite's page cache, whatever the size of
 //! the input.
 
-use crate::boundary::OpenSession;
 use crate::bulk::record::{self, Record};
 use crate::bulk::runs::{self, Merger, Run};
 use crate::bulk::seen::SeenIds;
-use crate::event::{Field, RejectReason};
+use crate::event::{Field, RejectReason, Timed};
 use crate::ingest::{self, Format, ReadOptions};
-use crate::sessionize::ConversionTypes;
-use crate::sessionize::{SessionBuilder, Timed};
-use crate::store::{BulkLoad, FileCounts, Importer, NewEvent, SessionChanges, UserTotals};
-use crate::summary::SummaryDelta;
+use crate::rules::SessionRules;
+use crate::session::ConversionTypes;
+use crate::sessionize::{CompletedSession, UserSessionizer};
+use crate::store::{BulkLoad, FileCounts, Importer, NewEvent, SessionChanges};
+use crate::summary_delta::{LocalStart, SummaryDelta, UserLedger};
 use crate::timings::Timings;
 use anyhow::{Context, Result, anyhow};
-use std::collections::{HashMap, HashSet};
 use std::fs::File;
 use std::io::{self, BufReader, BufWriter, Seek, Write};
 use std::path::PathBuf;
@@ -269,9 +268,17 @@ pub fn run(
     if stop.load(Ordering::Relaxed) {
         return Err(ImportStopped::Interrupted.into());
     }
-    report.changes.created += changes.created;
-    report.changes.changed += changes.changed;
-    report.changes.removed += changes.removed;
+    report.changes = if fresh {
+        // Every session of a new database is this import's creation, even
+        // those the duplicate candidates grew or merged after the bulk load.
+        SessionChanges {
+            created: importer.session_count()?,
+            changed: 0,
+            removed: 0,
+        }
+    } else {
+        changes
+    };
 
     for file in &files {
         let counts = FileCounts {
@@ -551,7 +558,7 @@ fn load_in_session_order(
     importer: &mut Importer<'_>,
     merger: &mut Merger,
     files: &[FileState],
-    rules: &crate::rules::SessionRules,
+    rules: &SessionRules,
     conversion_types: &ConversionTypes,
     report: &mut Report,
     options: &Options,
@@ -561,20 +568,15 @@ fn load_in_session_order(
     let mut load = importer.bulk_load()?;
     let mut stream = SessionStream::new(rules, conversion_types, importer.zone());
     let mut stored = 0u64;
-    let mut insert_time = Duration::ZERO;
+    let mut insert_time = options.fine_timings.then_some(Duration::ZERO);
     let mut summary_time = Duration::ZERO;
     while let Some(bytes) = merger
         .next_record()
         .context("cannot read the sorted events back")?
     {
         let record = Record::decode(bytes);
-        let session_id = stream.push(&record, &mut load)?;
         let import_id = files[record.file as usize].import_id;
-        let started = options.fine_timings.then(Instant::now);
-        load.event(import_id, &record, session_id)?;
-        if let Some(started) = started {
-            insert_time += started.elapsed();
-        }
+        stream.push(&record, import_id, &mut load, insert_time.as_mut())?;
         stored += 1;
         if stored.is_multiple_of(CHECK_EVERY) {
             if stop.load(Ordering::Relaxed) {
@@ -589,10 +591,9 @@ fn load_in_session_order(
             }
         }
     }
-    let (created, delta) = stream.finish(&mut load)?;
-    report.changes.created += created;
+    let delta = stream.finish(&mut load)?;
     drop(load);
-    if options.fine_timings {
+    if let Some(insert_time) = insert_time {
         report.timings.add("  of which: insert events", insert_time);
     }
     let started = Instant::now();
@@ -606,158 +607,102 @@ fn load_in_session_order(
 }
 
 /// Sessions, user rows and summaries, built from events arriving in
-/// (user, time, id) order and stored as soon as each is complete.
+/// (user, time, id) order through the session pipeline, each stored as
+/// soon as it is complete.
 struct SessionStream<'r> {
-    rules: &'r crate::rules::SessionRules,
+    rules: &'r SessionRules,
     conversion_types: &'r ConversionTypes,
-    /// Gap detection: the open session, what the rules remember of it, and
-    /// its builder.
-    session: Option<(OpenSession, SessionBuilder)>,
-    /// The source's sessions: the current user's sessions, by key.
-    keyed: HashMap<String, SessionBuilder>,
-    user: Option<UserTotals>,
-    user_days: HashSet<String>,
+    /// The current user's sessionizer and ledger.
+    user: Option<(UserSessionizer<'r>, UserLedger)>,
     delta: SummaryDelta,
-    created: u64,
 }
 
 impl<'r> SessionStream<'r> {
     fn new(
-        rules: &'r crate::rules::SessionRules,
+        rules: &'r SessionRules,
         conversion_types: &'r ConversionTypes,
         zone: crate::timestamp::InputZone,
     ) -> Self {
         SessionStream {
             rules,
             conversion_types,
-            session: None,
             user: None,
-            user_days: HashSet::new(),
-            keyed: HashMap::new(),
             delta: SummaryDelta::new(zone),
-            created: 0,
         }
     }
 
-    /// Takes the next event, storing whatever it completes; returns the id
-    /// of the session the event joined.
-    fn push(&mut self, record: &Record<'_>, load: &mut BulkLoad<'_>) -> Result<&str> {
+    /// Stores the next event with its session, and whatever it completes.
+    fn push(
+        &mut self,
+        record: &Record<'_>,
+        import_id: i64,
+        load: &mut BulkLoad<'_>,
+        insert_time: Option<&mut Duration>,
+    ) -> Result<()> {
         let same_user = self
             .user
             .as_ref()
-            .is_some_and(|u| u.user_id == record.user_id());
+            .is_some_and(|(sessionizer, _)| sessionizer.user_id() == record.user_id());
         if !same_user {
             self.finish_user(load)?;
-            self.user = Some(UserTotals {
-                user_id: record.user_id().to_string(),
-                first_ms: record.ts_ms,
-                ..UserTotals::default()
-            });
+            self.user = Some((
+                UserSessionizer::new(record.user_id(), self.rules, self.conversion_types),
+                UserLedger::new(record.user_id()),
+            ));
         }
-        if self.rules.source_sessions {
-            return Ok(self.push_keyed(record));
+        // Set just above.
+        let (sessionizer, ledger) = self.user.as_mut().expect("a current user");
+        let session_id = sessionizer.push(record);
+        let started = insert_time.is_some().then(Instant::now);
+        load.event(import_id, record, session_id)?;
+        if let (Some(total), Some(started)) = (insert_time, started) {
+            *total += started.elapsed();
         }
-        match &mut self.session {
-            Some((open, builder))
-                if same_user && open.split_before(record, self.rules).is_none() =>
-            {
-                builder.add(record, self.conversion_types);
-                open.add(record, self.rules);
-            }
-            _ => {
-                self.finish_session(load)?;
-                let builder =
-                    SessionBuilder::start(record.user_id(), record, self.conversion_types);
-                self.session = Some((OpenSession::start(record, self.rules), builder));
-            }
-        }
-        Ok(self
-            .session
-            .as_ref()
-            .map_or("", |(_, builder)| builder.session_id()))
-    }
-
-    /// The source's sessions: the event joins its key's session, which
-    /// stays open until the user's last event.
-    fn push_keyed(&mut self, record: &Record<'_>) -> &str {
-        // The import rejects rows without a key in this mode.
-        let key = record.session_key().unwrap_or_default();
-        match self.keyed.get_mut(key) {
-            Some(builder) => builder.add(record, self.conversion_types),
-            None => {
-                let builder =
-                    SessionBuilder::start(record.user_id(), record, self.conversion_types);
-                self.keyed.insert(key.to_string(), builder);
-            }
-        }
-        self.keyed[key].session_id()
-    }
-
-    fn finish_session(&mut self, load: &mut BulkLoad<'_>) -> Result<()> {
-        if let Some((_, builder)) = self.session.take() {
-            self.store_session(builder, load)?;
+        for session in sessionizer.drain_completed() {
+            store_session(session, ledger, &mut self.delta, load)?;
         }
         Ok(())
     }
 
-    fn store_session(&mut self, builder: SessionBuilder, load: &mut BulkLoad<'_>) -> Result<()> {
-        let (summary, pages) = builder.finish_with_pages();
-        // Sessions are only open while their user is.
-        let user = self.user.as_mut().expect("an open session has a user");
-        user.sessions += 1;
-        user.events += summary.events;
-        user.conversions += summary.conversions;
-        user.last_ms = user.last_ms.max(summary.ended_ms);
-        let day = summary.day_in(self.delta.zone);
-        self.user_days.insert(day.clone());
-        self.delta
-            .add_session_with_pages_on(day, &summary, &pages, 1);
-        self.created += 1;
-        load.session(&summary)
-    }
-
+    /// Stores the current user's open sessions and their row.
     fn finish_user(&mut self, load: &mut BulkLoad<'_>) -> Result<()> {
-        self.finish_session(load)?;
-        let keyed: Vec<SessionBuilder> = self.keyed.drain().map(|(_, b)| b).collect();
-        for builder in keyed {
-            self.store_session(builder, load)?;
-        }
-        let Some(user) = self.user.take() else {
+        let Some((sessionizer, mut ledger)) = self.user.take() else {
             return Ok(());
         };
-        self.delta
-            .add_user_weeks(self.user_days.iter().map(String::as_str), 1);
-        for day in self.user_days.drain() {
-            self.delta.add_user_day(&day, 1);
+        for session in sessionizer.finish() {
+            store_session(session, &mut ledger, &mut self.delta, load)?;
         }
-        self.delta
-            .add_new_user(&self.delta.zone.local_day(user.first_ms), 1);
-        load.user(&user)
+        self.delta.add_user(&ledger, 1);
+        load.user(&ledger)
     }
 
     /// The summaries' change so far, when it has grown large, leaving an
     /// empty one.
     fn take_large_delta(&mut self) -> Option<SummaryDelta> {
         const LARGE: usize = 100_000;
-        let d = &self.delta;
-        let size = d.daily.len()
-            + d.landing.len()
-            + d.exits.len()
-            + d.sources.len()
-            + d.segments.len()
-            + d.durations.len()
-            + d.pages.values().map(HashMap::len).sum::<usize>()
-            + d.retention.len();
-        let zone = d.zone;
-        (size > LARGE).then(|| std::mem::replace(&mut self.delta, SummaryDelta::new(zone)))
+        (self.delta.len() > LARGE).then(|| self.delta.take())
     }
 
-    /// Stores what is still open; returns the sessions created and the
-    /// summaries' change.
-    fn finish(mut self, load: &mut BulkLoad<'_>) -> Result<(u64, SummaryDelta)> {
+    /// Stores what is still open; returns the summaries' change.
+    fn finish(mut self, load: &mut BulkLoad<'_>) -> Result<SummaryDelta> {
         self.finish_user(load)?;
-        Ok((self.created, self.delta))
+        Ok(self.delta)
     }
+}
+
+/// Stores a completed session and counts it in its user's ledger and the
+/// summaries.
+fn store_session(
+    session: CompletedSession,
+    ledger: &mut UserLedger,
+    delta: &mut SummaryDelta,
+    load: &mut BulkLoad<'_>,
+) -> Result<()> {
+    let start = LocalStart::of(&session.summary, delta.zone);
+    load.session(&session.summary, &start)?;
+    ledger.add(&session.summary, start.day.clone());
+    delta.add_session_at(&start, &session.summary, &session.pages, 1);
+    Ok(())
 }
 
 /// Phase 3 into a database with events: the merged stream brings each
@@ -820,13 +765,19 @@ fn store_user_group(
     group: &[u8],
     files: &[FileState],
 ) -> Result<()> {
-    let mut new = Vec::new();
+    let mut records = Vec::new();
     let mut at = 0;
     while at < group.len() {
         let record = Record::decode(&group[at..]);
         at += record::record_len(&group[at..]);
-        let import_id = files[record.file as usize].import_id;
-        new.push(NewEvent { record, import_id });
+        records.push(record);
     }
+    let new: Vec<NewEvent<'_, Record<'_>>> = records
+        .iter()
+        .map(|record| NewEvent {
+            event: record,
+            import_id: files[record.file as usize].import_id,
+        })
+        .collect();
     importer.add_user_events(user, &new)
 }

@@ -6,13 +6,14 @@
 //! back, so a failed or aborted import leaves the file as it was.
 
 use super::Store;
-use super::sessions::{self, NewEvent, SessionChanges, UserUpdate};
-use super::summaries;
-use crate::bulk::record::Record;
-use crate::event::RejectReason;
+use super::resessionize::{self, ImportSessions, NewEvent, SessionChanges, UserUpdate};
+use super::session_rows;
+use super::{settings, summaries};
+use crate::event::{EventRow, RejectReason};
 use crate::rules::SessionRules;
-use crate::sessionize::{ConversionTypes, SessionEvent, SessionSummary, Timed};
-use crate::summary::SummaryDelta;
+use crate::session::{ConversionTypes, SessionSummary};
+use crate::summary_delta::LocalStart;
+use crate::summary_delta::{SummaryDelta, UserLedger};
 use crate::timestamp::{InputZone, format_utc_ms};
 use anyhow::{Context, Result, bail};
 use rusqlite::{Statement, Transaction, params};
@@ -33,15 +34,15 @@ const INSERT_EVENT_IF_NEW: &str =
 /// Binds an event to [`INSERT_EVENT`] and runs it; returns the rows
 /// changed. Binding one parameter at a time, without rusqlite clearing them
 /// afterwards, is measurably faster on millions of rows.
-pub(super) fn bind_event(
+pub(super) fn bind_event<E: EventRow + ?Sized>(
     statement: &mut Statement<'_>,
-    event: &Record<'_>,
+    event: &E,
     session_id: Option<&str>,
     import_id: i64,
 ) -> rusqlite::Result<usize> {
     statement.raw_bind_parameter(1, event.event_id())?;
     statement.raw_bind_parameter(2, event.user_id())?;
-    statement.raw_bind_parameter(3, event.ts_ms)?;
+    statement.raw_bind_parameter(3, event.ts_ms())?;
     statement.raw_bind_parameter(4, event.event_type())?;
     statement.raw_bind_parameter(5, event.page())?;
     statement.raw_bind_parameter(6, event.referrer())?;
@@ -50,7 +51,7 @@ pub(super) fn bind_event(
     statement.raw_bind_parameter(9, event.utm_campaign())?;
     statement.raw_bind_parameter(10, event.device())?;
     statement.raw_bind_parameter(11, event.country())?;
-    statement.raw_bind_parameter(12, event.revenue)?;
+    statement.raw_bind_parameter(12, event.revenue())?;
     statement.raw_bind_parameter(13, event.properties())?;
     statement.raw_bind_parameter(14, session_id)?;
     statement.raw_bind_parameter(15, import_id)?;
@@ -63,46 +64,29 @@ pub struct BulkLoad<'i> {
     events: Statement<'i>,
     sessions: Statement<'i>,
     users: Statement<'i>,
-    zone: InputZone,
 }
 
 impl BulkLoad<'_> {
     /// Stores an event with its session.
-    pub fn event(&mut self, import_id: i64, event: &Record<'_>, session_id: &str) -> Result<()> {
+    pub fn event<E: EventRow + ?Sized>(
+        &mut self,
+        import_id: i64,
+        event: &E,
+        session_id: &str,
+    ) -> Result<()> {
         bind_event(&mut self.events, event, Some(session_id), import_id)?;
         Ok(())
     }
 
-    /// Stores a session.
-    pub fn session(&mut self, summary: &SessionSummary) -> Result<()> {
-        sessions::bind_session(&mut self.sessions, summary, self.zone)?;
-        Ok(())
+    /// Stores a session that starts at `start` in the reporting zone.
+    pub fn session(&mut self, summary: &SessionSummary, start: &LocalStart) -> Result<()> {
+        session_rows::bind_session(&mut self.sessions, summary, start)
     }
 
     /// Stores a user's row, once all their sessions are stored.
-    pub fn user(&mut self, user: &UserTotals) -> Result<()> {
-        self.users.execute(params![
-            user.user_id,
-            user.first_ms,
-            user.last_ms,
-            user.sessions,
-            user.events,
-            user.conversions,
-            self.zone.local_day(user.first_ms)
-        ])?;
-        Ok(())
+    pub fn user(&mut self, ledger: &UserLedger) -> Result<()> {
+        summaries::bind_user(&mut self.users, ledger)
     }
-}
-
-/// A user's row in `users`.
-#[derive(Debug, Clone, Default)]
-pub struct UserTotals {
-    pub user_id: String,
-    pub first_ms: i64,
-    pub last_ms: i64,
-    pub sessions: i64,
-    pub events: i64,
-    pub conversions: i64,
 }
 
 /// Rejected rows keep at most this much of their raw text.
@@ -127,9 +111,9 @@ pub struct Importer<'a> {
     /// For each user with new events stored but not yet sessionized: the
     /// earliest and latest new timestamp.
     touched: HashMap<String, (i64, i64)>,
-    /// Session changes and summary changes so far, applied by
-    /// [`Importer::assign_sessions`].
-    changes: SessionChanges,
+    /// The sessions this import created and changed so far.
+    sessions: ImportSessions,
+    /// Summary changes so far, applied by [`Importer::assign_sessions`].
     delta: SummaryDelta,
 }
 
@@ -140,7 +124,7 @@ impl<'a> Importer<'a> {
     pub fn begin(store: &'a mut Store, requested: Option<SessionRules>) -> Result<Importer<'a>> {
         let path = store.path.display().to_string();
         let tx = store.write()?;
-        let rules = match sessions::stored_rules(&tx)? {
+        let rules = match settings::stored_rules(&tx)? {
             Some(stored) => {
                 if let Some(requested) = requested.filter(|r| *r != stored) {
                     bail!(
@@ -152,19 +136,19 @@ impl<'a> Importer<'a> {
             }
             None => {
                 let rules = requested.unwrap_or_default();
-                sessions::store_rules(&tx, &rules)?;
+                settings::store_rules(&tx, &rules)?;
                 rules
             }
         };
         let conversion_types = super::conversions::conversion_types(&tx)?;
-        let zone = sessions::reporting_zone(&tx)?;
+        let zone = settings::reporting_zone(&tx)?;
         Ok(Importer {
             tx,
             rules,
             conversion_types,
             zone,
             touched: HashMap::new(),
-            changes: SessionChanges::default(),
+            sessions: ImportSessions::default(),
             delta: SummaryDelta::new(zone),
         })
     }
@@ -193,11 +177,11 @@ impl<'a> Importer<'a> {
 
     /// A stored setting (`settings` table).
     pub fn setting(&self, key: &str) -> Result<Option<String>> {
-        sessions::setting(&self.tx, key)
+        settings::setting(&self.tx, key)
     }
 
     pub fn set_setting(&self, key: &str, value: &str) -> Result<()> {
-        sessions::set_setting(&self.tx, key, value)
+        settings::set_setting(&self.tx, key, value)
     }
 
     /// The event types that count as conversions in this database.
@@ -218,11 +202,11 @@ impl<'a> Importer<'a> {
     /// Stores an event unless its `event_id` is already stored; returns
     /// whether it was stored. Its session is assigned by
     /// [`Importer::assign_sessions`].
-    pub fn insert_event(&mut self, import_id: i64, event: &Record<'_>) -> Result<bool> {
+    pub fn insert_event<E: EventRow>(&mut self, import_id: i64, event: &E) -> Result<bool> {
         let mut insert = self.tx.prepare_cached(INSERT_EVENT_IF_NEW)?;
         let inserted = bind_event(&mut insert, event, None, import_id)? == 1;
         if inserted {
-            let ts_ms = event.ts_ms;
+            let ts_ms = event.ts_ms();
             match self.touched.get_mut(event.user_id()) {
                 Some((first, last)) => {
                     *first = (*first).min(ts_ms);
@@ -235,6 +219,14 @@ impl<'a> Importer<'a> {
             }
         }
         Ok(inserted)
+    }
+
+    /// How many sessions the database holds.
+    pub fn session_count(&self) -> Result<u64> {
+        let count: i64 = self
+            .tx
+            .query_row("SELECT count(*) FROM session_records", [], |r| r.get(0))?;
+        Ok(count as u64)
     }
 
     /// Whether the database holds no event yet: then an import can load in
@@ -263,12 +255,8 @@ impl<'a> Importer<'a> {
     pub fn bulk_load(&self) -> Result<BulkLoad<'_>> {
         Ok(BulkLoad {
             events: self.tx.prepare(INSERT_EVENT)?,
-            sessions: self.tx.prepare(sessions::INSERT_SESSION)?,
-            users: self.tx.prepare(
-                "INSERT INTO users (user_id, first_ms, last_ms, sessions, events, conversions, first_day)
-                 VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7)",
-            )?,
-            zone: self.zone,
+            sessions: self.tx.prepare(session_rows::INSERT_SESSION)?,
+            users: self.tx.prepare(summaries::INSERT_USER)?,
         })
     }
 
@@ -350,14 +338,18 @@ impl<'a> Importer<'a> {
 
     /// Stores one user's new events (none stored already, in event order)
     /// and re-sessionizes the stretch of their history the events reach.
-    pub fn add_user_events(&mut self, user_id: &str, new: &[NewEvent<'_>]) -> Result<()> {
+    pub fn add_user_events<E: EventRow>(
+        &mut self,
+        user_id: &str,
+        new: &[NewEvent<'_, E>],
+    ) -> Result<()> {
         let (Some(first), Some(last)) = (new.first(), new.last()) else {
             return Ok(());
         };
         let update = UserUpdate {
             user_id,
-            first_new: first.record.ts_ms,
-            last_new: last.record.ts_ms,
+            first_new: first.event.ts_ms(),
+            last_new: last.event.ts_ms(),
             new,
         };
         update
@@ -365,7 +357,7 @@ impl<'a> Importer<'a> {
                 &self.tx,
                 &self.rules,
                 &self.conversion_types,
-                &mut self.changes,
+                &mut self.sessions,
                 &mut self.delta,
             )
             .with_context(|| format!("cannot assign sessions of user {user_id:?}"))
@@ -379,20 +371,18 @@ impl<'a> Importer<'a> {
         let mut users: Vec<(String, (i64, i64))> = self.touched.drain().collect();
         // A fixed order keeps the file's page layout reproducible.
         users.sort_unstable();
-        let (changes, delta) = sessions::resessionize_users(
+        resessionize::resessionize_users(
             &self.tx,
             users,
             &self.rules,
             &self.conversion_types,
+            &mut self.sessions,
+            &mut self.delta,
             should_stop,
         )?;
-        self.changes.created += changes.created;
-        self.changes.changed += changes.changed;
-        self.changes.removed += changes.removed;
-        self.delta.merge(delta);
-        let delta = std::mem::replace(&mut self.delta, SummaryDelta::new(self.zone));
+        let delta = self.delta.take();
         summaries::apply(&self.tx, &delta)?;
-        Ok(std::mem::take(&mut self.changes))
+        Ok(self.sessions.changes)
     }
 
     /// Adds a bulk load's sessions to the summary tables.

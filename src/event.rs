@@ -120,6 +120,12 @@ impl fmt::Display for Field {
     }
 }
 
+/// The largest revenue of one event, either sign: a billion of any unit.
+/// Summaries add revenue up as integer millionths, which a double holds
+/// exactly up to about 9 billion; past that a sum is no longer exact, and
+/// a huge value (1e300) would overflow it.
+pub const MAX_REVENUE: f64 = 1e9;
+
 /// One event, validated and normalised: what the store keeps.
 #[derive(Debug, Clone, PartialEq, Default)]
 pub struct Event {
@@ -145,6 +151,50 @@ pub struct Event {
 impl Event {
     pub fn is_page_view(&self) -> bool {
         self.event_type == "page_view"
+    }
+
+    /// The first field holding a control character (U+0000 to U+001F, or
+    /// U+007F), with the character. Such a value prints like another one
+    /// (`u\0` and `u` look the same in the sqlite3 shell) yet counts apart,
+    /// so an event with one is rejected rather than stored. Properties are
+    /// JSON, which escapes them, so they may hold any character.
+    pub fn control_character(&self) -> Option<(Field, char)> {
+        let optional = [
+            (Field::Page, &self.page),
+            (Field::Referrer, &self.referrer),
+            (Field::UtmSource, &self.utm_source),
+            (Field::UtmMedium, &self.utm_medium),
+            (Field::UtmCampaign, &self.utm_campaign),
+            (Field::Device, &self.device),
+            (Field::Country, &self.country),
+            (Field::SessionKey, &self.session_key),
+        ];
+        [
+            (Field::UserId, self.user_id.as_str()),
+            (Field::EventId, self.event_id.as_str()),
+            (Field::EventType, self.event_type.as_str()),
+        ]
+        .into_iter()
+        .chain(
+            optional
+                .into_iter()
+                .filter_map(|(field, value)| Some((field, value.as_deref()?))),
+        )
+        .find_map(|(field, value)| {
+            value
+                .chars()
+                .find(char::is_ascii_control)
+                .map(|control| (field, control))
+        })
+    }
+
+    /// The event, or the reject for a control character in one of its
+    /// fields ([`Event::control_character`]).
+    pub fn without_control_characters(self) -> Result<Event, RejectReason> {
+        match self.control_character() {
+            Some((field, character)) => Err(RejectReason::ControlCharacter { field, character }),
+            None => Ok(self),
+        }
     }
 }
 
@@ -332,6 +382,11 @@ pub enum RejectReason {
     UnterminatedQuote,
     /// An access-log line that is not in a format sessiondb reads.
     BadLogLine(String),
+    /// A field holds a control character ([`Event::control_character`]).
+    ControlCharacter {
+        field: Field,
+        character: char,
+    },
 }
 
 impl RejectReason {
@@ -348,6 +403,7 @@ impl RejectReason {
             RejectReason::BadRevenue(_) => "bad_revenue",
             RejectReason::UnterminatedQuote => "unterminated_quote",
             RejectReason::BadLogLine(_) => "bad_log_line",
+            RejectReason::ControlCharacter { .. } => "control_character",
         }
     }
 }
@@ -373,8 +429,16 @@ impl fmt::Display for RejectReason {
             RejectReason::BadTimestamp { text, why } => {
                 write!(f, "cannot read timestamp {text:?}: {why}")
             }
-            RejectReason::BadRevenue(text) => write!(f, "revenue {text:?} is not a number"),
+            RejectReason::BadRevenue(text) => write!(
+                f,
+                "revenue {text:?} is not a number from -{MAX_REVENUE} to {MAX_REVENUE}"
+            ),
             RejectReason::BadLogLine(why) => write!(f, "not an access-log line: {why}"),
+            RejectReason::ControlCharacter { field, character } => write!(
+                f,
+                "field {field} contains the control character U+{:04X}, invisible in most tools: remove it from the input",
+                u32::from(*character)
+            ),
             RejectReason::UnterminatedQuote => write!(
                 f,
                 "a quoted field opened on this line runs past the end of the line and the row it makes is not valid (an unterminated quote?); this line is rejected and reading resumes on the next one"
@@ -472,10 +536,124 @@ mod tests {
             RejectReason::BadRevenue(String::new()),
             RejectReason::UnterminatedQuote,
             RejectReason::BadLogLine(String::new()),
+            RejectReason::ControlCharacter {
+                field: Field::UserId,
+                character: '\0',
+            },
         ];
         let mut codes: Vec<_> = reasons.iter().map(RejectReason::code).collect();
         codes.sort();
         codes.dedup();
         assert_eq!(codes.len(), reasons.len());
+    }
+
+    #[test]
+    fn control_characters_are_found_in_every_text_field() {
+        let clean = Event {
+            event_id: "e1".into(),
+            user_id: "u1".into(),
+            event_type: "page_view".into(),
+            page: Some("/a b".into()),
+            // Properties are JSON text, where a control character is escaped.
+            properties: Some(r#"{"note":"a\u0007b"}"#.into()),
+            ..Event::default()
+        };
+        assert_eq!(clean.control_character(), None);
+        assert_eq!(
+            clean.clone().without_control_characters(),
+            Ok(clean.clone())
+        );
+        let mut dirty = clean.clone();
+        dirty.user_id = "u\u{0}1".into();
+        assert_eq!(dirty.control_character(), Some((Field::UserId, '\0')));
+        let reject = dirty.without_control_characters().unwrap_err();
+        assert_eq!(reject.code(), "control_character");
+        assert!(reject.to_string().contains("user_id") && reject.to_string().contains("U+0000"));
+        for (field, set) in [
+            (
+                Field::EventId,
+                (|e: &mut Event| e.event_id = "e\x7f".into()) as fn(&mut Event),
+            ),
+            (Field::EventType, |e| e.event_type = "a\nb".into()),
+            (Field::Page, |e| e.page = Some("/a\tb".into())),
+            (Field::Referrer, |e| e.referrer = Some("\x1b[31m".into())),
+            (Field::UtmSource, |e| e.utm_source = Some("x\ry".into())),
+            (Field::UtmMedium, |e| e.utm_medium = Some("\x01".into())),
+            (Field::UtmCampaign, |e| e.utm_campaign = Some("\x1f".into())),
+            (Field::Device, |e| e.device = Some("d\x0b".into())),
+            (Field::Country, |e| e.country = Some("F\x0cR".into())),
+            (Field::SessionKey, |e| e.session_key = Some("s\x00".into())),
+        ] {
+            let mut event = clean.clone();
+            set(&mut event);
+            assert_eq!(event.control_character().map(|c| c.0), Some(field));
+        }
+        // Any other character is text like any other.
+        let mut unicode = clean;
+        unicode.user_id = "üser\u{200b}".into();
+        assert_eq!(unicode.control_character(), None);
+    }
+
+    use proptest::prelude::*;
+
+    /// Text mixing letters, spaces, Unicode and (now and then) control
+    /// characters.
+    fn text() -> impl Strategy<Value = String> {
+        prop::collection::vec(
+            prop_oneof![
+                4 => prop::char::range('a', 'z'),
+                1 => Just(' '),
+                1 => Just('é'),
+                1 => Just('\u{85}'),
+                1 => prop::char::range('\0', '\u{1f}'),
+                1 => Just('\u{7f}'),
+            ],
+            0..12,
+        )
+        .prop_map(|chars| chars.into_iter().collect())
+    }
+
+    proptest! {
+        #![proptest_config(ProptestConfig {
+            cases: std::env::var("SESSIONDB_FUZZ_CASES").ok().and_then(|v| v.parse().ok()).unwrap_or(512),
+            ..ProptestConfig::default()
+        })]
+
+        /// The field named is the first (in the order of the check) whose
+        /// text has a character U+0000..U+001F or U+007F, and the character
+        /// is its first such; none is named when no field has one.
+        #[test]
+        fn the_first_control_character_is_found(
+            values in prop::collection::vec(text(), 11),
+            present in prop::collection::vec(any::<bool>(), 8),
+        ) {
+            let optional = |i: usize| present[i - 3].then(|| values[i].clone());
+            let event = Event {
+                user_id: values[0].clone(),
+                event_id: values[1].clone(),
+                event_type: values[2].clone(),
+                page: optional(3),
+                referrer: optional(4),
+                utm_source: optional(5),
+                utm_medium: optional(6),
+                utm_campaign: optional(7),
+                device: optional(8),
+                country: optional(9),
+                session_key: optional(10),
+                ..Event::default()
+            };
+            let order = [
+                Field::UserId, Field::EventId, Field::EventType, Field::Page, Field::Referrer,
+                Field::UtmSource, Field::UtmMedium, Field::UtmCampaign, Field::Device,
+                Field::Country, Field::SessionKey,
+            ];
+            let is_control = |c: char| u32::from(c) < 0x20 || c == '\u{7f}';
+            let expected = order.iter().enumerate().find_map(|(i, field)| {
+                let value = if i < 3 { Some(values[i].as_str()) } else { present[i - 3].then_some(values[i].as_str()) };
+                value?.chars().find(|&c| is_control(c)).map(|c| (*field, c))
+            });
+            prop_assert_eq!(event.control_character(), expected);
+            prop_assert_eq!(event.clone().without_control_characters().is_ok(), expected.is_none());
+        }
     }
 }

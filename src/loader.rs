@@ -452,6 +452,9 @@ fn parse_all(
                 Ok(event) if options.require_session_key && event.session_key.is_none() => {
                     Err(RejectReason::MissingField(Field::SessionKey))
                 }
+                // Here, where every format's events pass, so no reader can
+                // let one through.
+                Ok(event) => event.without_control_characters(),
                 other => other,
             };
             match result {

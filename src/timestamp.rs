@@ -94,16 +94,17 @@ impl FromStr for TimeFormat {
 /// Reads a timestamp by `format`, in `zone` when it has no offset.
 pub fn parse_with(text: &str, format: &TimeFormat, zone: InputZone) -> Result<i64, String> {
     let text = text.trim();
-    let number = |scale: f64| -> Result<i64, String> {
-        let value: f64 = text
-            .parse()
-            .map_err(|_| format!("{text:?} is not a number"))?;
-        within_range((value * scale).floor() as i64)
+    // Decimal digits, read exactly: a double would turn 1.005 s into
+    // 1004 ms, and read NaN as 1970.
+    let number = |unit: EpochUnit| -> Result<i64, String> {
+        let ms = parse_epoch_digits(text, unit)
+            .ok_or_else(|| format!("{text:?} is not a decimal number"))?;
+        within_range(ms)
     };
     match format {
         TimeFormat::Auto => parse_timestamp(text, zone),
-        TimeFormat::EpochSeconds => number(1000.0),
-        TimeFormat::EpochMillis => number(1.0),
+        TimeFormat::EpochSeconds => number(EpochUnit::Seconds),
+        TimeFormat::EpochMillis => number(EpochUnit::Millis),
         // Integer arithmetic: microsecond epochs exceed a double's exact range.
         TimeFormat::EpochMicros => {
             let value: i64 = text
@@ -142,29 +143,44 @@ pub fn parse_timestamp(text: &str, zone: InputZone) -> Result<i64, String> {
     let text = text.trim();
     let bytes = text.as_bytes();
     let is_date = bytes.len() > 4 && bytes[4] == b'-' && bytes[0].is_ascii_digit();
-    let ms = match bytes.first() {
-        None => return Err("it is empty".to_string()),
-        Some(_) if is_date => parse_datetime(bytes, zone)?,
-        Some(b'0'..=b'9' | b'-' | b'+' | b'.') => parse_epoch_text(text)?,
-        _ => return Err(unknown_form()),
-    };
-    within_range(ms)
+    match bytes.first() {
+        None => Err("it is empty".to_string()),
+        Some(_) if is_date => within_range(parse_datetime(bytes, zone)?),
+        Some(b'0'..=b'9' | b'-' | b'+' | b'.') => {
+            let ms = parse_epoch_text(text)?;
+            within_range(ms).map_err(|why| {
+                // Read as milliseconds, but a plausible time as microseconds.
+                if ms > LAST_MS && (FIRST_MS..=LAST_MS).contains(&(ms / 1000)) {
+                    format!(
+                        "{why} (read as milliseconds; give --time-format epoch-us for microseconds)"
+                    )
+                } else {
+                    why
+                }
+            })
+        }
+        _ => Err(unknown_form()),
+    }
 }
 
-/// The instants SQLite's date functions can show: years 0000 to 9999.
-const FIRST_MS: i64 = -62_167_219_200_000;
-const LAST_MS: i64 = 253_402_300_799_999;
+/// The instants accepted: 0001-01-01T00:00:00Z to 9998-12-31T23:59:59.999Z.
+/// A year inside SQLite's 0000 to 9999 on each side, so that the local
+/// date of any instant in any zone (offsets are under a day) is a plain
+/// `YYYY-MM-DD`, the same from Rust ([`InputZone::local_day`]) and from
+/// SQLite's `date()` (`report --tz`), however sessions are split at
+/// midnight.
+pub const FIRST_MS: i64 = -62_135_596_800_000;
+pub const LAST_MS: i64 = 253_370_764_799_999;
 
+/// Every reader of timestamps ends here, so one range holds for all.
 fn within_range(ms: i64) -> Result<i64, String> {
     if (FIRST_MS..=LAST_MS).contains(&ms) {
         Ok(ms)
-    } else if ms > LAST_MS && ms / 1000 <= LAST_MS {
+    } else {
         Err(
-            "it is after the year 9999 as milliseconds; epoch microseconds are not read"
+            "it is outside the accepted range, 0001-01-01T00:00:00Z to 9998-12-31T23:59:59.999Z"
                 .to_string(),
         )
-    } else {
-        Err("it is outside the years 0000 to 9999".to_string())
     }
 }
 
@@ -184,6 +200,22 @@ fn unknown_form() -> String {
 }
 
 fn parse_epoch_text(text: &str) -> Result<i64, String> {
+    parse_epoch_digits(text, EpochUnit::ByMagnitude).ok_or_else(unknown_form)
+}
+
+/// What an epoch number counts.
+#[derive(Clone, Copy)]
+enum EpochUnit {
+    Seconds,
+    Millis,
+    /// Seconds below [`EPOCH_MILLIS_THRESHOLD`], milliseconds from it.
+    ByMagnitude,
+}
+
+/// `[+-]digits[.digits]` as milliseconds, exactly (fraction digits beyond
+/// the millisecond are truncated); `None` for anything else, or a value
+/// past what i64 milliseconds hold.
+fn parse_epoch_digits(text: &str, unit: EpochUnit) -> Option<i64> {
     let (negative, digits) = match text.as_bytes().first() {
         Some(b'-') => (true, &text[1..]),
         Some(b'+') => (false, &text[1..]),
@@ -196,23 +228,22 @@ fn parse_epoch_text(text: &str) -> Result<i64, String> {
         || !all_digits(fraction)
         || whole.len() > 16
     {
-        return Err(unknown_form());
+        return None;
     }
-    // `whole` has at most 16 digits, so it fits in u64 and the products below
-    // cannot overflow i64.
+    // `whole` has at most 16 digits: it fits in u64, and times 1000 in i128.
     let whole_value: u64 = if whole.is_empty() {
         0
     } else {
-        whole.parse().map_err(|_| unknown_form())?
+        whole.parse().ok()?
     };
-    let (unit_ms, fraction_scale) = if whole_value >= EPOCH_MILLIS_THRESHOLD {
-        (1u64, 1u64)
-    } else {
-        (1000, 1000)
+    let seconds = match unit {
+        EpochUnit::Seconds => true,
+        EpochUnit::Millis => false,
+        EpochUnit::ByMagnitude => whole_value < EPOCH_MILLIS_THRESHOLD,
     };
-    // Fraction digits beyond millisecond precision are dropped (truncation).
+    let unit_ms: u64 = if seconds { 1000 } else { 1 };
     let mut fraction_ms = 0u64;
-    let mut scale = fraction_scale;
+    let mut scale = unit_ms;
     for digit in fraction.bytes() {
         scale /= 10;
         if scale == 0 {
@@ -220,8 +251,8 @@ fn parse_epoch_text(text: &str) -> Result<i64, String> {
         }
         fraction_ms += u64::from(digit - b'0') * scale;
     }
-    let magnitude = (whole_value * unit_ms + fraction_ms) as i64;
-    Ok(if negative { -magnitude } else { magnitude })
+    let magnitude = i128::from(whole_value) * i128::from(unit_ms) + i128::from(fraction_ms);
+    i64::try_from(if negative { -magnitude } else { magnitude }).ok()
 }
 
 /// `YYYY-MM-DD[T| ]HH:MM[:SS[.fraction]][ ][Z|±HH[:]MM|±HH| UTC]`
@@ -483,9 +514,17 @@ impl InputZone {
     }
 }
 
-/// The UTC calendar date of an instant, `YYYY-MM-DD`.
+/// The UTC calendar date of an instant, `YYYY-MM-DD` for every instant
+/// accepted ([`FIRST_MS`] to [`LAST_MS`]) shifted by any zone. (An instant
+/// outside them, stored by an older sessiondb, gets chrono's `+10000-01-01`
+/// or `-0001-12-31`, the form SQLite prints, not a date cut short.)
 pub fn utc_day(ts_ms: i64) -> String {
-    format_utc_ms(ts_ms)[..10].to_string()
+    i32::try_from(ts_ms.div_euclid(86_400_000) + 719_163)
+        .ok()
+        .and_then(NaiveDate::from_num_days_from_ce_opt)
+        .unwrap_or(NaiveDate::MIN)
+        .format("%Y-%m-%d")
+        .to_string()
 }
 
 /// Reads a `YYYY-MM-DD` date, as `--from` and `--to` take.
@@ -629,18 +668,79 @@ mod tests {
     }
 
     #[test]
-    fn instants_outside_years_0000_to_9999_are_refused() -> Result<(), String> {
+    fn instants_outside_years_0001_to_9998_are_refused() -> Result<(), String> {
         assert!(
             utc("1772368496789000")
                 .unwrap_err()
-                .contains("microseconds")
+                .contains("--time-format epoch-us")
         );
-        assert!(utc("253402300800000").is_err());
-        assert_eq!(utc("253402300799999")?, 253_402_300_799_999);
-        assert_eq!(utc("9999-12-31T23:59:59.999Z")?, 253_402_300_799_999);
-        assert!(utc("9999-12-31T23:59:59-01:00").is_err());
-        assert_eq!(utc("0000-01-01T00:00:00Z")?, -62_167_219_200_000);
-        assert!(utc("0000-01-01T00:00:00+01:00").is_err());
+        assert_eq!(utc("253370764799999")?, LAST_MS);
+        assert!(utc("253370764800000").is_err());
+        assert_eq!(utc("9998-12-31T23:59:59.999Z")?, LAST_MS);
+        assert!(utc("9999-01-01T00:00:00Z").is_err());
+        assert!(utc("9998-12-31T23:59:59-01:00").is_err());
+        assert_eq!(utc("0001-01-01T00:00:00Z")?, FIRST_MS);
+        assert_eq!(utc("-62135596800")?, FIRST_MS);
+        assert!(utc("-62135596800.001").is_err());
+        assert!(utc("0000-12-31T23:59:59.999Z").is_err());
+        assert!(utc("0001-01-01T00:00:00+01:00").is_err());
+        // A date is no epoch number: no hint about microseconds.
+        assert!(!utc("9999-01-01T00:00:00Z").unwrap_err().contains("epoch"));
+        for format in [
+            TimeFormat::EpochSeconds,
+            TimeFormat::EpochMillis,
+            TimeFormat::EpochMicros,
+        ] {
+            assert!(parse_with("999999999999999999", &format, InputZone::Utc).is_err());
+        }
+        let pattern: TimeFormat = "%Y-%m-%d %H:%M".parse()?;
+        assert!(parse_with("9999-01-01 00:00", &pattern, InputZone::Utc).is_err());
+        assert!(parse_with("0001-01-01 00:00", &pattern, "+00:01".parse()?).is_err());
+        Ok(())
+    }
+
+    /// The range leaves every local day, in any zone a database accepts
+    /// (fixed offsets up to ±23:59, named zones up to about ±16 h), a
+    /// four-digit year.
+    #[test]
+    fn local_days_at_the_ends_of_the_range_are_plain_dates() -> Result<(), String> {
+        for (zone, first, last) in [
+            ("+23:59", "0001-01-01", "9999-01-01"),
+            ("-23:59", "0000-12-31", "9998-12-31"),
+            // Local mean time -15:56 before 1845, +08:00 now.
+            ("Asia/Manila", "0000-12-31", "9999-01-01"),
+            // Local mean time -10:29:20, +14:00 now.
+            ("Pacific/Kiritimati", "0000-12-31", "9999-01-01"),
+            ("Etc/GMT+12", "0000-12-31", "9998-12-31"),
+        ] {
+            let zone: InputZone = zone.parse()?;
+            assert_eq!(
+                (zone.local_day(FIRST_MS), zone.local_day(LAST_MS)),
+                (first.to_string(), last.to_string()),
+                "{zone}"
+            );
+        }
+        assert_eq!(utc_day(253_402_300_800_000), "+10000-01-01", "not cut");
+        Ok(())
+    }
+
+    #[test]
+    fn epoch_numbers_are_read_from_their_digits() -> Result<(), String> {
+        let utc = InputZone::Utc;
+        // 1.005 * 1000.0 is 1004.999... in doubles.
+        assert_eq!(parse_with("1.005", &TimeFormat::EpochSeconds, utc)?, 1005);
+        assert_eq!(
+            parse_with("1772368496.7899999", &TimeFormat::EpochSeconds, utc)?,
+            BASE + 789
+        );
+        assert_eq!(parse_with("-1.5", &TimeFormat::EpochSeconds, utc)?, -1500);
+        assert_eq!(parse_with("12.9", &TimeFormat::EpochMillis, utc)?, 12);
+        for text in ["NaN", "inf", "1e9", "0x10", "", "."] {
+            for format in [TimeFormat::EpochSeconds, TimeFormat::EpochMillis] {
+                assert!(parse_with(text, &format, utc).is_err(), "{text:?}");
+            }
+        }
+        assert_eq!(parse_timestamp("1772368496.7899999999", utc)?, BASE + 789);
         Ok(())
     }
 

@@ -6,7 +6,7 @@
 use super::access_log::{LogRules, Request, RequestEvents};
 use super::{Row, RowReader};
 use crate::event::RejectReason;
-use crate::timestamp::{InputZone, parse_epoch_number, parse_timestamp};
+use crate::timestamp::{InputZone, TimeFormat, parse_epoch_number, parse_timestamp, parse_with};
 use serde_json::{Map, Value};
 use std::io::{self, BufRead};
 
@@ -39,20 +39,35 @@ impl Flavor {
     }
 }
 
-/// `value` as text: strings as they are, numbers as their JSON text.
+/// `value` as text: strings as they are, numbers as the text they are
+/// written with (serde_json's `arbitrary_precision` keeps it).
 fn text(value: Option<&Value>) -> Option<&str> {
     match value? {
         Value::String(s) => Some(s.as_str()),
+        Value::Number(n) => Some(n.as_str()),
         _ => None,
     }
 }
 
+/// A whole number (a status, a size), from a JSON number or a string; a
+/// fraction, a minus sign or too many digits is none, never a rounded guess.
 fn number(value: Option<&Value>) -> Option<u64> {
-    match value? {
-        Value::Number(n) => n.as_u64().or_else(|| n.as_f64().map(|f| f as u64)),
-        Value::String(s) => s.parse().ok(),
-        _ => None,
-    }
+    text(value)?.parse().ok()
+}
+
+/// An epoch time in seconds given as a JSON number, read from its digits
+/// (a double would round `…474.9999999999` up into the next second); the
+/// exponent form, which has no plain digits, through a double.
+fn epoch_seconds(value: Option<&Value>) -> Option<Result<i64, String>> {
+    let Some(Value::Number(n)) = value else {
+        return None;
+    };
+    let digits = n.as_str();
+    Some(if digits.contains(['e', 'E']) {
+        parse_epoch_number(n.as_f64()?)
+    } else {
+        parse_with(digits, &TimeFormat::EpochSeconds, InputZone::Utc)
+    })
 }
 
 fn first_header<'a>(headers: Option<&'a Value>, name: &str) -> Option<&'a str> {
@@ -96,13 +111,13 @@ pub fn request<'a>(flavor: Flavor, object: &'a Map<String, Value>) -> Result<Req
                 .and_then(Value::as_object)
                 .ok_or("no request object")?;
             let headers = request.get("headers");
-            let ts = object.get("ts").and_then(Value::as_f64).ok_or("no ts")?;
+            let ts_ms = epoch_seconds(object.get("ts")).ok_or("no ts")?;
             let client = text(request.get("client_ip")).or_else(|| text(request.get("remote_ip")));
             Ok(Request {
                 addresses: client.into_iter().collect(),
                 vhost: text(request.get("host")),
                 user: present(text(object.get("user_id"))),
-                ts_ms: parse_epoch_number(ts).map_err(time_error)?,
+                ts_ms: ts_ms.map_err(time_error)?,
                 method: text(request.get("method")),
                 target: text(request.get("uri")),
                 protocol: text(request.get("proto")),

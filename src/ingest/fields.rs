@@ -5,12 +5,20 @@
 //! Shared by every input format, so a CSV row and a JSON line with the same
 //! values become the same event.
 
-use crate::event::{Event, Field, RejectReason};
+use crate::event::{Event, Field, MAX_REVENUE, RejectReason};
 use crate::timestamp::{InputZone, TimeFormat, parse_with};
 use std::borrow::Cow;
+use std::collections::{HashMap, HashSet};
 use xxhash_rust::xxh3::Xxh3;
 
 const FIELD_COUNT: usize = Field::ALL.len();
+
+/// The most columns a file may have (a CSV header, or `--columns`):
+/// 16,384, the widest sheet a spreadsheet makes (Excel's `XFD`), so every
+/// export people make fits. A wider header is far more likely a broken or
+/// hostile file than data, and every row of it would carry that many
+/// properties: the file fails instead, with nothing stored.
+pub const MAX_COLUMNS: usize = 16_384;
 
 fn slot(field: Field) -> usize {
     // Field::ALL lists every variant once, so the position always exists.
@@ -104,8 +112,19 @@ impl ColumnMap {
         names: &[S],
         mapping: &Mapping,
     ) -> Result<ColumnMap, String> {
+        if names.len() > MAX_COLUMNS {
+            return Err(format!(
+                "the file has {} columns; sessiondb reads at most {MAX_COLUMNS}: keep only the columns you need",
+                names.len()
+            ));
+        }
         let mut map = ColumnMap::from_names(names);
-        let position = |source: &str| names.iter().position(|n| n.as_ref().trim() == source);
+        // The first column of each name, for --map and --session-key.
+        let mut first_of: HashMap<&str, usize> = HashMap::with_capacity(names.len());
+        for (index, name) in names.iter().enumerate() {
+            first_of.entry(name.as_ref().trim()).or_insert(index);
+        }
+        let position = |source: &str| first_of.get(source).copied();
         let mapped: Vec<usize> = mapping
             .sources
             .iter()
@@ -154,7 +173,13 @@ impl ColumnMap {
             columns.sort_unstable();
             columns.into_iter().map(|(_, index)| index).collect()
         });
+        // A repeated name takes the first free `name_N`, N from 2. The last
+        // N tried for each name is remembered: every smaller one is taken
+        // for good, so each name is tried at most once per column and the
+        // whole header maps in linear time.
         let mut unique: Vec<String> = Vec::with_capacity(names.len());
+        let mut taken: HashSet<String> = HashSet::with_capacity(names.len());
+        let mut last_suffix: HashMap<String, usize> = HashMap::new();
         for (index, name) in names.iter().enumerate() {
             let name = name.as_ref().trim();
             let base = if name.is_empty() {
@@ -163,11 +188,17 @@ impl ColumnMap {
                 name.to_string()
             };
             let mut candidate = base.clone();
-            let mut n = 1;
-            while unique.contains(&candidate) {
-                n += 1;
-                candidate = format!("{base}_{n}");
+            if taken.contains(&candidate) {
+                let n = last_suffix.entry(base.clone()).or_insert(1);
+                loop {
+                    *n += 1;
+                    candidate = format!("{base}_{n}");
+                    if !taken.contains(&candidate) {
+                        break;
+                    }
+                }
             }
+            taken.insert(candidate.clone());
             unique.push(candidate);
         }
         ColumnMap {
@@ -258,7 +289,7 @@ impl<'a> RowValues<'a> {
         let revenue = match self.text(Field::Revenue) {
             None => None,
             Some(text) => match text.parse::<f64>() {
-                Ok(value) if value.is_finite() => Some(value),
+                Ok(value) if value.abs() <= MAX_REVENUE => Some(value),
                 _ => return Err(RejectReason::BadRevenue(text.to_string())),
             },
         };
@@ -421,6 +452,43 @@ mod tests {
     }
 
     #[test]
+    fn repeated_names_take_the_first_free_suffix() {
+        let map = ColumnMap::from_names(&["x", "x_2", "x", "x", " x ", "x_3_2", "x_3", "", ""]);
+        assert_eq!(
+            map.names,
+            vec![
+                "x", "x_2", "x_3", "x_4", "x_5", "x_3_2", "x_3_3", "column_8", "column_9"
+            ]
+        );
+    }
+
+    #[test]
+    fn a_header_past_the_column_limit_is_refused() -> Result<(), String> {
+        let mut names = vec!["user_id".to_string(), "ts".into(), "event".into()];
+        names.resize(MAX_COLUMNS, "x".to_string());
+        let map = ColumnMap::with_mapping(&names, &Mapping::default())?;
+        assert_eq!(map.names.last().map(String::as_str), Some("x_16381"));
+        names.push("y".into());
+        let error = ColumnMap::with_mapping(&names, &Mapping::default()).unwrap_err();
+        assert!(
+            error.contains("16385 columns") && error.contains("16384"),
+            "{error}"
+        );
+        Ok(())
+    }
+
+    #[test]
+    fn a_mapped_column_is_the_first_of_its_name() -> Result<(), String> {
+        let mapping = Mapping {
+            sources: Mapping::parse_pairs("user_id=host")?,
+            ..Mapping::default()
+        };
+        let map = ColumnMap::with_mapping(&["ts", " host ", "event", "host"], &mapping)?;
+        assert_eq!(map.candidates[slot(Field::UserId)], vec![1]);
+        Ok(())
+    }
+
+    #[test]
     fn a_header_without_required_fields_is_reported() {
         let map = ColumnMap::from_names(&["user_id", "page"]);
         assert_eq!(
@@ -456,7 +524,7 @@ mod tests {
             "{result:?}"
         );
 
-        for revenue in ["12,50", "abc", "NaN", "inf"] {
+        for revenue in ["12,50", "abc", "NaN", "inf", "1e300", "-1000000000.01"] {
             let mut pairs = minimal();
             pairs.push((Field::Revenue, revenue));
             assert_eq!(
@@ -508,5 +576,90 @@ mod tests {
         with_id.push((Field::EventId, " e1 "));
         assert_eq!(values(&with_id).into_event(InputZone::Utc)?.event_id, "e1");
         Ok(())
+    }
+
+    use proptest::prelude::*;
+
+    /// The renaming of repeated names as it was first written (each name
+    /// compared with every one before it, each suffix tried from 2): the
+    /// model the linear version must agree with.
+    fn unique_names_model(names: &[String]) -> Vec<String> {
+        let mut unique: Vec<String> = Vec::new();
+        for (index, name) in names.iter().enumerate() {
+            let name = name.trim();
+            let base = if name.is_empty() {
+                format!("column_{}", index + 1)
+            } else {
+                name.to_string()
+            };
+            let mut candidate = base.clone();
+            let mut n = 1;
+            while unique.contains(&candidate) {
+                n += 1;
+                candidate = format!("{base}_{n}");
+            }
+            unique.push(candidate);
+        }
+        unique
+    }
+
+    /// Headers with many repeats: a few names, their `_N` forms, aliases,
+    /// blanks and spaces.
+    fn header() -> impl Strategy<Value = Vec<String>> {
+        let name = prop_oneof![
+            Just("x".to_string()),
+            Just("x_2".to_string()),
+            Just("x_2_2".to_string()),
+            Just(" x ".to_string()),
+            Just(String::new()),
+            Just("column_3".to_string()),
+            Just("user".to_string()),
+            Just("USER_ID".to_string()),
+            Just("ts".to_string()),
+            Just("event".to_string()),
+            "[a-c_2]{1,4}",
+        ];
+        prop::collection::vec(name, 0..200)
+    }
+
+    proptest! {
+        #![proptest_config(ProptestConfig {
+            cases: std::env::var("SESSIONDB_FUZZ_CASES").ok().and_then(|v| v.parse().ok()).unwrap_or(512),
+            ..ProptestConfig::default()
+        })]
+
+        #[test]
+        fn repeated_columns_get_the_names_of_the_model(names in header()) {
+            let map = ColumnMap::from_names(&names);
+            prop_assert_eq!(&map.names, &unique_names_model(&names));
+            let distinct: HashSet<&String> = map.names.iter().collect();
+            prop_assert_eq!(distinct.len(), names.len());
+            // Every candidate column names its field, best first.
+            for (field, candidates) in Field::ALL.iter().zip(&map.candidates) {
+                let ranks: Vec<u8> = candidates
+                    .iter()
+                    .map(|&c| field.match_rank(&names[c]).expect("a candidate names its field"))
+                    .collect();
+                prop_assert!(ranks.windows(2).all(|w| w[0] <= w[1]));
+                prop_assert_eq!(
+                    candidates.len(),
+                    names.iter().filter(|n| field.match_rank(n).is_some()).count()
+                );
+            }
+        }
+
+        #[test]
+        fn a_mapping_reads_the_first_column_of_its_name(names in header(), pick in 0usize..200) {
+            prop_assume!(!names.is_empty());
+            let source = names[pick % names.len()].trim().to_string();
+            prop_assume!(!source.is_empty());
+            let mapping = Mapping {
+                sources: vec![(Field::Page, source.clone())],
+                ..Mapping::default()
+            };
+            let map = ColumnMap::with_mapping(&names, &mapping).map_err(TestCaseError::fail)?;
+            let first = names.iter().position(|n| n.trim() == source);
+            prop_assert_eq!(map.candidates[slot(Field::Page)].first().copied(), first);
+        }
     }
 }

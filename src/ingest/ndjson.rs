@@ -1,8 +1,8 @@
 //! NDJSON input (JSON lines): one JSON object per line, keys named as CSV
 //! columns are (the same fields and aliases). Blank lines are skipped.
 //!
-//! A value for a known field may be a string, number or boolean; null counts
-//! as absent. Keys that name no field are kept, with their JSON values, in
+//! A value for a known field may be a string, number or boolean (a number
+//! is the text it is written with); null counts as absent. Keys that name no field are kept, with their JSON values, in
 //! `properties`.
 
 use super::fields::{Mapping, RowValues, TimeReading};
@@ -94,10 +94,11 @@ fn resolve<'v>(mut value: &'v Value, steps: &[Step]) -> Option<&'v Value> {
         value = match step {
             Step::Key(key) => value.get(key)?,
             Step::Index(index) => value.get(*index)?,
-            Step::Select(key, wanted) => value
-                .as_array()?
-                .iter()
-                .find(|item| item.get(key).and_then(Value::as_str) == Some(wanted.as_str()))?,
+            Step::Select(key, wanted) => value.as_array()?.iter().find(|item| {
+                item.get(key)
+                    .and_then(scalar)
+                    .is_some_and(|text| text == wanted.as_str())
+            })?,
             Step::Each => return None,
         };
     }
@@ -354,14 +355,22 @@ fn fill_from_keys<'o>(
     Ok(taken)
 }
 
+/// The text of a string, number or boolean.
+fn scalar(value: &Value) -> Option<Cow<'_, str>> {
+    match value {
+        Value::String(text) => Some(Cow::Borrowed(text)),
+        // A number is the text it is written with (serde_json keeps it with
+        // `arbitrary_precision`): ids and users beyond a double's 17 digits
+        // stay apart, `1.50` stays `1.50`, and timestamps are read from
+        // their digits, never through a double.
+        Value::Number(number) => Some(Cow::Borrowed(number.as_str())),
+        Value::Bool(flag) => Some(Cow::Borrowed(if *flag { "true" } else { "false" })),
+        Value::Null | Value::Array(_) | Value::Object(_) => None,
+    }
+}
+
 fn scalar_text(field: Field, value: &Value) -> Result<Option<Cow<'_, str>>, RejectReason> {
     match value {
-        Value::Null => Ok(None),
-        Value::String(text) => Ok(Some(Cow::Borrowed(text))),
-        // A number's JSON text is exact (no float round trip), so epoch
-        // milliseconds and large ids survive.
-        Value::Number(number) => Ok(Some(Cow::Owned(number.to_string()))),
-        Value::Bool(flag) => Ok(Some(Cow::Owned(flag.to_string()))),
         Value::Array(_) => Err(RejectReason::BadFieldType {
             field,
             found: "an array",
@@ -370,6 +379,7 @@ fn scalar_text(field: Field, value: &Value) -> Result<Option<Cow<'_, str>>, Reje
             field,
             found: "an object",
         }),
+        other => Ok(scalar(other)),
     }
 }
 
@@ -515,6 +525,24 @@ mod tests {
     }
 
     #[test]
+    fn a_selector_matches_numbers_and_booleans_by_their_text() {
+        let line = r#"{"u":"u","ts":0,"type":"a","params":[{"k":12345678901234567890001,"v":"no"},{"k":12345678901234567890002,"v":"yes"},{"k":true,"v":"flag"}]}"#;
+        for (path, want) in [
+            ("params[k=12345678901234567890002].v", "yes"),
+            ("params[k=true].v", "flag"),
+        ] {
+            let rows = mapped_rows(
+                line,
+                &format!("user_id=u,page={path}"),
+                "",
+                TimeFormat::Auto,
+            );
+            let event = rows[0].clone().expect("valid");
+            assert_eq!(event.page.as_deref(), Some(want), "{path}");
+        }
+    }
+
+    #[test]
     fn bad_paths_and_missing_arrays() {
         assert!(parse_path("a[").is_err());
         assert!(parse_path("a[x]").is_err());
@@ -556,5 +584,85 @@ mod tests {
         let mut reader = NdjsonEventReader::new(&b"{\"user_id\":\"\xff\"}\n"[..], InputZone::Utc);
         let row = reader.next_row().expect("read").expect("one row");
         assert_eq!(row.result, Err(RejectReason::InvalidUtf8));
+    }
+
+    use proptest::prelude::*;
+
+    /// JSON numbers: integers of any length, fractions with trailing zeros,
+    /// negative zero.
+    fn json_number() -> impl Strategy<Value = String> {
+        (
+            "-?",
+            "(0|[1-9][0-9]{0,60})",
+            prop::option::of("[0-9]{1,20}"),
+        )
+            .prop_map(|(sign, whole, fraction)| match fraction {
+                Some(fraction) => format!("{sign}{whole}.{fraction}"),
+                None => format!("{sign}{whole}"),
+            })
+    }
+
+    proptest! {
+        #![proptest_config(ProptestConfig {
+            cases: std::env::var("SESSIONDB_FUZZ_CASES").ok().and_then(|v| v.parse().ok()).unwrap_or(512),
+            ..ProptestConfig::default()
+        })]
+
+        /// A number in any field or property is its text, digit for digit.
+        #[test]
+        fn json_numbers_round_trip_as_their_text(
+            number in json_number(),
+            key in json_number(),
+            ms in 1_000_000_000_000i64..2_000_000_000_000,
+        ) {
+            let line = format!(
+                r#"{{"user_id":{number},"event_id":{number},"ts":{ms}.{},"type":{number},"page":{number},"session_key":{key},"p":{number},"q":[{number}]}}"#,
+                number.len() % 10
+            );
+            let got = rows(&line);
+            let event = got[0].1.clone().map_err(|r| TestCaseError::fail(r.to_string()))?;
+            prop_assert_eq!(&event.user_id, &number);
+            prop_assert_eq!(&event.event_id, &number);
+            prop_assert_eq!(&event.event_type, &number);
+            prop_assert_eq!(event.page.as_deref(), Some(number.as_str()));
+            prop_assert_eq!(event.session_key.as_deref(), Some(key.as_str()));
+            prop_assert_eq!(event.ts_ms, ms);
+            let properties = format!(r#"{{"p":{number},"q":[{number}]}}"#);
+            prop_assert_eq!(event.properties.as_deref(), Some(properties.as_str()));
+        }
+
+        /// Objects with many keys, repeated or not: one event, every other
+        /// key a property (the last value of a repeated key), in key order.
+        #[test]
+        fn many_and_repeated_keys_become_properties(
+            keys in prop::collection::vec("[a-c]{1,2}|user|ts|type|k[0-9]{1,4}", 0..400),
+        ) {
+            let mut line = String::from(r#"{"user_id":"u","timestamp":1772368496,"event_type":"a""#);
+            for (n, key) in keys.iter().enumerate() {
+                line.push_str(&format!(r#","{key}":{n}"#));
+            }
+            line.push('}');
+            let got = rows(&line);
+            let event = got[0].1.clone().map_err(|r| TestCaseError::fail(r.to_string()))?;
+            prop_assert_eq!(&event.user_id, "u");
+            let mut expected: Vec<(String, usize)> = Vec::new();
+            for (n, key) in keys.iter().enumerate() {
+                match expected.iter_mut().find(|(k, _)| k == key) {
+                    Some(entry) => entry.1 = n,
+                    None => expected.push((key.clone(), n)),
+                }
+            }
+            let properties: Vec<(String, usize)> = match event.properties.as_deref() {
+                None => Vec::new(),
+                Some(text) => match serde_json::from_str::<Value>(text) {
+                    Ok(Value::Object(map)) => map
+                        .into_iter()
+                        .map(|(k, v)| (k, v.as_u64().unwrap_or(u64::MAX) as usize))
+                        .collect(),
+                    other => return Err(TestCaseError::fail(format!("{other:?}"))),
+                },
+            };
+            prop_assert_eq!(properties, expected);
+        }
     }
 }

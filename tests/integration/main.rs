@@ -7,6 +7,7 @@ mod clients;
 mod commands;
 mod docs;
 mod explain;
+mod fields;
 mod formats;
 mod funnels;
 mod import;

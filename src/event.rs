@@ -120,11 +120,11 @@ impl fmt::Display for Field {
     }
 }
 
-/// The largest revenue of one event, either sign: a billion of any unit.
-/// Summaries add revenue up as integer millionths, which a double holds
-/// exactly up to about 9 billion; past that a sum is no longer exact, and
-/// a huge value (1e300) would overflow it.
-pub const MAX_REVENUE: f64 = 1e9;
+/// The largest revenue of one event, either sign: a trillion of any unit
+/// (enough for a car in dong or rupiah). Summaries add revenue up as
+/// integer millionths in 64 bits (±9.2e12 units per row), and refuse an
+/// import whose totals would not fit; a huge value (1e300) is refused here.
+pub const MAX_REVENUE: f64 = 1e12;
 
 /// One event, validated and normalised: what the store keeps.
 #[derive(Debug, Clone, PartialEq, Default)]

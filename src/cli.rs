@@ -49,6 +49,9 @@ pub enum Command {
     Funnel(cmd::funnel::Args),
     /// Show or set the reporting time zone (the zone of session days).
     Timezone(cmd::timezone::Args),
+    /// Recompute sessions, flags and summaries from the events and say
+    /// whether they equal the stored ones.
+    Check(cmd::check::Args),
 }
 
 #[cfg(test)]

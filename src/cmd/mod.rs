@@ -1,6 +1,7 @@
 //! Subcommands: the only layer that knows both the command line and the
 //! engine. Each file holds one command's arguments and its `run`.
 
+pub mod check;
 pub mod conversions;
 mod day_range;
 pub mod explain;
@@ -37,6 +38,7 @@ pub fn run(cli: Cli) -> Result<()> {
         Command::Explain(args) => explain::run(&cli.db, args, wait),
         Command::Funnel(args) => funnel::run(&cli.db, args, wait),
         Command::Timezone(args) => timezone::run(&cli.db, args, wait),
+        Command::Check(args) => check::run(&cli.db, args, wait),
     }
 }
 

@@ -8,6 +8,7 @@
 //! readable by any client, even from read-only media, without `-wal` or
 //! `-shm` files appearing beside it.
 
+mod check;
 mod conversions;
 mod explain;
 mod funnels;
@@ -21,6 +22,7 @@ mod summaries;
 mod summary_sql;
 pub mod views;
 
+pub use check::CheckReport;
 pub use importer::{BulkLoad, FileCounts, Importer};
 pub use query::QueryError;
 pub use resessionize::{NewEvent, SessionChanges};

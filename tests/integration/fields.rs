@@ -34,7 +34,9 @@ fn json_numbers_keep_their_digits_in_every_field() {
     );
     assert_eq!(
         env.rows("SELECT line, reason, message FROM rejected_rows"),
-        vec!["3|bad_revenue|revenue \"1e+300\" is not a number from -1000000000000 to 1000000000000"]
+        vec![
+            "3|bad_revenue|revenue \"1e+300\" is not a number from -1000000000000 to 1000000000000"
+        ]
     );
     assert_eq!(
         env.rows("SELECT revenue FROM events ORDER BY event_id"),

@@ -235,7 +235,6 @@ fn check_summaries(conn: &Connection, report: &mut CheckReport) -> Result<()> {
                 let sql = format!("WITH {cte} SELECT * FROM {}", table.name);
                 conn.prepare(&sql)?
                     .column_names()
-                    .into_iter()
                     .map(str::to_string)
                     .collect::<Vec<_>>()
                     .join(", ")

@@ -245,6 +245,7 @@ impl<'a> Importer<'a> {
     pub fn begin_bulk(&self) -> Result<()> {
         self.tx.execute_batch(
             "DROP INDEX events_by_event_id;
+             DROP INDEX events_by_user_time;
              DROP INDEX session_records_by_id;",
         )?;
         Ok(())
@@ -265,6 +266,9 @@ impl<'a> Importer<'a> {
         self.tx
             .execute_batch("CREATE UNIQUE INDEX events_by_event_id ON events (event_id);")
             .context("cannot index the event ids")?;
+        self.tx
+            .execute_batch("CREATE INDEX events_by_user_time ON events (user_id, ts_ms);")
+            .context("cannot index the events by user and time")?;
         self.tx
             .execute_batch("CREATE UNIQUE INDEX session_records_by_id ON session_records (session_id);")
             .map_err(|error| match error.sqlite_error_code() {

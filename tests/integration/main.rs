@@ -6,6 +6,7 @@ mod analytics;
 mod clients;
 mod commands;
 mod docs;
+mod duckdb;
 mod explain;
 mod fields;
 mod formats;

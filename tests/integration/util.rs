@@ -332,3 +332,19 @@ pub fn shuffled_chunks<S: AsRef<str>>(
         })
         .collect()
 }
+
+/// The Python of the project's virtual environment (`target/venv`, which
+/// `.ci/run` makes with `tests/engines/requirements.txt`), for the tests
+/// that drive DuckDB, Spark and ClickHouse. Those tests are `#[ignore]`d
+/// by default and fail here, loudly, when the environment is missing.
+pub fn engine_python() -> PathBuf {
+    let python = std::env::var_os("SESSIONDB_TEST_PYTHON")
+        .map(PathBuf::from)
+        .unwrap_or_else(|| repo_path("target/venv/bin/python3"));
+    assert!(
+        python.exists(),
+        "{} is missing: run .ci/run (or python3 -m venv target/venv && target/venv/bin/pip install -r tests/engines/requirements.txt)",
+        python.display()
+    );
+    python
+}

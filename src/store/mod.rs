@@ -294,9 +294,9 @@ impl Store {
             // a second first import into the same new file waits here (up
             // to --wait) and then finds the schema, instead of racing this
             // one to switch an empty file to WAL mode.
-            let version = schema::migrate(&mut store.conn, path, wait)?;
+            let fingerprint = schema::migrate(&mut store.conn, path, wait)?;
             if created {
-                store.created = version;
+                store.created = fingerprint;
             }
         }
         store.switch_to_wal()?;

@@ -49,6 +49,9 @@ pub enum Command {
     Funnel(cmd::funnel::Args),
     /// Show or set the reporting time zone (the zone of session days).
     Timezone(cmd::timezone::Args),
+    /// Move what is committed into the .db file and put it back in
+    /// rollback-journal mode, as every write command does when it ends.
+    Checkpoint(cmd::checkpoint::Args),
 }
 
 #[cfg(test)]

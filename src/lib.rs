@@ -16,6 +16,7 @@ pub mod import;
 pub mod ingest;
 pub mod output;
 pub mod pages;
+pub mod quote;
 pub mod rules;
 pub mod sessionize;
 pub mod store;

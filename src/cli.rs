@@ -52,6 +52,9 @@ pub enum Command {
     /// Recompute sessions, flags and summaries from the events and say
     /// whether they equal the stored ones.
     Check(cmd::check::Args),
+    /// Move what is committed into the .db file and put it back in
+    /// rollback-journal mode, as every write command does when it ends.
+    Checkpoint(cmd::checkpoint::Args),
 }
 
 #[cfg(test)]

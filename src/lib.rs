@@ -16,6 +16,7 @@ pub mod ingest;
 pub mod loader;
 pub mod output;
 pub mod pages;
+pub mod quote;
 pub mod rules;
 pub mod session;
 pub mod sessionize;

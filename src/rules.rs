@@ -154,7 +154,8 @@ impl SessionRules {
         })
     }
 
-    /// The `resessionize` arguments that choose these rules.
+    /// The `resessionize` arguments that choose these rules, quoted for a
+    /// shell where a value needs it.
     pub fn as_arguments(&self) -> String {
         if self.source_sessions {
             return "--source-sessions".to_string();
@@ -164,7 +165,10 @@ impl SessionRules {
             words.push(format!("--max-length {}", format_duration(ms)));
         }
         if let Some(zone) = self.split_at_midnight {
-            words.push(format!("--split-midnight {zone}"));
+            words.push(format!(
+                "--split-midnight {}",
+                crate::quote::shell_word(&zone.to_string())
+            ));
         }
         if let Some(rule) = self.split_on_campaign {
             words.push(format!("--split-on-campaign={}", rule.name()));
@@ -172,7 +176,7 @@ impl SessionRules {
         if !self.internal_domains.is_empty() {
             words.push(format!(
                 "--internal-domain {}",
-                self.internal_domains.join(",")
+                crate::quote::shell_word(&self.internal_domains.join(","))
             ));
         }
         words.join(" ")

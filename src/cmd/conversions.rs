@@ -3,6 +3,7 @@
 
 use crate::store::Store;
 use anyhow::Result;
+use std::io::Write;
 use std::path::Path;
 
 #[derive(Debug, clap::Args)]
@@ -39,8 +40,11 @@ pub fn run(db: &Path, args: Args, wait: std::time::Duration) -> Result<()> {
             // Opened for writing, so that it upgrades an older file (what
             // read-only commands ask for).
             let store = Store::open_write_existing(db, wait)?;
-            for event_type in store.conversion_types()? {
-                println!("{event_type}");
+            let types = store.conversion_types()?;
+            super::finish(store, "the upgrade of the database")?;
+            let mut out = std::io::stdout().lock();
+            for event_type in types {
+                writeln!(out, "{event_type}")?;
             }
             return Ok(());
         }
@@ -52,12 +56,14 @@ pub fn run(db: &Path, args: Args, wait: std::time::Duration) -> Result<()> {
             Box::new(move |current| current.into_iter().filter(|t| !types.contains(t)).collect())
         }
     };
-    let mut store = Store::open_write(db, wait)?;
+    let mut store = Store::open_write_existing(db, wait)?;
     let wanted = change(store.conversion_types()?);
     let converted = store.set_conversion_types(&wanted)?;
-    eprintln!(
+    let types = store.conversion_types()?;
+    super::finish(store, "the new conversion set")?;
+    note!(
         "conversion events: {}; {} sessions converted",
-        store.conversion_types()?.join(", "),
+        types.join(", "),
         super::count(converted)
     );
     Ok(())

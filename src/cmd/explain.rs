@@ -2,6 +2,7 @@
 //! flags, event by event), or the sessions of one user with why each starts.
 
 use crate::explain::{self, Explanation, describe, duration_text, flag_reasons};
+use crate::quote::sessiondb_command;
 use crate::rules::SessionRules;
 use crate::session::ConversionTypes;
 use crate::store::Store;
@@ -33,8 +34,9 @@ pub fn run(db: &Path, args: Args, wait: std::time::Duration) -> Result<()> {
         (Some(id), None) => match store.session_user(id)? {
             Some(user) => user,
             None => bail!(
-                "no session {id} in {}; session ids are in the sessions view (sessiondb query \"SELECT session_id FROM sessions LIMIT 5\")",
-                db.display()
+                "no session {id} in {}; session ids are in the sessions view ({})",
+                db.display(),
+                sessiondb_command(db, &["query", "SELECT session_id FROM sessions LIMIT 5"])
             ),
         },
         (None, None) => unreachable!("clap requires one"),
@@ -50,7 +52,8 @@ pub fn run(db: &Path, args: Args, wait: std::time::Duration) -> Result<()> {
         Some(id) if args.user.is_none() => {
             let Some(session) = sessions.iter().find(|s| &s.summary.session_id == id) else {
                 bail!(
-                    "session {id} is stored, but the stored rules ({rules}) no longer give it: run sessiondb resessionize"
+                    "session {id} is stored, but the stored rules ({rules}) no longer give it: run {}",
+                    sessiondb_command(db, &["resessionize"])
                 );
             };
             print_session(&mut out, session, &rules, &type_names)?;
@@ -64,8 +67,9 @@ pub fn run(db: &Path, args: Args, wait: std::time::Duration) -> Result<()> {
     let mut stored: Vec<_> = stored.iter().collect();
     stored.sort_by(|a, b| a.session_id.cmp(&b.session_id));
     if recomputed != stored {
-        eprintln!(
-            "warning: the stored sessions of {user} differ from what the stored rules give now; sessiondb resessionize rebuilds them"
+        note!(
+            "warning: the stored sessions of {user} differ from what the stored rules give now; {} rebuilds them",
+            sessiondb_command(db, &["resessionize"])
         );
     }
     Ok(())

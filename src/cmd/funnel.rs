@@ -4,10 +4,12 @@
 
 use super::day_range::DayRange;
 use crate::funnel::{Step, ad_hoc_sql};
-use crate::output::{self, OutputFormat, TableStyle};
+use crate::output::{self, OutputFormat, TableStyle, Value};
+use crate::quote::{sessiondb_command, sql_literal};
 use crate::store::{Store, views};
 use anyhow::{Result, bail};
 use rusqlite::ToSql;
+use std::io::Write;
 use std::path::Path;
 
 #[derive(Debug, clap::Args)]
@@ -26,7 +28,8 @@ pub struct Args {
     #[arg(long, value_name = "NAME", conflicts_with_all = ["steps", "save", "list", "delete"])]
     name: Option<String>,
 
-    /// List the saved funnels.
+    /// List the saved funnels (one a line, or with --format as funnel,
+    /// steps).
     #[arg(long, conflicts_with_all = ["steps", "save", "delete"])]
     list: bool,
 
@@ -43,23 +46,28 @@ pub struct Args {
 }
 
 pub fn run(db: &Path, args: Args, wait: std::time::Duration) -> Result<()> {
+    let list_hint = || sessiondb_command(db, &["funnel", "--list"]);
     if let Some(name) = &args.delete {
-        if !Store::open_write_existing(db, wait)?.delete_funnel(name)? {
-            bail!("no saved funnel {name:?} (sessiondb funnel --list)");
+        let mut store = Store::open_write_existing(db, wait)?;
+        let deleted = store.delete_funnel(name)?;
+        super::finish(store, "the deletion of the funnel")?;
+        if !deleted {
+            bail!("no saved funnel {name:?} ({})", list_hint());
         }
-        eprintln!("deleted funnel {name}");
+        note!("deleted funnel {name:?}");
         return Ok(());
     }
     if args.list {
-        for (name, steps) in Store::open_read(db, wait)?.saved_funnels()? {
-            let steps: Vec<String> = steps.iter().map(Step::to_string).collect();
-            println!("{name}: {}", steps.join(" -> "));
-        }
-        return Ok(());
+        return list(db, wait, args.format);
     }
     if let Some(name) = &args.save {
-        Store::open_write(db, wait)?.save_funnel(name, &args.steps)?;
-        eprintln!("saved funnel {name}: SELECT * FROM funnels WHERE funnel = '{name}'");
+        let mut store = Store::open_write_existing(db, wait)?;
+        store.save_funnel(name, &args.steps)?;
+        super::finish(store, "the saved funnel")?;
+        note!(
+            "saved funnel {name:?}; see it in any SQLite client with: SELECT * FROM funnels WHERE funnel = {};",
+            sql_literal(name)
+        );
     }
     let days = args.days.days()?;
     let (from, to) = days.clone().unwrap_or_default();
@@ -74,7 +82,7 @@ pub fn run(db: &Path, args: Args, wait: std::time::Duration) -> Result<()> {
                 .iter()
                 .any(|(saved, _)| saved == name)
             {
-                bail!("no saved funnel {name:?} (sessiondb funnel --list)");
+                bail!("no saved funnel {name:?} ({})", list_hint());
             }
             let sql = format!(
                 "SELECT step, event_type, page_pattern, sessions, from_previous_rate, from_first_rate
@@ -96,5 +104,30 @@ pub fn run(db: &Path, args: Args, wait: std::time::Duration) -> Result<()> {
             store.run_query(&sql, &params, sink.as_mut())?;
         }
     }
+    Ok(())
+}
+
+/// `--list`: `NAME: STEP -> STEP` lines, or with `--format` the columns
+/// `funnel, steps`.
+fn list(db: &Path, wait: std::time::Duration, format: Option<OutputFormat>) -> Result<()> {
+    let funnels = Store::open_read(db, wait)?.saved_funnels()?;
+    let out = std::io::stdout().lock();
+    let rows = funnels.iter().map(|(name, steps)| {
+        let steps: Vec<String> = steps.iter().map(Step::to_string).collect();
+        (name, steps.join(" -> "))
+    });
+    let Some(format) = format else {
+        let mut out = out;
+        for (name, steps) in rows {
+            writeln!(out, "{name}: {steps}")?;
+        }
+        return Ok(());
+    };
+    let mut sink = output::sink(format, TableStyle::Raw, out);
+    sink.columns(&["funnel".to_string(), "steps".to_string()])?;
+    for (name, steps) in rows {
+        sink.row(&[Value::Text(name.clone()), Value::Text(steps)])?;
+    }
+    sink.finish()?;
     Ok(())
 }

@@ -209,17 +209,10 @@ pub fn run(db: &Path, args: Args, wait: Duration) -> Result<()> {
         ingest::check_readable(path)?;
     }
     let stop = stop_flag()?;
-    let created = !db.exists();
-    let result = import_all(db, &args, wait, &stop);
-    if result.is_err() && created {
-        // A failed first import leaves no file behind, not even an empty one.
-        for suffix in ["", "-wal", "-shm", "-journal"] {
-            let mut path = db.as_os_str().to_owned();
-            path.push(suffix);
-            let _ = std::fs::remove_file(path);
-        }
-    }
-    result
+    // A failed first import leaves no file behind: the store removes the
+    // file it created when it is dropped without finishing, unless another
+    // sessiondb uses it by then.
+    import_all(db, &args, wait, &stop)
 }
 
 /// Set by Ctrl-C or SIGTERM; the import polls it and rolls back. A second
@@ -319,16 +312,21 @@ fn import_all(db: &Path, args: &Args, wait: Duration, stop: &AtomicBool) -> Resu
     };
     progress.phase("committing");
     report.timings.time("commit", || importer.commit())?;
-    // Closing checkpoints the write-ahead log into the file.
-    report.timings.time("checkpoint", || drop(store));
+    let (totals, changes) = (report.totals, report.changes);
+    // The summary is printed only once the .db file alone holds the import.
+    let what = format!("the import of {} events", count(totals.imported));
+    let finished = report
+        .timings
+        .time("checkpoint", || super::finish(store, &what));
     progress.finish();
+    finished?;
 
     for (name, counts) in &report.files {
         let filtered = match counts.filtered {
             0 => String::new(),
             n => format!(", {} filtered (robots)", count(n)),
         };
-        eprintln!(
+        note!(
             "{name}: {} rows read, {} imported, {} duplicates, {} rejected{filtered}",
             count(counts.read),
             count(counts.imported),
@@ -336,8 +334,7 @@ fn import_all(db: &Path, args: &Args, wait: Duration, stop: &AtomicBool) -> Resu
             count(counts.rejected)
         );
     }
-    let (totals, changes) = (report.totals, report.changes);
-    eprintln!(
+    note!(
         "imported {} of {} rows from {} file(s) in {:.2} s ({} duplicates, {} rejected); sessions: {} created, {} changed, {} removed; rules: {rules}",
         count(totals.imported),
         count(totals.read),
@@ -350,21 +347,25 @@ fn import_all(db: &Path, args: &Args, wait: Duration, stop: &AtomicBool) -> Resu
         count(changes.removed),
     );
     if split_keys > 0 {
-        eprintln!(
+        note!(
             "note: {} session keys are shared by several users; each user's events with the key are a session of their own (see the README, \"The source's sessions\")",
             count(split_keys)
         );
     }
     if args.timings {
-        eprintln!(
+        note!(
             "timings ({} rows checked as possible duplicates):\n{}",
             count(report.candidates),
             report.timings.report(started.elapsed())
         );
     }
     if let (true, Some(first)) = (totals.rejected > 0, report.first_import_id) {
-        eprintln!(
-            "see the rejected rows with: sessiondb query \"SELECT file, line, reason, message FROM rejected_rows WHERE import_id >= {first} ORDER BY import_id, line\""
+        let sql = format!(
+            "SELECT file, line, reason, message FROM rejected_rows WHERE import_id >= {first} ORDER BY import_id, line"
+        );
+        note!(
+            "see the rejected rows with: {}",
+            crate::quote::sessiondb_command(db, &["query", &sql])
         );
     }
     Ok(())

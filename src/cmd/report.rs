@@ -4,11 +4,13 @@
 
 use super::day_range::DayRange;
 use crate::compare;
-use crate::output::{self, OutputFormat, TableStyle};
+use crate::output::{self, OutputFormat, TableStyle, Value};
+use crate::quote::{sessiondb_command, sql_identifier};
 use crate::store::Store;
 use crate::store::views;
 use crate::timestamp::InputZone;
 use anyhow::{Result, bail};
+use std::io::Write;
 use std::path::Path;
 
 #[derive(Debug, clap::Args)]
@@ -36,7 +38,8 @@ pub struct Args {
     #[arg(long, value_name = "ZONE", allow_hyphen_values = true)]
     tz: Option<InputZone>,
 
-    /// List the reports, with what each shows.
+    /// List the reports, with what each shows (with --format, as the
+    /// columns report, description).
     #[arg(long)]
     list: bool,
 }
@@ -49,18 +52,16 @@ enum Compare {
 
 pub fn run(db: &Path, args: Args, wait: std::time::Duration) -> Result<()> {
     if args.list {
-        let width = views::reports().map(|v| v.name.len()).max().unwrap_or(0);
-        for view in views::reports() {
-            println!("{:width$}  {}", view.name, view.description());
-        }
-        return Ok(());
+        return list(args.format);
     }
     let Some(view) = views::find(&args.name).filter(|view| view.is_report) else {
         let names: Vec<&str> = views::reports().map(|v| v.name).collect();
         let hint = if views::find(&args.name).is_some() {
+            let sql = format!("SELECT * FROM {}", sql_identifier(&args.name));
             format!(
-                " ({} is a view: sessiondb query \"SELECT * FROM {}\")",
-                args.name, args.name
+                " ({} is a view: {})",
+                args.name,
+                sessiondb_command(db, &["query", &sql])
             )
         } else {
             String::new()
@@ -83,6 +84,30 @@ pub fn run(db: &Path, args: Args, wait: std::time::Duration) -> Result<()> {
         Some((from, to)) => store.run_query(&sql, &[from, to], sink.as_mut())?,
         None => store.run_query(&sql, &[], sink.as_mut())?,
     };
+    Ok(())
+}
+
+/// `--list`: one report a line with its description, or with `--format`
+/// the columns `report, description`.
+fn list(format: Option<OutputFormat>) -> Result<()> {
+    let out = std::io::stdout().lock();
+    let Some(format) = format else {
+        let mut out = out;
+        let width = views::reports().map(|v| v.name.len()).max().unwrap_or(0);
+        for view in views::reports() {
+            writeln!(out, "{:width$}  {}", view.name, view.description())?;
+        }
+        return Ok(());
+    };
+    let mut sink = output::sink(format, TableStyle::Raw, out);
+    sink.columns(&["report".to_string(), "description".to_string()])?;
+    for view in views::reports() {
+        sink.row(&[
+            Value::Text(view.name.to_string()),
+            Value::Text(view.description()),
+        ])?;
+    }
+    sink.finish()?;
     Ok(())
 }
 
@@ -127,7 +152,7 @@ fn compare_with_previous(store: &Store, view: &views::View, args: &Args) -> Resu
         anyhow::ensure!(collected.rows.len() == 1, "{} gave no row", view.name);
         results.push(collected);
     }
-    eprintln!("{from} to {to}, compared with {previous_from} to {previous_to}");
+    note!("{from} to {to}, compared with {previous_from} to {previous_to}");
     let format = super::output_format(args.format);
     let rows = compare::compare(
         &results[0].columns,

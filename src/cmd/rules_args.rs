@@ -60,7 +60,7 @@ impl RulesArgs {
     pub fn requested(&self) -> Result<Option<SessionRules>> {
         let rules = self.rules_asked()?;
         if let Some(warning) = rules.as_ref().and_then(SessionRules::warning) {
-            eprintln!("warning: {warning}");
+            note!("warning: {warning}");
         }
         Ok(rules)
     }

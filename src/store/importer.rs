@@ -122,13 +122,15 @@ impl<'a> Importer<'a> {
     /// `requested` rules that differ from them are refused, since mixing
     /// rules would make sessions depend on import history.
     pub fn begin(store: &'a mut Store, requested: Option<SessionRules>) -> Result<Importer<'a>> {
-        let path = store.path.display().to_string();
+        let path = store.path.clone();
         let tx = store.write()?;
         let rules = match settings::stored_rules(&tx)? {
             Some(stored) => {
                 if let Some(requested) = requested.filter(|r| *r != stored) {
                     bail!(
-                        "{path} was built with {stored}; to rebuild its sessions with {requested}, run `sessiondb resessionize {}`",
+                        "{} was built with {stored}; to rebuild its sessions with {requested}, run `{} {}`",
+                        path.display(),
+                        crate::quote::sessiondb_command(&path, &["resessionize"]),
                         requested.as_arguments()
                     );
                 }

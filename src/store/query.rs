@@ -36,11 +36,16 @@ impl Store {
             return Err(QueryError::WritesDatabase.into());
         }
         let names: Vec<String> = statement.column_names().map(str::to_string).collect();
-        sink.columns(&names)?;
         let mut rows = statement.query(params)?;
         let mut values = Vec::with_capacity(names.len());
         let mut count = 0;
+        // The header goes out with the first row (or at the end, for none):
+        // a statement that fails at its first step prints nothing, not half
+        // a document. A later error leaves what was streamed cut short.
         while let Some(row) = rows.next().context("the query failed")? {
+            if count == 0 {
+                sink.columns(&names)?;
+            }
             values.clear();
             for index in 0..names.len() {
                 values.push(match row.get_ref(index)? {
@@ -53,6 +58,9 @@ impl Store {
             }
             sink.row(&values)?;
             count += 1;
+        }
+        if count == 0 {
+            sink.columns(&names)?;
         }
         sink.finish()?;
         Ok(count)

@@ -89,10 +89,13 @@ fn report_tz_equals_the_database_in_that_zone_for_every_report() {
     // the numbers of one rebuilt in Berlin.
     zoned.ok(&["timezone", "Europe/Berlin"]);
     let incremental = Env::new();
-    incremental.ok(&["timezone", "Europe/Berlin"]);
     let text = std::fs::read_to_string(&dump).expect("dump");
     let mut lines = text.lines();
     let header = lines.next().expect("header");
+    // `timezone` needs a database (it does not create one): a file with no
+    // rows makes it, still empty, so the first half is a bulk load.
+    incremental.import(&[&incremental.write("none.csv", format!("{header}\n").as_bytes())]);
+    incremental.ok(&["timezone", "Europe/Berlin"]);
     let rows: Vec<&str> = lines.collect();
     for half in 0..2 {
         let part: Vec<&str> = rows.iter().skip(half).step_by(2).copied().collect();

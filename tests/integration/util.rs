@@ -32,6 +32,17 @@ impl Env {
         command
     }
 
+    /// The same as a plain process, to spawn it or to choose its pipes.
+    pub fn process(&self) -> std::process::Command {
+        let mut command = std::process::Command::new(binary());
+        command
+            .current_dir(self.dir.path())
+            .env_remove("SESSIONDB_DB")
+            .arg("--db")
+            .arg(self.db());
+        command
+    }
+
     /// Runs a command that must succeed; returns its standard output.
     pub fn ok(&self, args: &[&str]) -> String {
         let output = self.sessiondb().args(args).output().expect("run sessiondb");

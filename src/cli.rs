@@ -57,6 +57,26 @@ pub enum Command {
     Checkpoint(cmd::checkpoint::Args),
 }
 
+impl Cli {
+    /// Runs the command the user asked for.
+    pub fn run(self) -> anyhow::Result<()> {
+        let cli = self;
+        let wait = std::time::Duration::from_millis(cli.wait_ms as u64);
+        match cli.command {
+            Command::Import(args) => cmd::import::run(&cli.db, *args, wait),
+            Command::Report(args) => cmd::report::run(&cli.db, args, wait),
+            Command::Query(args) => cmd::query::run(&cli.db, args, wait),
+            Command::Conversions(args) => cmd::conversions::run(&cli.db, args, wait),
+            Command::Resessionize(args) => cmd::resessionize::run(&cli.db, args, wait),
+            Command::Explain(args) => cmd::explain::run(&cli.db, args, wait),
+            Command::Funnel(args) => cmd::funnel::run(&cli.db, args, wait),
+            Command::Timezone(args) => cmd::timezone::run(&cli.db, args, wait),
+            Command::Check(args) => cmd::check::run(&cli.db, args, wait),
+            Command::Checkpoint(args) => cmd::checkpoint::run(&cli.db, args, wait),
+        }
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

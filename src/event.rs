@@ -8,7 +8,7 @@
 use std::cmp::Ordering;
 use std::fmt;
 
-/// An input field that sessiondb understands (PRODUCT.md, "Input events").
+/// An input field that sessiondb understands (README, "Input").
 /// Any other column or key is kept in the event's `properties`.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
 pub enum Field {
@@ -64,7 +64,7 @@ impl Field {
         }
     }
 
-    /// Other names accepted for the field, as PRODUCT.md lists them.
+    /// Other names accepted for the field, as the README lists them.
     pub fn aliases(self) -> &'static [&'static str] {
         match self {
             Field::UserId => &[

@@ -6,6 +6,7 @@
 
 pub mod boundary;
 pub mod bulk;
+pub mod choice;
 pub mod cli;
 pub mod cmd;
 pub mod compare;
@@ -17,6 +18,7 @@ pub mod loader;
 pub mod output;
 pub mod pages;
 pub mod quote;
+pub mod rows;
 pub mod rules;
 pub mod session;
 pub mod sessionize;
@@ -24,3 +26,6 @@ pub mod store;
 pub mod summary_delta;
 pub mod timestamp;
 pub mod timings;
+
+#[cfg(test)]
+mod architecture_tests;

@@ -398,7 +398,7 @@ pub const VISITOR_SETTING: &str = "log_visitor";
 /// database, or one person would be two users: the first import of a log
 /// stores the rule, later ones must match it.
 fn check_visitor_rule(importer: &Importer<'_>, options: &Options) -> Result<()> {
-    let used = options.read.log_rules.visitor.name();
+    let used = crate::choice::Choice::name(options.read.log_rules.visitor);
     match importer.setting(VISITOR_SETTING)? {
         None => importer.set_setting(VISITOR_SETTING, used),
         Some(stored) if stored == used => Ok(()),

@@ -111,13 +111,13 @@ pub struct Args {
 
     /// Read another tool's export: snowplow, segment, ga4 (README lists what
     /// each maps). --map and --set override its entries.
-    #[arg(long, value_enum)]
+    #[arg(long, value_parser = super::choice_arg::choice::<Preset>())]
     preset: Option<Preset>,
 
     /// Access logs: who a visitor is, the client address and user agent
     /// hashed together (ip+ua), or the client address as logged (ip). The
     /// first import of a log stores it [default: the stored rule, or ip+ua].
-    #[arg(long, value_enum)]
+    #[arg(long, value_parser = super::choice_arg::choice::<Visitor>())]
     visitor: Option<Visitor>,
 
     /// Access logs: keep robots' requests instead of counting them as
@@ -221,8 +221,12 @@ pub fn run(db: &Path, args: Args, wait: Duration) -> Result<()> {
 fn stop_flag() -> Result<Arc<AtomicBool>> {
     let stop = Arc::new(AtomicBool::new(false));
     for signal in [signal_hook::consts::SIGINT, signal_hook::consts::SIGTERM] {
-        signal_hook::flag::register_conditional_shutdown(signal, 130, Arc::clone(&stop))
-            .context("cannot install the interrupt handler")?;
+        signal_hook::flag::register_conditional_shutdown(
+            signal,
+            i32::from(super::EXIT_INTERRUPTED),
+            Arc::clone(&stop),
+        )
+        .context("cannot install the interrupt handler")?;
         signal_hook::flag::register(signal, Arc::clone(&stop))
             .context("cannot install the interrupt handler")?;
     }

@@ -18,6 +18,7 @@ macro_rules! note {
 
 pub mod check;
 pub mod checkpoint;
+mod choice_arg;
 pub mod conversions;
 mod day_range;
 pub mod explain;
@@ -29,7 +30,6 @@ pub mod resessionize;
 pub mod rules_args;
 pub mod timezone;
 
-use crate::cli::{Cli, Command};
 use crate::output::OutputFormat;
 use crate::quote::sessiondb_command;
 use crate::store::{CheckpointError, Finished, Store};
@@ -48,22 +48,6 @@ pub const EXIT_REJECTED: u8 = 3;
 pub const EXIT_NOT_CHECKPOINTED: u8 = 4;
 /// Exit status after Ctrl-C or SIGTERM (128 + SIGINT, as shells report it).
 pub const EXIT_INTERRUPTED: u8 = 130;
-
-pub fn run(cli: Cli) -> Result<()> {
-    let wait = std::time::Duration::from_millis(cli.wait_ms as u64);
-    match cli.command {
-        Command::Import(args) => import::run(&cli.db, *args, wait),
-        Command::Report(args) => report::run(&cli.db, args, wait),
-        Command::Query(args) => query::run(&cli.db, args, wait),
-        Command::Conversions(args) => conversions::run(&cli.db, args, wait),
-        Command::Resessionize(args) => resessionize::run(&cli.db, args, wait),
-        Command::Explain(args) => explain::run(&cli.db, args, wait),
-        Command::Funnel(args) => funnel::run(&cli.db, args, wait),
-        Command::Timezone(args) => timezone::run(&cli.db, args, wait),
-        Command::Check(args) => check::run(&cli.db, args, wait),
-        Command::Checkpoint(args) => checkpoint::run(&cli.db, args, wait),
-    }
-}
 
 /// A write command's changes are committed, but only in the write-ahead log:
 /// SQLite reads them, but a copy of the `.db` file alone lacks them.

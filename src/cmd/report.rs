@@ -23,7 +23,7 @@ pub struct Args {
     days: DayRange,
 
     /// Output format [default: table on a terminal, csv otherwise].
-    #[arg(long, value_enum)]
+    #[arg(long, value_parser = super::choice_arg::choice::<OutputFormat>())]
     format: Option<OutputFormat>,
 
     /// Show a one-row report (overview, durations, conversions) beside the
@@ -81,7 +81,11 @@ pub fn run(db: &Path, args: Args, wait: std::time::Duration) -> Result<()> {
     let format = super::output_format(args.format);
     let mut sink = output::sink(format, TableStyle::Human, std::io::stdout().lock());
     match &range {
-        Some((from, to)) => store.run_query(&sql, &[from, to], sink.as_mut())?,
+        Some((from, to)) => store.run_query(
+            &sql,
+            &[Value::Text(from.clone()), Value::Text(to.clone())],
+            sink.as_mut(),
+        )?,
         None => store.run_query(&sql, &[], sink.as_mut())?,
     };
     Ok(())
@@ -148,7 +152,11 @@ fn compare_with_previous(store: &Store, view: &views::View, args: &Args) -> Resu
     ] {
         let (first, last) = range.days()?.expect("both days given");
         let mut collected = compare::Collected::default();
-        store.run_query(&sql, &[&first, &last], &mut collected)?;
+        store.run_query(
+            &sql,
+            &[Value::Text(first), Value::Text(last)],
+            &mut collected,
+        )?;
         anyhow::ensure!(collected.rows.len() == 1, "{} gave no row", view.name);
         results.push(collected);
     }

@@ -12,6 +12,7 @@
 use super::repeats::Repeats;
 use super::user_agent;
 use super::{Row, RowReader};
+use crate::choice::Choice;
 use crate::event::{Event, RejectReason};
 use std::io::{self, BufRead};
 use xxhash_rust::xxh3::{xxh3_64, xxh3_128_with_seed};
@@ -48,29 +49,38 @@ impl Default for LogRules {
 }
 
 /// Who a request's visitor is (`--visitor`).
-#[derive(Debug, Clone, Copy, PartialEq, Eq, clap::ValueEnum)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Visitor {
     /// The client address and the user agent, hashed: `v` and 16 hex digits.
-    #[value(name = "ip+ua")]
     AddressAndAgent,
     /// The client address (or host name) as logged.
-    #[value(name = "ip")]
     Address,
 }
 
-impl Visitor {
+impl Choice for Visitor {
+    const ALL: &'static [Self] = &[Visitor::AddressAndAgent, Visitor::Address];
+
     /// The `--visitor` value, as stored in the database.
-    pub fn name(self) -> &'static str {
+    fn name(self) -> &'static str {
         match self {
             Visitor::AddressAndAgent => "ip+ua",
             Visitor::Address => "ip",
         }
     }
 
+    fn help(self) -> &'static str {
+        match self {
+            Visitor::AddressAndAgent => {
+                "the client address and the user agent, hashed: v and 16 hex digits"
+            }
+            Visitor::Address => "the client address (or host name) as logged",
+        }
+    }
+}
+
+impl Visitor {
     pub fn from_name(name: &str) -> Option<Visitor> {
-        [Visitor::AddressAndAgent, Visitor::Address]
-            .into_iter()
-            .find(|v| v.name() == name)
+        Visitor::ALL.iter().copied().find(|v| v.name() == name)
     }
 }
 

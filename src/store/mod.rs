@@ -12,6 +12,7 @@
 
 mod check;
 mod conversions;
+mod event_rows;
 mod explain;
 mod funnels;
 mod importer;

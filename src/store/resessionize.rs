@@ -160,7 +160,7 @@ impl<E: EventRow> UserUpdate<'_, E> {
         let mut move_event = conn.prepare_cached(
             "UPDATE events SET session_id = ?1 WHERE user_id = ?2 AND ts_ms = ?3 AND event_id = ?4",
         )?;
-        let mut insert = conn.prepare_cached(super::importer::INSERT_EVENT)?;
+        let mut insert = conn.prepare_cached(super::event_rows::INSERT_EVENT)?;
         let mut sessionizer = UserSessionizer::new(user_id, rules, conversion_types);
         for event in &events {
             let session_id = sessionizer.push(event.event());
@@ -176,7 +176,7 @@ impl<E: EventRow> UserUpdate<'_, E> {
                     }
                 }
                 WindowEvent::New(new) => {
-                    super::importer::bind_event(
+                    super::event_rows::bind_event(
                         &mut insert,
                         new.event,
                         Some(session_id),

@@ -21,6 +21,7 @@ pub mod quote;
 pub mod rows;
 pub mod rules;
 pub mod session;
+pub mod session_filter;
 pub mod sessionize;
 pub mod store;
 pub mod summary_delta;

@@ -7,7 +7,7 @@
 
 use super::Store;
 use super::session_rows::{SESSION_COLUMNS, read_session};
-use super::summary_sql::{SUMMARY_TABLES, dated_sessions, stored_sessions};
+use super::summary_sql::{Dates, SUMMARY_TABLES, dated_sessions, stored_sessions};
 use super::{conversions, settings};
 use crate::event::Event;
 use crate::session::SessionSummary;
@@ -226,7 +226,7 @@ fn check_sessions(
 fn check_summaries(conn: &Connection, report: &mut CheckReport) -> Result<()> {
     conn.execute_batch(&format!(
         "CREATE TEMP TABLE check_sessions AS {};",
-        dated_sessions(&stored_sessions())
+        dated_sessions(&stored_sessions(), "1", Dates::Computed)
     ))?;
     let result = (|| -> Result<()> {
         for table in SUMMARY_TABLES {

@@ -324,14 +324,14 @@ pub(super) fn bind_user(statement: &mut Statement<'_>, ledger: &UserLedger) -> R
 /// the SQL of `sql/summaries/`, in the stored reporting zone, inside the
 /// caller's transaction. Reads every session and every event.
 pub fn rebuild(conn: &Connection) -> Result<()> {
-    use super::summary_sql::{SUMMARY_TABLES, dated_sessions, stored_sessions};
+    use super::summary_sql::{Dates, SUMMARY_TABLES, dated_sessions, stored_sessions};
     conn.execute_batch(&format!(
         "DROP TABLE IF EXISTS temp.summary_sessions;
          DROP VIEW IF EXISTS temp.summary_events;
          CREATE TEMP TABLE summary_sessions AS {};
          CREATE TEMP VIEW summary_events AS
              SELECT session_id, ts_ms, event_id, event_type, page FROM main.events;",
-        dated_sessions(&stored_sessions())
+        dated_sessions(&stored_sessions(), "1", Dates::Computed)
     ))?;
     for table in SUMMARY_TABLES {
         let query = table.query();

@@ -9,6 +9,7 @@ mod docs;
 mod duckdb;
 mod explain;
 mod fields;
+mod filters;
 mod formats;
 mod funnels;
 mod import;

@@ -169,6 +169,11 @@ pub enum RejectReason {
     UnterminatedQuote,
     /// An access-log line that is not in a format sessiondb reads.
     BadLogLine(String),
+    /// A record (a line, or a CSV record) longer than `--max-record-size`
+    /// (`max` bytes): it was not read, only skipped.
+    RecordTooLong {
+        max: usize,
+    },
 }
 
 impl RejectReason {
@@ -185,6 +190,7 @@ impl RejectReason {
             RejectReason::BadRevenue(_) => "bad_revenue",
             RejectReason::UnterminatedQuote => "unterminated_quote",
             RejectReason::BadLogLine(_) => "bad_log_line",
+            RejectReason::RecordTooLong { .. } => "record_too_long",
         }
     }
 }
@@ -212,6 +218,11 @@ impl fmt::Display for RejectReason {
             }
             RejectReason::BadRevenue(text) => write!(f, "revenue {text:?} is not a number"),
             RejectReason::BadLogLine(why) => write!(f, "not an access-log line: {why}"),
+            RejectReason::RecordTooLong { max } => write!(
+                f,
+                "the record is longer than {} (--max-record-size); it is skipped and reading resumes on the next line",
+                crate::ingest::MaxRecordSize::new(*max)
+            ),
             RejectReason::UnterminatedQuote => write!(
                 f,
                 "a quoted field opened on this line runs past the end of the line and the row it makes is not valid (an unterminated quote?); this line is rejected and reading resumes on the next one"
@@ -286,10 +297,20 @@ mod tests {
             RejectReason::BadRevenue(String::new()),
             RejectReason::UnterminatedQuote,
             RejectReason::BadLogLine(String::new()),
+            RejectReason::RecordTooLong { max: 1 },
         ];
         let mut codes: Vec<_> = reasons.iter().map(RejectReason::code).collect();
         codes.sort();
         codes.dedup();
         assert_eq!(codes.len(), reasons.len());
+    }
+
+    #[test]
+    fn a_record_too_long_names_the_limit_and_the_option() {
+        let reason = RejectReason::RecordTooLong { max: 16 << 20 };
+        assert_eq!(reason.code(), "record_too_long");
+        let message = reason.to_string();
+        assert!(message.contains("16 MiB"), "{message}");
+        assert!(message.contains("--max-record-size"), "{message}");
     }
 }

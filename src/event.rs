@@ -224,6 +224,11 @@ pub enum RejectReason {
         field: Field,
         character: char,
     },
+    /// A record (a line, or a CSV record) longer than `--max-record-size`
+    /// (`max` bytes): it was not read, only skipped.
+    RecordTooLong {
+        max: usize,
+    },
 }
 
 impl RejectReason {
@@ -241,6 +246,7 @@ impl RejectReason {
             RejectReason::UnterminatedQuote => "unterminated_quote",
             RejectReason::BadLogLine(_) => "bad_log_line",
             RejectReason::ControlCharacter { .. } => "control_character",
+            RejectReason::RecordTooLong { .. } => "record_too_long",
         }
     }
 }
@@ -275,6 +281,11 @@ impl fmt::Display for RejectReason {
                 f,
                 "field {field} contains the control character U+{:04X}, invisible in most tools: remove it from the input",
                 u32::from(*character)
+            ),
+            RejectReason::RecordTooLong { max } => write!(
+                f,
+                "the record is longer than {} (--max-record-size); it is skipped and reading resumes on the next line",
+                crate::ingest::MaxRecordSize::new(*max)
             ),
             RejectReason::UnterminatedQuote => write!(
                 f,
@@ -354,6 +365,7 @@ mod tests {
                 field: Field::UserId,
                 character: '\0',
             },
+            RejectReason::RecordTooLong { max: 1 },
         ];
         let mut codes: Vec<_> = reasons.iter().map(RejectReason::code).collect();
         codes.sort();
@@ -469,5 +481,14 @@ mod tests {
             prop_assert_eq!(event.control_character(), expected);
             prop_assert_eq!(event.clone().without_control_characters().is_ok(), expected.is_none());
         }
+    }
+
+    #[test]
+    fn a_record_too_long_names_the_limit_and_the_option() {
+        let reason = RejectReason::RecordTooLong { max: 16 << 20 };
+        assert_eq!(reason.code(), "record_too_long");
+        let message = reason.to_string();
+        assert!(message.contains("16 MiB"), "{message}");
+        assert!(message.contains("--max-record-size"), "{message}");
     }
 }

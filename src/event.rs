@@ -387,6 +387,11 @@ pub enum RejectReason {
         field: Field,
         character: char,
     },
+    /// A record (a line, or a CSV record) longer than `--max-record-size`
+    /// (`max` bytes): it was not read, only skipped.
+    RecordTooLong {
+        max: usize,
+    },
 }
 
 impl RejectReason {
@@ -404,6 +409,7 @@ impl RejectReason {
             RejectReason::UnterminatedQuote => "unterminated_quote",
             RejectReason::BadLogLine(_) => "bad_log_line",
             RejectReason::ControlCharacter { .. } => "control_character",
+            RejectReason::RecordTooLong { .. } => "record_too_long",
         }
     }
 }
@@ -439,12 +445,28 @@ impl fmt::Display for RejectReason {
                 "field {field} contains the control character U+{:04X}, invisible in most tools: remove it from the input",
                 u32::from(*character)
             ),
+            RejectReason::RecordTooLong { max } => write!(
+                f,
+                "the record is longer than {} (--max-record-size); it is skipped and reading resumes on the next line",
+                size_text(*max)
+            ),
             RejectReason::UnterminatedQuote => write!(
                 f,
                 "a quoted field opened on this line runs past the end of the line and the row it makes is not valid (an unterminated quote?); this line is rejected and reading resumes on the next one"
             ),
         }
     }
+}
+
+/// A size in bytes as the README writes limits: `16 MiB`, `512 KiB`, or
+/// bytes when it is no whole number of those.
+pub fn size_text(bytes: usize) -> String {
+    for (shift, unit) in [(30, "GiB"), (20, "MiB"), (10, "KiB")] {
+        if bytes >= 1 << shift && bytes.is_multiple_of(1 << shift) {
+            return format!("{} {unit}", bytes >> shift);
+        }
+    }
+    format!("{bytes} bytes")
 }
 
 #[cfg(test)]
@@ -540,6 +562,7 @@ mod tests {
                 field: Field::UserId,
                 character: '\0',
             },
+            RejectReason::RecordTooLong { max: 1 },
         ];
         let mut codes: Vec<_> = reasons.iter().map(RejectReason::code).collect();
         codes.sort();
@@ -655,5 +678,14 @@ mod tests {
             prop_assert_eq!(event.control_character(), expected);
             prop_assert_eq!(event.clone().without_control_characters().is_ok(), expected.is_none());
         }
+    }
+
+    #[test]
+    fn a_record_too_long_names_the_limit_and_the_option() {
+        let reason = RejectReason::RecordTooLong { max: 16 << 20 };
+        assert_eq!(reason.code(), "record_too_long");
+        let message = reason.to_string();
+        assert!(message.contains("16 MiB"), "{message}");
+        assert!(message.contains("--max-record-size"), "{message}");
     }
 }

@@ -32,6 +32,7 @@ use anyhow::{Context, Result, anyhow};
 use std::fs::File;
 use std::io::{self, BufReader, BufWriter, Seek, Write};
 use std::path::PathBuf;
+use std::sync::Arc;
 use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
 use std::sync::mpsc::{self, Receiver, RecvTimeoutError, Sender, SyncSender};
 use std::time::{Duration, Instant};
@@ -40,6 +41,8 @@ use std::time::{Duration, Instant};
 const RUN_BYTES: usize = 32 << 20;
 /// How often (in rows) the parser reports progress and looks for a stop.
 const CHECK_EVERY: u64 = 4096;
+/// How often the main thread looks for a stop while the parser reads.
+const POLL: Duration = Duration::from_millis(100);
 
 /// What to import and how.
 pub struct Options {
@@ -103,8 +106,18 @@ pub trait Progress {
 struct Shared {
     rows: AtomicU64,
     bytes: AtomicU64,
-    /// Set by the main thread when it gives up: the parser stops.
-    abort: AtomicBool,
+    /// Set by the main thread when it gives up: the parser stops at its next
+    /// read (the input's reads fail) or row.
+    abort: Arc<AtomicBool>,
+}
+
+/// What the parser thread needs of the options, owned: the thread may
+/// outlive the import (see [`run`]).
+struct ParseJob {
+    files: Vec<String>,
+    read: ReadOptions,
+    spill_dir: PathBuf,
+    require_session_key: bool,
 }
 
 enum Message {
@@ -148,6 +161,12 @@ struct Parsed {
 }
 
 /// Runs the import; the caller commits. `stop` is polled for Ctrl-C.
+///
+/// The parser and sorter threads are not joined when the import stops
+/// early (an interrupt, `--strict`, a failure): the parser may be blocked
+/// in a read of a stalled pipe, which nothing can interrupt, and the
+/// import must still end at once. They are told to stop, hold nothing of
+/// the database, and end with their next read, or with the process.
 pub fn run(
     importer: &mut Importer<'_>,
     options: &Options,
@@ -158,58 +177,68 @@ pub fn run(
     let fresh = importer.has_no_events()?;
     let conversion_types = importer.conversion_types().clone();
     let rules = importer.rules().clone();
-    let shared = Shared::default();
+    let shared = Arc::new(Shared::default());
     let started = Instant::now();
 
     // Phases 1 and 2: parse and sort on two threads; store rejects here.
-    let (files, parsed, runs) = std::thread::scope(|scope| {
-        let (message_tx, message_rx) = mpsc::channel();
-        let (run_tx, run_rx) = mpsc::sync_channel::<Vec<u8>>(1);
-        // Spilled buffers go back to the parser, so it does not fault in
-        // fresh pages for every run.
-        let (recycle_tx, recycle_rx) = mpsc::channel::<Vec<u8>>();
-        let parser = std::thread::Builder::new()
-            .name("parser".into())
-            .spawn_scoped(scope, || {
-                parse_all(options, message_tx, run_tx, recycle_rx, &shared, stop)
-            })
-            .context("cannot start the parser thread")?;
-        let sorter = std::thread::Builder::new()
-            .name("sorter".into())
-            .spawn_scoped(scope, || sort_runs(run_rx, recycle_tx, options))
-            .context("cannot start the sorter thread")?;
-        let received = receive(importer, options, message_rx, &shared, stop, progress);
-        if received.is_err() {
+    let (message_tx, message_rx) = mpsc::channel();
+    let (run_tx, run_rx) = mpsc::sync_channel::<Vec<u8>>(1);
+    // Spilled buffers go back to the parser, so it does not fault in fresh
+    // pages for every run.
+    let (recycle_tx, recycle_rx) = mpsc::channel::<Vec<u8>>();
+    let job = ParseJob {
+        files: options.files.clone(),
+        read: ReadOptions {
+            cancel: Some(Arc::clone(&shared.abort)),
+            ..options.read.clone()
+        },
+        spill_dir: options.spill_dir.clone(),
+        require_session_key: options.require_session_key,
+    };
+    let parser_shared = Arc::clone(&shared);
+    let parser = std::thread::Builder::new()
+        .name("parser".into())
+        .spawn(move || parse_all(&job, message_tx, run_tx, recycle_rx, &parser_shared))
+        .context("cannot start the parser thread")?;
+    let spill_dir = options.spill_dir.clone();
+    let sorter = std::thread::Builder::new()
+        .name("sorter".into())
+        .spawn(move || sort_runs(run_rx, recycle_tx, &spill_dir))
+        .context("cannot start the sorter thread")?;
+    let received = receive(importer, options, message_rx, &shared, stop, progress);
+    // The first failure is the one to report: an interrupt, ours, then the
+    // parser's (which may only say the sorter stopped), then the sorter's.
+    let files = match received {
+        Ok(files) if !stop.load(Ordering::Relaxed) => files,
+        stopped => {
             shared.abort.store(true, Ordering::Relaxed);
+            return Err(match stopped {
+                Err(error) if !stop.load(Ordering::Relaxed) => error,
+                _ => ImportStopped::Interrupted.into(),
+            });
         }
-        let parsed = parser
-            .join()
-            .map_err(|_| anyhow!("the parser thread panicked"))?;
-        let sorted = sorter
-            .join()
-            .map_err(|_| anyhow!("the sorter thread panicked"))?;
-        // The first failure is the one to report: an interrupt, ours, then
-        // the parser's (which may only say the sorter stopped), then the
-        // sorter's.
-        if stop.load(Ordering::Relaxed) {
-            return Err(ImportStopped::Interrupted.into());
+    };
+    // The parser closed its channel: it has returned, and the sorter only
+    // has its last buffer to sort.
+    let parsed = parser
+        .join()
+        .map_err(|_| anyhow!("the parser thread panicked"))?;
+    let sorted = sorter
+        .join()
+        .map_err(|_| anyhow!("the sorter thread panicked"))?;
+    let (runs, sort_time) = match (parsed.as_ref(), sorted) {
+        (Err(_), Err(sort_error)) => {
+            return Err(anyhow::Error::new(sort_error).context("cannot sort the events"));
         }
-        let files = received?;
-        let (runs, sort_time) = match (parsed.as_ref(), sorted) {
-            (Err(_), Err(sort_error)) => {
-                return Err(anyhow::Error::new(sort_error).context("cannot sort the events"));
-            }
-            (_, sorted) => sorted.context("cannot sort the events")?,
-        };
-        let parsed = parsed?;
-        report
-            .timings
-            .add("parse (parser thread)", parsed.parse_time);
-        report
-            .timings
-            .add("sort and spill runs (sorter thread)", sort_time);
-        Ok::<_, anyhow::Error>((files, parsed, runs))
-    })?;
+        (_, sorted) => sorted.context("cannot sort the events")?,
+    };
+    let parsed = parsed?;
+    report
+        .timings
+        .add("parse (parser thread)", parsed.parse_time);
+    report
+        .timings
+        .add("sort and spill runs (sorter thread)", sort_time);
     report
         .timings
         .add("read, parse and sort (wall)", started.elapsed());
@@ -313,12 +342,12 @@ fn receive(
     let mut files: Vec<FileState> = Vec::new();
     let mut rejected_so_far = 0;
     loop {
-        let message = match messages.recv_timeout(Duration::from_millis(100)) {
+        if stop.load(Ordering::Relaxed) {
+            return Err(ImportStopped::Interrupted.into());
+        }
+        let message = match messages.recv_timeout(POLL) {
             Ok(message) => message,
             Err(RecvTimeoutError::Timeout) => {
-                if stop.load(Ordering::Relaxed) {
-                    return Err(ImportStopped::Interrupted.into());
-                }
                 if let Some(file) = files.last() {
                     let bytes = shared.bytes.load(Ordering::Relaxed);
                     progress.reading(
@@ -410,12 +439,11 @@ fn check_visitor_rule(importer: &Importer<'_>, options: &Options) -> Result<()> 
 
 /// The parser thread: every file, row by row.
 fn parse_all(
-    options: &Options,
+    options: &ParseJob,
     messages: Sender<Message>,
     runs: SyncSender<Vec<u8>>,
     recycled: Receiver<Vec<u8>>,
     shared: &Shared,
-    stop: &AtomicBool,
 ) -> Result<Parsed> {
     let started = Instant::now();
     let main_gone = || anyhow!("the import stopped");
@@ -496,7 +524,7 @@ fn parse_all(
             if read.is_multiple_of(CHECK_EVERY) {
                 shared.rows.fetch_add(CHECK_EVERY, Ordering::Relaxed);
                 shared.bytes.store(input.bytes_read(), Ordering::Relaxed);
-                if shared.abort.load(Ordering::Relaxed) || stop.load(Ordering::Relaxed) {
+                if shared.abort.load(Ordering::Relaxed) {
                     return Err(main_gone());
                 }
             }
@@ -531,7 +559,7 @@ fn parse_all(
 fn sort_runs(
     buffers: Receiver<Vec<u8>>,
     recycle: Sender<Vec<u8>>,
-    options: &Options,
+    spill_dir: &std::path::Path,
 ) -> io::Result<(Vec<Run>, Duration)> {
     let mut busy = Duration::ZERO;
     let mut runs = Vec::new();
@@ -539,7 +567,7 @@ fn sort_runs(
     for buffer in buffers {
         let started = Instant::now();
         if let Some((bytes, order)) = pending.take() {
-            runs.push(Run::spill(&bytes, &order, &options.spill_dir)?);
+            runs.push(Run::spill(&bytes, &order, spill_dir)?);
             // The parser may have finished; then the buffer is just freed.
             let _ = recycle.send(bytes);
         }

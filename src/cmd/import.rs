@@ -5,6 +5,7 @@
 //!
 //! Nothing is stored unless the whole command succeeds: a failure, a
 //! `--strict` or `--max-rejects` stop, Ctrl-C or SIGTERM roll it all back.
+//! A second Ctrl-C or SIGTERM quits at once (see [`Interrupts`]).
 //! The work itself is `crate::import`; this file is arguments and display.
 
 use super::count;
@@ -14,7 +15,7 @@ use crate::ingest::access_json::Flavor;
 use crate::ingest::access_log::{LogRules, Visitor};
 use crate::ingest::fields::Mapping;
 use crate::ingest::presets::Preset;
-use crate::ingest::{self, Format, ReadOptions};
+use crate::ingest::{self, Format, MaxRecordSize, ReadOptions};
 use crate::loader::{self, Options, Progress};
 use crate::rules::SessionRules;
 use crate::store::{Importer, Store};
@@ -25,7 +26,7 @@ use indicatif::{ProgressBar, ProgressDrawTarget, ProgressStyle};
 use std::io::IsTerminal;
 use std::path::{Path, PathBuf};
 use std::sync::Arc;
-use std::sync::atomic::AtomicBool;
+use std::sync::atomic::{AtomicBool, Ordering};
 use std::time::{Duration, Instant};
 
 #[derive(Debug, clap::Args)]
@@ -108,6 +109,12 @@ pub struct Args {
     /// events (as in a log), not duplicates of each other.
     #[arg(long)]
     keep_identical_rows: bool,
+
+    /// The longest record read: a line, or a CSV record without its line
+    /// ending (16MiB, 512KiB, 1GiB). A longer one is rejected as
+    /// record_too_long, unread, and reading resumes on the next line.
+    #[arg(long, value_name = "SIZE", default_value = "16MiB")]
+    max_record_size: MaxRecordSize,
 
     /// Read another tool's export: snowplow, segment, ga4 (README lists what
     /// each maps). --map and --set override its entries.
@@ -208,33 +215,79 @@ pub fn run(db: &Path, args: Args, wait: Duration) -> Result<()> {
     for path in args.files.iter().filter(|f| *f != "-") {
         ingest::check_readable(path)?;
     }
-    let stop = stop_flag()?;
+    let created = !db.exists();
+    let interrupts = Interrupts::install(db, created)?;
     // A failed first import leaves no file behind: the store removes the
     // file it created when it is dropped without finishing, unless another
     // sessiondb uses it by then.
-    import_all(db, &args, wait, &stop)
+    import_all(db, &args, wait, &interrupts)
 }
 
-/// Set by Ctrl-C or SIGTERM; the import polls it and rolls back. A second
-/// signal ends the process at once (the transaction still rolls back: SQLite
-/// never commits half of it).
-fn stop_flag() -> Result<Arc<AtomicBool>> {
-    let stop = Arc::new(AtomicBool::new(false));
-    for signal in [signal_hook::consts::SIGINT, signal_hook::consts::SIGTERM] {
-        signal_hook::flag::register_conditional_shutdown(
-            signal,
-            i32::from(super::EXIT_INTERRUPTED),
-            Arc::clone(&stop),
-        )
-        .context("cannot install the interrupt handler")?;
-        signal_hook::flag::register(signal, Arc::clone(&stop))
-            .context("cannot install the interrupt handler")?;
+/// A failed first import leaves no file behind, not even an empty one.
+fn remove_database(db: &Path) {
+    for suffix in ["", "-wal", "-shm", "-journal"] {
+        let mut path = db.as_os_str().to_owned();
+        path.push(suffix);
+        let _ = std::fs::remove_file(path);
     }
-    Ok(stop)
+}
+
+/// Ctrl-C and SIGTERM during an import. The first sets `stop`: the import
+/// polls it, rolls back and ends with status 130. A second quits at once,
+/// from the thread that watches for signals, whatever the import is doing
+/// (a long SQLite statement, say): it says so in one line and exits with
+/// status 130, leaving what a kill would, minus a first import's files.
+/// SQLite commits all of a transaction or none of it, so the database is
+/// sound and, unless the commit had begun, holds none of the import.
+struct Interrupts {
+    stop: Arc<AtomicBool>,
+    /// Set once the commit begins: from then on the import is stored, or
+    /// about to be, and a forced quit must not remove a first import's file.
+    committing: Arc<AtomicBool>,
+}
+
+impl Interrupts {
+    fn install(db: &Path, created: bool) -> Result<Interrupts> {
+        use signal_hook::consts::{SIGINT, SIGTERM};
+        let mut signals = signal_hook::iterator::Signals::new([SIGINT, SIGTERM])
+            .context("cannot install the interrupt handler")?;
+        let stop = Arc::new(AtomicBool::new(false));
+        let committing = Arc::new(AtomicBool::new(false));
+        let (flag, commit_begun, db) = (Arc::clone(&stop), Arc::clone(&committing), db.to_owned());
+        std::thread::Builder::new()
+            .name("signals".into())
+            .spawn(move || {
+                for _ in signals.forever() {
+                    if !flag.swap(true, Ordering::SeqCst) {
+                        continue;
+                    }
+                    if commit_begun.load(Ordering::SeqCst) {
+                        note!(
+                            "sessiondb: interrupted again while committing: quit at once; the database is sound and holds all of this import or none of it"
+                        );
+                    } else {
+                        if created {
+                            remove_database(&db);
+                        }
+                        note!(
+                            "sessiondb: interrupted again: quit at once; nothing of this import was stored"
+                        );
+                    }
+                    std::process::exit(i32::from(super::EXIT_INTERRUPTED));
+                }
+            })
+            .context("cannot install the interrupt handler")?;
+        Ok(Interrupts { stop, committing })
+    }
+
+    fn stopped(&self) -> bool {
+        self.stop.load(Ordering::SeqCst)
+    }
 }
 
 /// The import proper, in one transaction.
-fn import_all(db: &Path, args: &Args, wait: Duration, stop: &AtomicBool) -> Result<()> {
+fn import_all(db: &Path, args: &Args, wait: Duration, interrupts: &Interrupts) -> Result<()> {
+    let stop = &*interrupts.stop;
     let started = Instant::now();
     let mut store = Store::open_write(db, wait)?;
     let requested = match &args.session_key {
@@ -299,6 +352,8 @@ fn import_all(db: &Path, args: &Args, wait: Duration, stop: &AtomicBool) -> Resu
             mapping,
             time_format,
             keep_identical_rows: args.keep_identical_rows,
+            max_record_size: args.max_record_size,
+            cancel: None,
         },
         strict: args.strict,
         max_rejects: args.max_rejects,
@@ -314,6 +369,11 @@ fn import_all(db: &Path, args: &Args, wait: Duration, stop: &AtomicBool) -> Resu
             .time("check the session keys", || importer.split_session_keys())?,
         false => 0,
     };
+    // The last moment an interrupt can still roll the import back.
+    interrupts.committing.store(true, Ordering::SeqCst);
+    if interrupts.stopped() {
+        return Err(loader::ImportStopped::Interrupted.into());
+    }
     progress.phase("committing");
     report.timings.time("commit", || importer.commit())?;
     let (totals, changes) = (report.totals, report.changes);
@@ -322,6 +382,9 @@ fn import_all(db: &Path, args: &Args, wait: Duration, stop: &AtomicBool) -> Resu
     let finished = report
         .timings
         .time("checkpoint", || super::finish(store, &what));
+    if interrupts.stopped() {
+        note!("sessiondb: interrupted while committing: the import is stored in full");
+    }
     progress.finish();
     finished?;
 

@@ -446,35 +446,46 @@ impl RequestEvents {
 /// Reads an access log, a request per line. Blank lines and `#` comments
 /// are skipped.
 pub struct AccessLogReader<R> {
-    input: R,
-    line: Vec<u8>,
-    line_number: u64,
+    lines: super::Lines<R>,
     events: RequestEvents,
 }
 
 impl<R: BufRead> AccessLogReader<R> {
     pub fn new(input: R, rules: LogRules) -> Self {
         AccessLogReader {
-            input,
-            line: Vec::with_capacity(512),
-            line_number: 0,
+            lines: super::Lines::new(input),
             events: RequestEvents::new(rules),
         }
+    }
+
+    /// Lines longer than `max` are rejected (`record_too_long`), not read.
+    pub fn with_max_record_size(mut self, max: super::MaxRecordSize) -> Self {
+        self.lines.set_max_record_size(max);
+        self
     }
 }
 
 impl<R: BufRead> RowReader for AccessLogReader<R> {
     fn next_row(&mut self) -> io::Result<Option<Row<'_>>> {
         loop {
-            if !super::read_line(&mut self.input, &mut self.line)? {
-                return Ok(None);
+            match self.lines.next()? {
+                super::Line::End => return Ok(None),
+                super::Line::TooLong => {
+                    let max = self.lines.max_record_size().bytes();
+                    return Ok(Some(Row {
+                        line: self.lines.number,
+                        raw: &self.lines.text,
+                        result: Err(RejectReason::RecordTooLong { max }),
+                        filtered: false,
+                    }));
+                }
+                super::Line::Read => {}
             }
-            self.line_number += 1;
-            let first = self.line.iter().find(|b| !b.is_ascii_whitespace());
+            let first = self.lines.text.iter().find(|b| !b.is_ascii_whitespace());
             if matches!(first, None | Some(b'#')) {
                 continue;
             }
-            let (result, filtered) = match std::str::from_utf8(&self.line) {
+            let (result, filtered) = match std::str::from_utf8(&self.lines.text) {
                 Err(_) => (Err(RejectReason::InvalidUtf8), false),
                 Ok(text) => match parse_line(text) {
                     Err(why) => (Err(RejectReason::BadLogLine(why)), false),
@@ -485,8 +496,8 @@ impl<R: BufRead> RowReader for AccessLogReader<R> {
                 },
             };
             return Ok(Some(Row {
-                line: self.line_number,
-                raw: &self.line,
+                line: self.lines.number,
+                raw: &self.lines.text,
                 result,
                 filtered,
             }));

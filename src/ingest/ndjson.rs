@@ -16,9 +16,7 @@ use std::collections::{HashMap, VecDeque};
 use std::io::{self, BufRead};
 
 pub struct NdjsonEventReader<R> {
-    input: R,
-    line: Vec<u8>,
-    line_number: u64,
+    lines: super::Lines<R>,
     options: JsonOptions,
     plan: Plan,
     /// Which field each key seen so far names: keys repeat on every line.
@@ -37,6 +35,8 @@ pub struct JsonOptions {
     pub mapping: Mapping,
     pub time: TimeReading,
     pub keep_identical_rows: bool,
+    /// Longer lines are rejected (`record_too_long`), not read.
+    pub max_record_size: super::MaxRecordSize,
 }
 
 /// One step of a JSON path: `key`, `[2]`, `[key=value]` (the element of an
@@ -168,9 +168,11 @@ impl<R: BufRead> NdjsonEventReader<R> {
     /// Fails when a `--map` path cannot be read.
     pub fn with_options(input: R, options: &JsonOptions) -> Result<Self, String> {
         Ok(NdjsonEventReader {
-            input,
-            line: Vec::with_capacity(1024),
-            line_number: 0,
+            lines: {
+                let mut lines = super::Lines::new(input);
+                lines.set_max_record_size(options.max_record_size);
+                lines
+            },
             plan: Plan::new(&options.mapping)?,
             options: options.clone(),
             key_fields: HashMap::new(),
@@ -183,11 +185,17 @@ impl<R: BufRead> NdjsonEventReader<R> {
 impl<R: BufRead> RowReader for NdjsonEventReader<R> {
     fn next_row(&mut self) -> io::Result<Option<Row<'_>>> {
         while self.pending.is_empty() {
-            if !super::read_line(&mut self.input, &mut self.line)? {
-                return Ok(None);
+            match self.lines.next()? {
+                super::Line::End => return Ok(None),
+                super::Line::TooLong => {
+                    let max = self.options.max_record_size.bytes();
+                    self.pending
+                        .push_back(Err(RejectReason::RecordTooLong { max }));
+                    break;
+                }
+                super::Line::Read => {}
             }
-            self.line_number += 1;
-            if self.line.iter().all(u8::is_ascii_whitespace) {
+            if self.lines.text.iter().all(u8::is_ascii_whitespace) {
                 continue;
             }
             let mut context = LineContext {
@@ -196,13 +204,13 @@ impl<R: BufRead> RowReader for NdjsonEventReader<R> {
                 key_fields: &mut self.key_fields,
                 repeats: self.repeats.as_mut(),
             };
-            self.pending = parse_line(&self.line, &mut context).into();
+            self.pending = parse_line(&self.lines.text, &mut context).into();
         }
         // The loop above leaves at least one.
         let result = self.pending.pop_front().expect("a pending row");
         Ok(Some(Row {
-            line: self.line_number,
-            raw: &self.line,
+            line: self.lines.number,
+            raw: &self.lines.text,
             result,
             filtered: false,
         }))

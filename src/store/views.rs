@@ -444,7 +444,7 @@ mod tests {
         let sql = overview.report_sql(true);
         assert!(
             sql.starts_with(
-                "WITH daily_stats AS (SELECT * FROM main.daily_stats WHERE day BETWEEN ?1 AND ?2), users AS (WITH summary_sessions AS (SELECT * FROM (SELECT * FROM (SELECT x.*,"
+                "WITH daily_stats AS (SELECT * FROM main.daily_stats WHERE day BETWEEN ?1 AND ?2), users AS (WITH summary_sessions AS (SELECT * FROM (SELECT * FROM (WITH dated_days AS (SELECT day, weekday, week,"
             ),
             "{sql}"
         );

@@ -23,6 +23,7 @@ mod reports;
 mod rules;
 mod sessions;
 mod source_sessions;
+mod streams;
 mod summaries;
 mod timezones;
 mod trust;

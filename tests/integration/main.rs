@@ -20,6 +20,7 @@ mod paths;
 mod quoting;
 mod reference;
 mod reports;
+mod revenue;
 mod rules;
 mod sessions;
 mod source_sessions;

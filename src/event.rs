@@ -26,10 +26,16 @@ pub enum Field {
     Revenue,
     /// The source's own session, for `--session-key`.
     SessionKey,
+    /// A request's method and status, when a delimited or JSON access log
+    /// maps them (`--map method=...,status=...`): the request is then
+    /// classed as a log line is (page view, asset, failed status, other
+    /// method). Only read when mapped, never by a column's name alone.
+    Method,
+    Status,
 }
 
 impl Field {
-    pub const ALL: [Field; 13] = [
+    pub const ALL: [Field; 15] = [
         Field::UserId,
         Field::Timestamp,
         Field::EventType,
@@ -43,6 +49,8 @@ impl Field {
         Field::Country,
         Field::Revenue,
         Field::SessionKey,
+        Field::Method,
+        Field::Status,
     ];
 
     /// The field's canonical column name.
@@ -61,6 +69,8 @@ impl Field {
             Field::Country => "country",
             Field::Revenue => "revenue",
             Field::SessionKey => "session_key",
+            Field::Method => "method",
+            Field::Status => "status",
         }
     }
 
@@ -110,7 +120,14 @@ impl Field {
     pub fn for_column(column: &str) -> Option<(Field, u8)> {
         Field::ALL
             .iter()
+            .filter(|field| !field.is_request_fact())
             .find_map(|&field| field.match_rank(column).map(|rank| (field, rank)))
+    }
+
+    /// Method and status: read only when `--map` names their source, since
+    /// a column called `status` is as often an order's as a request's.
+    pub fn is_request_fact(self) -> bool {
+        matches!(self, Field::Method | Field::Status)
     }
 }
 
@@ -149,10 +166,6 @@ pub struct Event {
 }
 
 impl Event {
-    pub fn is_page_view(&self) -> bool {
-        self.event_type == "page_view"
-    }
-
     /// The first field holding a control character (U+0000 to U+001F, or
     /// U+007F), with the character. Such a value prints like another one
     /// (`u\0` and `u` look the same in the sqlite3 shell) yet counts apart,
@@ -356,6 +369,44 @@ pub fn referrer_domain(referrer: &str) -> Option<String> {
     let host = host.trim_end_matches('.').to_ascii_lowercase();
     let host = host.strip_prefix("www.").unwrap_or(&host);
     (!host.is_empty() && host != "-").then(|| host.to_string())
+}
+
+/// Why a valid row is left out of the sessions: counted as filtered, by
+/// reason, not stored (README, "Access logs").
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+pub enum FilterReason {
+    /// A robot's request (`--keep-bots` keeps them).
+    Robot,
+    /// A static file: style sheet, script, image, font... (`--keep-assets`).
+    Asset,
+    /// A request answered with a status outside 200..399 (`--keep-assets`).
+    Status,
+    /// A request with a method that does not fetch a page (`--keep-assets`).
+    Method,
+}
+
+impl FilterReason {
+    pub const ALL: [FilterReason; 4] = [
+        FilterReason::Robot,
+        FilterReason::Asset,
+        FilterReason::Status,
+        FilterReason::Method,
+    ];
+
+    /// The stable code stored in `import_filters.reason`.
+    pub fn code(self) -> &'static str {
+        match self {
+            FilterReason::Robot => "robot",
+            FilterReason::Asset => "asset",
+            FilterReason::Status => "status",
+            FilterReason::Method => "method",
+        }
+    }
+
+    /// Its place in per-reason counts.
+    pub fn index(self) -> usize {
+        self as usize
+    }
 }
 
 /// Why an input row was not stored. Each reason has a stable code (stored in

@@ -24,6 +24,7 @@ pub mod session;
 pub mod session_filter;
 pub mod sessionize;
 pub mod store;
+pub mod suggest;
 pub mod summary_delta;
 pub mod timestamp;
 pub mod timings;

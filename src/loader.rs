@@ -23,9 +23,9 @@ use crate::bulk::seen::SeenIds;
 use crate::event::{Field, RejectReason, Timed};
 use crate::ingest::{self, Format, ReadOptions};
 use crate::rules::SessionRules;
-use crate::session::ConversionTypes;
+use crate::session::EventTypes;
 use crate::sessionize::{CompletedSession, UserSessionizer};
-use crate::store::{BulkLoad, FileCounts, Importer, NewEvent, SessionChanges};
+use crate::store::{BulkLoad, FileCounts, Filtered, Importer, NewEvent, SessionChanges};
 use crate::summary_delta::{LocalStart, SummaryDelta, UserLedger};
 use crate::timings::Timings;
 use anyhow::{Context, Result, anyhow};
@@ -134,7 +134,7 @@ enum Message {
     FileDone {
         read: u64,
         rejected: u64,
-        filtered: u64,
+        filtered: Filtered,
         bytes: u64,
         sha256: String,
     },
@@ -147,7 +147,7 @@ struct FileState {
     size: Option<u64>,
     read: u64,
     rejected: u64,
-    filtered: u64,
+    filtered: Filtered,
     duplicates: u64,
     bytes: u64,
     sha256: String,
@@ -175,7 +175,7 @@ pub fn run(
 ) -> Result<Report> {
     let mut report = Report::default();
     let fresh = importer.has_no_events()?;
-    let conversion_types = importer.conversion_types().clone();
+    let event_types = importer.event_types().clone();
     let rules = importer.rules().clone();
     let shared = Arc::new(Shared::default());
     let started = Instant::now();
@@ -254,7 +254,7 @@ pub fn run(
             &mut merger,
             &files,
             &rules,
-            &conversion_types,
+            &event_types,
             &mut report,
             options,
             stop,
@@ -312,10 +312,11 @@ pub fn run(
     for file in &files {
         let counts = FileCounts {
             read: file.read,
-            imported: file.read - file.rejected - file.filtered - file.duplicates,
+            imported: file.read - file.rejected - file.filtered.total() - file.duplicates,
             duplicates: file.duplicates,
             rejected: file.rejected,
-            filtered: file.filtered,
+            filtered: file.filtered.total(),
+            filtered_by: file.filtered,
         };
         importer.finish_file(file.import_id, &counts, file.bytes, &file.sha256)?;
         report.totals.read += counts.read;
@@ -323,6 +324,7 @@ pub fn run(
         report.totals.duplicates += counts.duplicates;
         report.totals.rejected += counts.rejected;
         report.totals.filtered += counts.filtered;
+        report.totals.filtered_by.add(&counts.filtered_by);
         report.files.push((file.name.clone(), counts));
     }
     report.first_import_id = files.first().map(|f| f.import_id);
@@ -373,7 +375,7 @@ fn receive(
                     size,
                     read: 0,
                     rejected: 0,
-                    filtered: 0,
+                    filtered: Filtered::default(),
                     duplicates: 0,
                     bytes: 0,
                     sha256: String::new(),
@@ -463,7 +465,7 @@ fn parse_all(
                 size: input.size_bytes,
             })
             .map_err(|_| main_gone())?;
-        let (mut read, mut rejected, mut filtered) = (0u64, 0u64, 0u64);
+        let (mut read, mut rejected, mut filtered) = (0u64, 0u64, Filtered::default());
         let mut last_line = 0;
         while let Some(row) = input
             .rows
@@ -472,8 +474,8 @@ fn parse_all(
         {
             last_line = row.line;
             read += 1;
-            if row.filtered {
-                filtered += 1;
+            if let Some(reason) = row.filtered {
+                filtered.count(reason);
                 continue;
             }
             let result = match row.result {
@@ -590,14 +592,14 @@ fn load_in_session_order(
     merger: &mut Merger,
     files: &[FileState],
     rules: &SessionRules,
-    conversion_types: &ConversionTypes,
+    event_types: &EventTypes,
     report: &mut Report,
     options: &Options,
     stop: &AtomicBool,
 ) -> Result<()> {
     importer.begin_bulk()?;
     let mut load = importer.bulk_load()?;
-    let mut stream = SessionStream::new(rules, conversion_types, importer.zone());
+    let mut stream = SessionStream::new(rules, event_types, importer.zone());
     let mut stored = 0u64;
     let mut insert_time = options.fine_timings.then_some(Duration::ZERO);
     let mut summary_time = Duration::ZERO;
@@ -642,7 +644,7 @@ fn load_in_session_order(
 /// soon as it is complete.
 struct SessionStream<'r> {
     rules: &'r SessionRules,
-    conversion_types: &'r ConversionTypes,
+    event_types: &'r EventTypes,
     /// The current user's sessionizer and ledger.
     user: Option<(UserSessionizer<'r>, UserLedger)>,
     delta: SummaryDelta,
@@ -651,12 +653,12 @@ struct SessionStream<'r> {
 impl<'r> SessionStream<'r> {
     fn new(
         rules: &'r SessionRules,
-        conversion_types: &'r ConversionTypes,
+        event_types: &'r EventTypes,
         zone: crate::timestamp::InputZone,
     ) -> Self {
         SessionStream {
             rules,
-            conversion_types,
+            event_types,
             user: None,
             delta: SummaryDelta::new(zone),
         }
@@ -677,7 +679,7 @@ impl<'r> SessionStream<'r> {
         if !same_user {
             self.finish_user(load)?;
             self.user = Some((
-                UserSessionizer::new(record.user_id(), self.rules, self.conversion_types),
+                UserSessionizer::new(record.user_id(), self.rules, self.event_types),
                 UserLedger::new(record.user_id()),
             ));
         }
@@ -732,7 +734,7 @@ fn store_session(
     let start = LocalStart::of(&session.summary, delta.zone);
     load.session(&session.summary, &start)?;
     ledger.add(&session.summary, start.day.clone());
-    delta.add_session_at(&start, &session.summary, &session.pages, 1);
+    delta.add_session_at(&start, &session.summary, &session.pages, &session.types, 1);
     Ok(())
 }
 

@@ -91,6 +91,13 @@ pub fn run(db: &Path, args: Args, wait: std::time::Duration) -> Result<()> {
             store.run_saved_funnel(name, days.as_ref(), &filter, sink.as_mut())?;
         }
         None => {
+            let steps: Vec<(String, String)> = args
+                .steps
+                .iter()
+                .enumerate()
+                .map(|(i, step)| (step.event_type.clone(), format!("step {}", i + 1)))
+                .collect();
+            super::warn_unknown_event_types(&store, &steps)?;
             store.run_funnel(&args.steps, days.as_ref(), &filter, sink.as_mut())?;
         }
     }

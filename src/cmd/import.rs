@@ -58,6 +58,12 @@ pub struct Args {
     #[arg(long, value_name = "ZONE", default_value = "UTC")]
     tz: InputZone,
 
+    /// The event types that are page views (comma-separated: `view` for
+    /// REES46, `$pageview` for PostHog) [default: page_view]. A new
+    /// database stores them; change them later with `sessiondb page-views`.
+    #[arg(long, value_name = "TYPES", value_delimiter = ',')]
+    page_view_types: Option<Vec<String>>,
+
     /// Stop at the first rejected row and leave the database as it was.
     #[arg(long)]
     strict: bool,
@@ -131,6 +137,12 @@ pub struct Args {
     /// filtered.
     #[arg(long)]
     keep_bots: bool,
+
+    /// Access logs: keep the requests that are not page views (static
+    /// files, failed statuses, methods other than --page-methods) as
+    /// events of their own instead of counting them as filtered.
+    #[arg(long)]
+    keep_assets: bool,
 
     /// Access logs: the methods whose successful non-asset requests are page
     /// views.
@@ -294,7 +306,7 @@ fn import_all(db: &Path, args: &Args, wait: Duration, interrupts: &Interrupts) -
         Some(_) => Some(SessionRules::by_source_key()),
         None => args.rules.requested()?,
     };
-    let mut importer = Importer::begin(&mut store, requested)?;
+    let mut importer = Importer::begin(&mut store, requested, args.page_view_types.as_deref())?;
     let rules = importer.rules().clone();
     if rules.source_sessions && args.session_key.is_none() {
         bail!(
@@ -311,6 +323,7 @@ fn import_all(db: &Path, args: &Args, wait: Duration, interrupts: &Interrupts) -
             .or(stored_visitor)
             .unwrap_or(Visitor::AddressAndAgent),
         keep_robots: args.keep_bots,
+        keep_assets: args.keep_assets,
         page_methods: args.page_methods.clone(),
         asset_extensions: args
             .asset_extensions
@@ -391,7 +404,14 @@ fn import_all(db: &Path, args: &Args, wait: Duration, interrupts: &Interrupts) -
     for (name, counts) in &report.files {
         let filtered = match counts.filtered {
             0 => String::new(),
-            n => format!(", {} filtered (robots)", count(n)),
+            n => {
+                let reasons: Vec<String> = counts
+                    .filtered_by
+                    .by_reason()
+                    .map(|(reason, rows)| format!("{} {}", reason.code(), count(rows)))
+                    .collect();
+                format!(", {} filtered ({})", count(n), reasons.join(", "))
+            }
         };
         note!(
             "{name}: {} rows read, {} imported, {} duplicates, {} rejected{filtered}",
@@ -426,6 +446,9 @@ fn import_all(db: &Path, args: &Args, wait: Duration, interrupts: &Interrupts) -
             report.timings.report(started.elapsed())
         );
     }
+    if totals.imported > 0 {
+        warn_without_page_views(db, wait)?;
+    }
     if let (true, Some(first)) = (totals.rejected > 0, report.first_import_id) {
         let sql = format!(
             "SELECT file, line, reason, message FROM rejected_rows WHERE import_id >= {first} ORDER BY import_id, line"
@@ -435,6 +458,37 @@ fn import_all(db: &Path, args: &Args, wait: Duration, interrupts: &Interrupts) -
             crate::quote::sessiondb_command(db, &["query", &sql])
         );
     }
+    Ok(())
+}
+
+/// Says so when the database has events but none is a page view: page
+/// views under another name (`view`, `$pageview`) would otherwise give 0
+/// page views, no landing pages and no funnel steps without a word.
+fn warn_without_page_views(db: &Path, wait: Duration) -> Result<()> {
+    let counts = Store::open_read(db, wait)?.event_type_counts()?;
+    if counts.is_empty() || counts.iter().any(|t| t.page_view) {
+        return Ok(());
+    }
+    let total: u64 = counts.iter().map(|t| t.events).sum();
+    let types: Vec<String> = counts
+        .iter()
+        .take(8)
+        .map(|t| format!("{} ({})", t.event_type, count(t.events)))
+        .collect();
+    let likely = counts
+        .iter()
+        .find(|t| {
+            let name = t.event_type.to_ascii_lowercase();
+            name.contains("view") || name.contains("page")
+        })
+        .map_or("view", |t| t.event_type.as_str());
+    note!(
+        "warning: none of the {} events is a page view, so there are no page views, landing or exit pages; the event types are {}{}. If page views are called something else, run: {}",
+        count(total),
+        types.join(", "),
+        if counts.len() > 8 { ", ..." } else { "" },
+        crate::quote::sessiondb_command(db, &["page-views", "set", likely])
+    );
     Ok(())
 }
 

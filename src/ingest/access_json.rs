@@ -184,7 +184,7 @@ impl<R: BufRead> RowReader for AccessJsonReader<R> {
                         line: self.lines.number,
                         raw: &self.lines.text,
                         result: Err(RejectReason::RecordTooLong { max }),
-                        filtered: false,
+                        filtered: None,
                     }));
                 }
                 super::Line::Read => {}
@@ -193,17 +193,17 @@ impl<R: BufRead> RowReader for AccessJsonReader<R> {
                 continue;
             }
             let (result, filtered) = match std::str::from_utf8(&self.lines.text) {
-                Err(_) => (Err(RejectReason::InvalidUtf8), false),
+                Err(_) => (Err(RejectReason::InvalidUtf8), None),
                 Ok(text) => match serde_json::from_str::<Value>(text) {
-                    Err(error) => (Err(RejectReason::BadJson(error.to_string())), false),
+                    Err(error) => (Err(RejectReason::BadJson(error.to_string())), None),
                     Ok(Value::Object(object)) => match request(self.flavor, &object) {
-                        Err(why) => (Err(RejectReason::BadLogLine(why)), false),
+                        Err(why) => (Err(RejectReason::BadLogLine(why)), None),
                         Ok(request) => {
                             let (event, filtered) = self.events.event(text, &request);
                             (Ok(event), filtered)
                         }
                     },
-                    Ok(_) => (Err(RejectReason::NotAnObject), false),
+                    Ok(_) => (Err(RejectReason::NotAnObject), None),
                 },
             };
             return Ok(Some(Row {

@@ -5,9 +5,11 @@
 //! where it starts (a quoted field may span lines, blank lines are skipped),
 //! and `csv-core` lets us keep both while it does the RFC 4180 parsing.
 
+use super::access_log::LogRules;
 use super::fields::{ColumnMap, Mapping, RowValues, TimeReading};
 use super::repeats::Repeats;
 use super::{MaxRecordSize, Row, RowReader};
+use crate::event::FilterReason;
 use crate::event::{Field, RejectReason};
 use crate::timestamp::InputZone;
 use anyhow::{Context, Result, bail};
@@ -574,6 +576,7 @@ struct RowShape {
     time: TimeReading,
     dialect: Dialect,
     max_record_size: MaxRecordSize,
+    requests: LogRules,
 }
 
 /// How a delimited file is read.
@@ -589,6 +592,8 @@ pub struct CsvOptions {
     pub keep_identical_rows: bool,
     /// Longer records are rejected (`record_too_long`), not read.
     pub max_record_size: MaxRecordSize,
+    /// How rows with a mapped method or status are classed.
+    pub requests: LogRules,
 }
 
 impl Default for CsvOptions {
@@ -601,6 +606,7 @@ impl Default for CsvOptions {
             time: TimeReading::default(),
             keep_identical_rows: false,
             max_record_size: MaxRecordSize::default(),
+            requests: LogRules::default(),
         }
     }
 }
@@ -688,6 +694,7 @@ impl<R: BufRead> CsvEventReader<R> {
                 time: options.time.clone(),
                 dialect,
                 max_record_size: options.max_record_size,
+                requests: options.requests.clone(),
             },
         })
     }
@@ -695,11 +702,14 @@ impl<R: BufRead> CsvEventReader<R> {
 
 impl<R: BufRead> RowReader for CsvEventReader<R> {
     fn next_row(&mut self) -> io::Result<Option<Row<'_>>> {
-        let (line, result, distrust) = {
+        let (line, result, distrust, filtered) = {
             let Some(record) = self.records.next_record()? else {
                 return Ok(None);
             };
-            let result = to_event(&record, &mut self.shape);
+            let (result, filtered) = match to_event(&record, &mut self.shape) {
+                Ok((event, filtered)) => (Ok(event), filtered),
+                Err(reason) => (Err(reason), None),
+            };
             // A record spanning lines that does not make a valid event, or
             // whose later lines would each be a row of their own, is far
             // more likely an unterminated quote than a real multi-line
@@ -709,7 +719,7 @@ impl<R: BufRead> RowReader for CsvEventReader<R> {
                 && (result.is_err()
                     || ends_inside_quotes(record.raw, shape.dialect)
                     || later_lines_look_like_rows(record.raw, shape.header_len, shape.dialect));
-            (record.line, result, distrust)
+            (record.line, result, distrust, filtered)
         };
         if !distrust {
             let raw = self.records.current_raw();
@@ -717,7 +727,7 @@ impl<R: BufRead> RowReader for CsvEventReader<R> {
                 line,
                 raw,
                 result,
-                filtered: false,
+                filtered,
             }));
         }
         let (line, raw) = self.records.resume_after_first_line();
@@ -725,7 +735,7 @@ impl<R: BufRead> RowReader for CsvEventReader<R> {
             line,
             raw,
             result: Err(RejectReason::UnterminatedQuote),
-            filtered: false,
+            filtered: None,
         }))
     }
 }
@@ -733,7 +743,7 @@ impl<R: BufRead> RowReader for CsvEventReader<R> {
 fn to_event(
     record: &CsvRecord<'_>,
     reader: &mut RowShape,
-) -> Result<crate::event::Event, RejectReason> {
+) -> Result<(crate::event::Event, Option<FilterReason>), RejectReason> {
     if record.unterminated_quote {
         return Err(RejectReason::UnterminatedQuote);
     }
@@ -795,11 +805,13 @@ fn to_event(
         }
     }
     let generated_id = values.text_of(Field::EventId).is_none();
+    let request = values.request();
     let mut event = values.into_event_with(&reader.time)?;
+    let filtered = request.and_then(|r| r.classify(&mut event, generated_id, &reader.requests));
     if let (true, Some(repeats)) = (generated_id, reader.repeats.as_mut()) {
         event.event_id = repeats.numbered(std::mem::take(&mut event.event_id), event.ts_ms);
     }
-    Ok(event)
+    Ok((event, filtered))
 }
 
 #[cfg(test)]

@@ -188,8 +188,9 @@ pub struct Row<'a> {
     pub raw: &'a [u8],
     pub result: Result<Event, RejectReason>,
     /// Read and valid, but left out by a rule (a robot's request in an
-    /// access log): counted as filtered, not stored.
-    pub filtered: bool,
+    /// access log, a static file's): counted as filtered, with the reason,
+    /// not stored.
+    pub filtered: Option<crate::event::FilterReason>,
 }
 
 /// A source of rows in one format.
@@ -480,6 +481,7 @@ pub fn open(path: &str, options: &ReadOptions) -> Result<Input> {
         time: time.clone(),
         keep_identical_rows: options.keep_identical_rows,
         max_record_size: options.max_record_size,
+        requests: options.log_rules.clone(),
     };
     let is_log = matches!(format, Format::AccessLog | Format::AccessJson(_));
     if is_log && (!options.mapping.sources.is_empty() || !options.mapping.constants.is_empty()) {
@@ -506,6 +508,7 @@ pub fn open(path: &str, options: &ReadOptions) -> Result<Input> {
                 time,
                 keep_identical_rows: options.keep_identical_rows,
                 max_record_size: options.max_record_size,
+                requests: options.log_rules.clone(),
             };
             Box::new(
                 ndjson::NdjsonEventReader::with_options(decoded, &json)

@@ -242,6 +242,13 @@ pub fn apply(conn: &Connection, delta: &SummaryDelta) -> Result<()> {
             )?;
         }
     }
+    let mut event_types = conn.prepare_cached(
+        "INSERT INTO event_type_stats (day, event_type, events) VALUES (?1, ?2, ?3)
+         ON CONFLICT (day, event_type) DO UPDATE SET events = events + excluded.events",
+    )?;
+    for ((day, event_type), events) in delta.event_types.iter().filter(|(_, n)| **n != 0) {
+        event_types.execute(params![day, event_type, events])?;
+    }
     let mut retention = conn.prepare_cached(
         "INSERT INTO retention_stats (cohort_week, week, users) VALUES (?1, ?2, ?3)
          ON CONFLICT (cohort_week, week) DO UPDATE SET users = users + excluded.users",
@@ -251,6 +258,7 @@ pub fn apply(conn: &Connection, delta: &SummaryDelta) -> Result<()> {
     }
     conn.execute_batch(
         "DELETE FROM retention_stats WHERE users = 0;
+         DELETE FROM event_type_stats WHERE events = 0;
          DELETE FROM page_stats WHERE sessions = 0;
          DELETE FROM segment_stats WHERE sessions = 0;
          DELETE FROM daily_stats WHERE sessions = 0;

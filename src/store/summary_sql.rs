@@ -41,6 +41,10 @@ pub const SUMMARY_TABLES: &[SummaryTable] = &[
         sql: include_str!("../../sql/summaries/retention_stats.sql"),
     },
     SummaryTable {
+        name: "event_type_stats",
+        sql: include_str!("../../sql/summaries/event_type_stats.sql"),
+    },
+    SummaryTable {
         name: "users",
         sql: include_str!("../../sql/summaries/users.sql"),
     },

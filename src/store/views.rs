@@ -145,6 +145,13 @@ pub const VIEWS: &[View] = &[
         also_reads: &[],
     },
     View {
+        name: "event_types",
+        sql: include_str!("../../sql/views/event_types.sql"),
+        day_filter: DayFilter::Shadow(&["event_type_stats"]),
+        is_report: true,
+        also_reads: &[],
+    },
+    View {
         name: "funnels",
         sql: include_str!("../../sql/views/funnels.sql"),
         day_filter: DayFilter::Shadow(&["session_records"]),

@@ -16,6 +16,7 @@ mod import;
 mod logs;
 mod migrations;
 mod output;
+mod page_views;
 mod paths;
 mod quoting;
 mod reference;

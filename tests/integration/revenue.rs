@@ -8,16 +8,26 @@ const HEADER: &str = "event_id,user_id,timestamp,event_type,revenue\n";
 
 /// A purchase by its own user (its own session) on 2026-03-01.
 fn purchase(n: usize, revenue: &str) -> String {
-    format!("e{n},u{n},2026-03-01T10:{:02}:00Z,purchase,{revenue}\n", n % 60)
+    format!(
+        "e{n},u{n},2026-03-01T10:{:02}:00Z,purchase,{revenue}\n",
+        n % 60
+    )
 }
 
 #[test]
 fn revenues_beyond_a_trillion_or_not_finite_are_rejected_with_a_reason() {
     let env = Env::new();
     let mut csv = HEADER.to_string();
-    for (n, revenue) in ["5e12", "1e308", "-2e12", "inf", "1000000000000", "-1000000000000"]
-        .iter()
-        .enumerate()
+    for (n, revenue) in [
+        "5e12",
+        "1e308",
+        "-2e12",
+        "inf",
+        "1000000000000",
+        "-1000000000000",
+    ]
+    .iter()
+    .enumerate()
     {
         csv.push_str(&purchase(n, revenue));
     }
@@ -25,7 +35,12 @@ fn revenues_beyond_a_trillion_or_not_finite_are_rejected_with_a_reason() {
     env.import(&[&file]);
     assert_eq!(
         env.rows("SELECT line, reason FROM rejected_rows ORDER BY line"),
-        vec!["2|bad_revenue", "3|bad_revenue", "4|bad_revenue", "5|bad_revenue"]
+        vec![
+            "2|bad_revenue",
+            "3|bad_revenue",
+            "4|bad_revenue",
+            "5|bad_revenue"
+        ]
     );
     // The two at the limit are kept, and cancel out.
     assert_eq!(env.number("SELECT count(*) FROM sessions"), 2.0);
@@ -56,10 +71,15 @@ fn a_day_whose_revenue_passes_the_exact_range_refuses_the_import() {
     assert_eq!(output.status.code(), Some(1));
     let stderr = String::from_utf8_lossy(&output.stderr);
     assert!(
-        stderr.contains("beyond what sessiondb counts exactly") && stderr.contains("nothing was imported"),
+        stderr.contains("beyond what sessiondb counts exactly")
+            && stderr.contains("nothing was imported"),
         "{stderr}"
     );
-    assert_eq!(env.rows("SELECT * FROM daily_stats"), before, "nothing stored");
+    assert_eq!(
+        env.rows("SELECT * FROM daily_stats"),
+        before,
+        "nothing stored"
+    );
     assert_eq!(env.number("SELECT count(*) FROM events"), 1.0);
 }
 
@@ -74,10 +94,18 @@ fn one_session_whose_revenue_passes_the_exact_range_refuses_the_import() {
         ));
     }
     let file = env.write("session.csv", csv.as_bytes());
-    let output = env.sessiondb().arg("import").arg(&file).output().expect("run");
+    let output = env
+        .sessiondb()
+        .arg("import")
+        .arg(&file)
+        .output()
+        .expect("run");
     assert_eq!(output.status.code(), Some(1));
     let stderr = String::from_utf8_lossy(&output.stderr);
-    assert!(stderr.contains("revenue") && stderr.contains("9e12"), "{stderr}");
+    assert!(
+        stderr.contains("revenue") && stderr.contains("9e12"),
+        "{stderr}"
+    );
     assert!(!env.db().exists(), "a failed first import leaves no file");
 }
 
@@ -106,11 +134,22 @@ fn large_but_representable_revenues_add_up_to_the_sum_over_sessions() {
             |r| r.get(0),
         )
         .expect("sum");
-    assert!(direct > 1_000_000_000_000 * 1_000_000, "totals in the trillions");
+    assert!(
+        direct > 1_000_000_000_000 * 1_000_000,
+        "totals in the trillions"
+    );
     let stored: i64 = env
         .conn()
-        .query_row("SELECT sum(revenue_micros) FROM daily_stats", [], |r| r.get(0))
+        .query_row("SELECT sum(revenue_micros) FROM daily_stats", [], |r| {
+            r.get(0)
+        })
         .expect("sum");
     assert_eq!(stored, direct);
-    assert_eq!(env.ok(&["check"]).lines().next().map(|l| l.starts_with("ok")), Some(true));
+    assert_eq!(
+        env.ok(&["check"])
+            .lines()
+            .next()
+            .map(|l| l.starts_with("ok")),
+        Some(true)
+    );
 }

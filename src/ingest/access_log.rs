@@ -685,8 +685,8 @@ mod tests {
         let request = parse_line(
             r#"85.1.2.3 - - [17/May/2015:10:05:03 +0000] "GET http://example.com/a/b?utm_source=news%20letter&utm_medium=email&x=1 HTTP/1.1" 200 5 "https://www.google.com/" "Mozilla/5.0 (iPhone) Mobile""#,
         )?;
-        let (event, robot) = LogRules::default().event(&request, "id".into());
-        assert!(!robot);
+        let (event, filtered) = LogRules::default().event(&request, "id".into());
+        assert_eq!(filtered, None);
         assert_eq!(event.page.as_deref(), Some("/a/b"));
         assert_eq!(event.utm_source.as_deref(), Some("news letter"));
         assert_eq!(event.utm_medium.as_deref(), Some("email"));

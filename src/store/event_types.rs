@@ -2,8 +2,9 @@
 //! (`conversion_events`) and page views (`page_view_events`). Reading
 //! them, and changing them, which recomputes what follows from them at
 //! once: a new conversion set recounts every session's conversions (and
-//! so `converted` and `engaged`); a new page-view set changes page views,
-//! landing and exit pages, so every session is summed up again.
+//! so `converted` and `engaged`). (A new page-view set changes page
+//! views, landing and exit pages: every session is summed up again, in
+//! `resessionize`.)
 
 use super::Store;
 use crate::session::EventTypes;
@@ -25,7 +26,12 @@ fn sorted(conn: &Connection, table: &str) -> Result<Vec<String>> {
 }
 
 /// Replaces the rows of `table` by `types` (trimmed, at least one).
-fn replace(conn: &Connection, table: &str, types: &[String], example: &str) -> Result<()> {
+pub(super) fn replace(
+    conn: &Connection,
+    table: &str,
+    types: &[String],
+    example: &str,
+) -> Result<()> {
     if types.is_empty() || types.iter().any(|t| t.trim().is_empty()) {
         bail!("give at least one event type, for example: {example}");
     }
@@ -112,27 +118,5 @@ impl Store {
         )?;
         tx.commit()?;
         Ok(converted as u64)
-    }
-
-    /// Replaces the page-view set and sums every session up again under
-    /// it (page views, landing and exit pages, flags, summaries), in one
-    /// transaction; sessions themselves and their ids do not change.
-    /// Returns how many page views there are now.
-    pub fn set_page_view_types(&mut self, types: &[String]) -> Result<u64> {
-        let tx = self.write()?;
-        replace(
-            &tx,
-            "page_view_events",
-            types,
-            "sessiondb page-views set page_view,$pageview",
-        )?;
-        super::resessionize::rebuild_with_stored_rules(&tx)?;
-        let pageviews: i64 = tx.query_row(
-            "SELECT coalesce(sum(pageviews), 0) FROM session_records",
-            [],
-            |r| r.get(0),
-        )?;
-        tx.commit()?;
-        Ok(pageviews as u64)
     }
 }

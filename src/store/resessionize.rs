@@ -353,6 +353,28 @@ impl super::Store {
         )?)
     }
 
+    /// Replaces the page-view set and sums every session up again under
+    /// it (page views, landing and exit pages, flags, summaries), in one
+    /// transaction; sessions themselves and their ids do not change.
+    /// Returns how many page views there are now.
+    pub fn set_page_view_types(&mut self, types: &[String]) -> Result<u64> {
+        let tx = self.write()?;
+        super::event_types::replace(
+            &tx,
+            "page_view_events",
+            types,
+            "sessiondb page-views set page_view,$pageview",
+        )?;
+        rebuild_with_stored_rules(&tx)?;
+        let pageviews: i64 = tx.query_row(
+            "SELECT coalesce(sum(pageviews), 0) FROM session_records",
+            [],
+            |r| r.get(0),
+        )?;
+        tx.commit()?;
+        Ok(pageviews as u64)
+    }
+
     /// Rebuilds every session with `rules` (`resessionize`), atomically.
     pub fn resessionize(&mut self, rules: &SessionRules) -> Result<(u64, u64)> {
         let tx = self.write()?;

@@ -8,6 +8,7 @@ use clap::Parser;
 use clap::error::ErrorKind;
 use sessiondb::cli::Cli;
 use sessiondb::cmd;
+use std::io::Write;
 use std::process::ExitCode;
 
 fn main() -> ExitCode {
@@ -15,12 +16,13 @@ fn main() -> ExitCode {
         Ok(cli) => cli,
         Err(error) => return usage_error(error),
     };
-    match cmd::run(cli) {
+    match cli.run() {
         Ok(()) => ExitCode::SUCCESS,
         // A reader that stopped early (`| head`) is not a failure.
         Err(error) if is_broken_pipe(&error) => ExitCode::SUCCESS,
         Err(error) => {
-            eprintln!("sessiondb: {}", describe(&error));
+            // Nothing more can be said if standard error is closed too.
+            let _ = writeln!(std::io::stderr(), "sessiondb: {}", describe(&error));
             ExitCode::from(cmd::exit_code(&error))
         }
     }
@@ -47,7 +49,10 @@ fn usage_error(error: clap::Error) -> ExitCode {
                 .split_whitespace()
                 .collect::<Vec<_>>()
                 .join(" ");
-            eprintln!("sessiondb: {message} (see sessiondb --help)");
+            let _ = writeln!(
+                std::io::stderr(),
+                "sessiondb: {message} (see sessiondb --help)"
+            );
             ExitCode::from(cmd::EXIT_USAGE)
         }
     }

@@ -7,6 +7,7 @@
 //! sessions (`--session-key`). New rules become new fields with defaults,
 //! so files written now stay readable.
 
+use crate::choice::Choice;
 use crate::timestamp::InputZone;
 use serde::{Deserialize, Serialize};
 use std::fmt;
@@ -41,7 +42,7 @@ pub struct SessionRules {
 }
 
 /// What counts as an event's campaign for `split_on_campaign`.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, clap::ValueEnum)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(rename_all = "snake_case")]
 pub enum CampaignRule {
     /// utm_source, utm_medium and utm_campaign, when any is set (Matomo's
@@ -49,22 +50,32 @@ pub enum CampaignRule {
     Utm,
     /// The utm fields when any is set, otherwise an external referrer's
     /// domain (Universal Analytics: any new traffic source).
-    #[value(name = "utm+referrer")]
     UtmOrReferrer,
 }
 
-impl CampaignRule {
+impl Choice for CampaignRule {
+    const ALL: &'static [Self] = &[CampaignRule::Utm, CampaignRule::UtmOrReferrer];
+
     fn name(self) -> &'static str {
         match self {
             CampaignRule::Utm => "utm",
             CampaignRule::UtmOrReferrer => "utm+referrer",
         }
     }
+
+    fn help(self) -> &'static str {
+        match self {
+            CampaignRule::Utm => "a new utm source, medium or campaign (Matomo)",
+            CampaignRule::UtmOrReferrer => {
+                "a new utm campaign, or an external referrer without one (Universal Analytics)"
+            }
+        }
+    }
 }
 
 /// Named rule sets that reproduce other tools' sessions (README lists what
 /// each means and where it approximates).
-#[derive(Debug, Clone, Copy, PartialEq, Eq, clap::ValueEnum)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum RulesPreset {
     /// 30 minutes of inactivity; nothing else splits a session.
     Ga4,
@@ -76,6 +87,36 @@ pub enum RulesPreset {
     Posthog,
     /// 30 minutes, midnight UTC (its visitor ids change daily).
     Plausible,
+}
+
+impl Choice for RulesPreset {
+    const ALL: &'static [Self] = &[
+        RulesPreset::Ga4,
+        RulesPreset::Ua,
+        RulesPreset::Matomo,
+        RulesPreset::Posthog,
+        RulesPreset::Plausible,
+    ];
+
+    fn name(self) -> &'static str {
+        match self {
+            RulesPreset::Ga4 => "ga4",
+            RulesPreset::Ua => "ua",
+            RulesPreset::Matomo => "matomo",
+            RulesPreset::Posthog => "posthog",
+            RulesPreset::Plausible => "plausible",
+        }
+    }
+
+    fn help(self) -> &'static str {
+        match self {
+            RulesPreset::Ga4 => "30 minutes of inactivity; nothing else splits a session",
+            RulesPreset::Ua => "30 minutes, midnight, any new traffic source",
+            RulesPreset::Matomo => "30 minutes, midnight, a new utm campaign",
+            RulesPreset::Posthog => "30 minutes, at most 24 hours",
+            RulesPreset::Plausible => "30 minutes, midnight UTC (its visitor ids change daily)",
+        }
+    }
 }
 
 impl RulesPreset {
@@ -154,7 +195,8 @@ impl SessionRules {
         })
     }
 
-    /// The `resessionize` arguments that choose these rules.
+    /// The `resessionize` arguments that choose these rules, quoted for a
+    /// shell where a value needs it.
     pub fn as_arguments(&self) -> String {
         if self.source_sessions {
             return "--source-sessions".to_string();
@@ -164,7 +206,10 @@ impl SessionRules {
             words.push(format!("--max-length {}", format_duration(ms)));
         }
         if let Some(zone) = self.split_at_midnight {
-            words.push(format!("--split-midnight {zone}"));
+            words.push(format!(
+                "--split-midnight {}",
+                crate::quote::shell_word(&zone.to_string())
+            ));
         }
         if let Some(rule) = self.split_on_campaign {
             words.push(format!("--split-on-campaign={}", rule.name()));
@@ -172,7 +217,7 @@ impl SessionRules {
         if !self.internal_domains.is_empty() {
             words.push(format!(
                 "--internal-domain {}",
-                self.internal_domains.join(",")
+                crate::quote::shell_word(&self.internal_domains.join(","))
             ));
         }
         words.join(" ")

@@ -14,22 +14,22 @@ WITH totals AS (
     FROM daily_stats
 )
 SELECT 'sessiondb' AS definition, 'exactly one event' AS rule,
-    coalesce(single_event, 0) AS bounced, coalesce(sessions, 0) AS sessions,
-    1.0 * single_event / sessions AS bounce_rate
+    CAST(coalesce(single_event, 0) AS BIGINT) AS bounced, CAST(coalesce(sessions, 0) AS BIGINT) AS sessions,
+    CAST(single_event AS DOUBLE) / nullif(sessions, 0) AS bounce_rate
 FROM totals
 UNION ALL
 SELECT 'universal_analytics', 'one interaction hit (every event counts as one)',
-    coalesce(single_event, 0), coalesce(sessions, 0), 1.0 * single_event / sessions
+    CAST(coalesce(single_event, 0) AS BIGINT), CAST(coalesce(sessions, 0) AS BIGINT), CAST(single_event AS DOUBLE) / nullif(sessions, 0)
 FROM totals
 UNION ALL
 SELECT 'ga4', 'not engaged: 10 s or shorter, under 2 page views, no conversion',
-    coalesce(not_engaged, 0), coalesce(sessions, 0), 1.0 * not_engaged / sessions
+    CAST(coalesce(not_engaged, 0) AS BIGINT), CAST(coalesce(sessions, 0) AS BIGINT), CAST(not_engaged AS DOUBLE) / nullif(sessions, 0)
 FROM totals
 UNION ALL
 SELECT 'plausible', 'under 2 page views and no other event',
-    coalesce(plausible, 0), coalesce(sessions, 0), 1.0 * plausible / sessions
+    CAST(coalesce(plausible, 0) AS BIGINT), CAST(coalesce(sessions, 0) AS BIGINT), CAST(plausible AS DOUBLE) / nullif(sessions, 0)
 FROM totals
 UNION ALL
 SELECT 'posthog', 'at most 1 page view and shorter than 10 s',
-    coalesce(posthog, 0), coalesce(sessions, 0), 1.0 * posthog / sessions
+    CAST(coalesce(posthog, 0) AS BIGINT), CAST(coalesce(sessions, 0) AS BIGINT), CAST(posthog AS DOUBLE) / nullif(sessions, 0)
 FROM totals;

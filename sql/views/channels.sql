@@ -5,11 +5,11 @@
 CREATE VIEW channels AS
 SELECT
     channel,
-    sum(sessions) AS sessions,
-    1.0 * sum(sessions) / (SELECT sum(sessions) FROM traffic_sources) AS share,
-    sum(round(bounce_rate * sessions)) / sum(sessions) AS bounce_rate,
-    sum(round(engagement_rate * sessions)) / sum(sessions) AS engagement_rate,
-    sum(round(conversion_rate * sessions)) / sum(sessions) AS conversion_rate,
+    CAST(sum(sessions) AS BIGINT) AS sessions,
+    CAST(sum(sessions) AS DOUBLE) / (SELECT nullif(sum(sessions), 0) FROM traffic_sources) AS share,
+    sum(round(bounce_rate * sessions)) / nullif(sum(sessions), 0) AS bounce_rate,
+    sum(round(engagement_rate * sessions)) / nullif(sum(sessions), 0) AS engagement_rate,
+    sum(round(conversion_rate * sessions)) / nullif(sum(sessions), 0) AS conversion_rate,
     sum(revenue) AS revenue
 FROM traffic_sources
 GROUP BY channel

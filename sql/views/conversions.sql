@@ -6,15 +6,15 @@
 -- fractions 0..1; NULL when there are no sessions.
 CREATE VIEW conversions AS
 SELECT
-    coalesce(sum(sessions), 0) AS sessions,
-    coalesce(sum(converted), 0) AS converted_sessions,
-    1.0 * sum(converted) / sum(sessions) AS session_conversion_rate,
-    (SELECT count(*) FROM users) AS users,
-    (SELECT count(*) FROM users WHERE conversions > 0) AS converting_users,
-    1.0 * (SELECT count(*) FROM users WHERE conversions > 0)
-        / (SELECT nullif(count(*), 0) FROM users) AS user_conversion_rate,
-    coalesce(sum(revenue_micros), 0) / 1000000.0 AS revenue,
-    sum(revenue_micros) / 1000000.0 / sum(sessions) AS revenue_per_session,
-    coalesce(sum(revenue_micros), 0) / 1000000.0
-        / (SELECT nullif(count(*), 0) FROM users) AS revenue_per_user
+    CAST(coalesce(sum(sessions), 0) AS BIGINT) AS sessions,
+    CAST(coalesce(sum(converted), 0) AS BIGINT) AS converted_sessions,
+    CAST(sum(converted) AS DOUBLE) / nullif(sum(sessions), 0) AS session_conversion_rate,
+    (SELECT count(user_id) FROM users) AS users,
+    (SELECT count(user_id) FROM users WHERE conversions > 0) AS converting_users,
+    CAST((SELECT count(user_id) FROM users WHERE conversions > 0) AS DOUBLE)
+        / (SELECT nullif(count(user_id), 0) FROM users) AS user_conversion_rate,
+    CAST(coalesce(sum(revenue_micros), 0) AS DOUBLE) / 1000000 AS revenue,
+    CAST(sum(revenue_micros) AS DOUBLE) / 1000000 / nullif(sum(sessions), 0) AS revenue_per_session,
+    CAST(coalesce(sum(revenue_micros), 0) AS DOUBLE) / 1000000
+        / (SELECT nullif(count(user_id), 0) FROM users) AS revenue_per_user
 FROM daily_stats;

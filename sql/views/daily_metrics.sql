@@ -4,14 +4,11 @@
 -- engagement_rate, conversion_rate (fractions 0..1), revenue (sum).
 CREATE VIEW daily_metrics AS
 SELECT
-    day,
-    sessions,
-    users,
-    pageviews,
-    duration_ms / 1000.0 / sessions AS avg_duration_s,
-    1.0 * bounced / sessions AS bounce_rate,
-    1.0 * engaged / sessions AS engagement_rate,
-    1.0 * converted / sessions AS conversion_rate,
-    revenue_micros / 1000000.0 AS revenue
+    day, sessions, users, pageviews,
+    CAST(duration_ms AS DOUBLE) / 1000 / nullif(sessions, 0) AS avg_duration_s,
+    CAST(bounced AS DOUBLE) / nullif(sessions, 0) AS bounce_rate,
+    CAST(engaged AS DOUBLE) / nullif(sessions, 0) AS engagement_rate,
+    CAST(converted AS DOUBLE) / nullif(sessions, 0) AS conversion_rate,
+    CAST(revenue_micros AS DOUBLE) / 1000000 AS revenue
 FROM daily_stats
 ORDER BY day;

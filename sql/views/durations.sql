@@ -8,10 +8,8 @@
 -- (truncated): the middle session's, or the mean of the two middle ones.
 CREATE VIEW durations AS
 WITH measured AS (
-    SELECT CAST(value AS INTEGER) AS seconds, sum(sessions) AS n, sum(duration_ms) AS duration_ms
-    FROM segment_stats
-    WHERE dimension = 'duration'
-    GROUP BY CAST(value AS INTEGER)
+    SELECT CAST(value AS BIGINT) AS seconds, sum(sessions) AS n, sum(duration_ms) AS duration_ms
+    FROM segment_stats WHERE dimension = 'duration' GROUP BY CAST(value AS BIGINT)
 ),
 totals AS (
     SELECT sum(sessions) AS sessions, sum(bounced) AS unmeasured, sum(duration_ms) AS duration_ms
@@ -20,28 +18,25 @@ totals AS (
 all_sessions AS (
     SELECT seconds, sum(n) AS n
     FROM (SELECT seconds, n FROM measured UNION ALL SELECT 0, unmeasured FROM totals)
-    WHERE n > 0
-    GROUP BY seconds
+    WHERE n > 0 GROUP BY seconds
 ),
 ranked_all AS (
-    SELECT seconds, sum(n) OVER (ORDER BY seconds) AS upto, sum(n) OVER () AS total
-    FROM all_sessions
+    SELECT seconds, sum(n) OVER (ORDER BY seconds) AS upto, sum(n) OVER () AS total FROM all_sessions
 ),
 ranked_measured AS (
-    SELECT seconds, sum(n) OVER (ORDER BY seconds) AS upto, sum(n) OVER () AS total
-    FROM measured
+    SELECT seconds, sum(n) OVER (ORDER BY seconds) AS upto, sum(n) OVER () AS total FROM measured
 )
 SELECT
-    coalesce(totals.sessions, 0) AS sessions,
-    coalesce(totals.sessions - totals.unmeasured, 0) AS measured_sessions,
-    coalesce(totals.unmeasured, 0) AS unmeasured_sessions,
-    totals.duration_ms / 1000.0 / totals.sessions AS avg_duration_s,
-    (SELECT (min(CASE WHEN upto >= (total + 1) / 2 THEN seconds END)
-           + min(CASE WHEN upto >= total / 2 + 1 THEN seconds END)) / 2.0
+    CAST(coalesce(totals.sessions, 0) AS BIGINT) AS sessions,
+    CAST(coalesce(totals.sessions - totals.unmeasured, 0) AS BIGINT) AS measured_sessions,
+    CAST(coalesce(totals.unmeasured, 0) AS BIGINT) AS unmeasured_sessions,
+    CAST(totals.duration_ms AS DOUBLE) / 1000 / nullif(totals.sessions, 0) AS avg_duration_s,
+    (SELECT CAST(min(CASE WHEN upto >= CAST((total + 1 - (total + 1) % 2) / 2 AS BIGINT) THEN seconds END)
+           + min(CASE WHEN upto >= CAST((total - total % 2) / 2 AS BIGINT) + 1 THEN seconds END) AS DOUBLE) / 2
      FROM ranked_all) AS median_duration_s,
-    (SELECT sum(duration_ms) FROM measured) / 1000.0
-        / (totals.sessions - totals.unmeasured) AS avg_measured_duration_s,
-    (SELECT (min(CASE WHEN upto >= (total + 1) / 2 THEN seconds END)
-           + min(CASE WHEN upto >= total / 2 + 1 THEN seconds END)) / 2.0
+    CAST((SELECT sum(duration_ms) FROM measured) AS DOUBLE) / 1000
+        / nullif(totals.sessions - totals.unmeasured, 0) AS avg_measured_duration_s,
+    (SELECT CAST(min(CASE WHEN upto >= CAST((total + 1 - (total + 1) % 2) / 2 AS BIGINT) THEN seconds END)
+           + min(CASE WHEN upto >= CAST((total - total % 2) / 2 AS BIGINT) + 1 THEN seconds END) AS DOUBLE) / 2
      FROM ranked_measured) AS median_measured_duration_s
 FROM totals;

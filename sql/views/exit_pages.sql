@@ -6,10 +6,10 @@
 CREATE VIEW exit_pages AS
 SELECT
     nullif(page, '') AS page,
-    sum(exits) AS exits,
-    1.0 * sum(exits) / (SELECT sum(sessions) FROM daily_stats) AS exit_share,
-    1.0 * sum(bounced) / sum(exits) AS bounce_rate,
-    sum(duration_ms) / 1000.0 / sum(exits) AS avg_duration_s
+    CAST(sum(exits) AS BIGINT) AS exits,
+    CAST(sum(exits) AS DOUBLE) / (SELECT nullif(sum(sessions), 0) FROM daily_stats) AS exit_share,
+    CAST(sum(bounced) AS DOUBLE) / nullif(sum(exits), 0) AS bounce_rate,
+    CAST(sum(duration_ms) AS DOUBLE) / 1000 / nullif(sum(exits), 0) AS avg_duration_s
 FROM exit_stats
 GROUP BY exit_stats.page
 ORDER BY sum(exits) DESC, exit_stats.page = '', exit_stats.page;

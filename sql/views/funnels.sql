@@ -57,12 +57,12 @@ SELECT
     f.step,
     f.event_type,
     f.page_pattern,
-    coalesce(c.sessions, 0) AS sessions,
-    1.0 * coalesce(c.sessions, 0)
-        / (SELECT p.sessions FROM counts p WHERE p.funnel = f.funnel AND p.step = f.step - 1)
+    CAST(coalesce(c.sessions, 0) AS BIGINT) AS sessions,
+    CAST(coalesce(c.sessions, 0) AS DOUBLE)
+        / (SELECT nullif(p.sessions, 0) FROM counts p WHERE p.funnel = f.funnel AND p.step = f.step - 1)
         AS from_previous_rate,
-    1.0 * coalesce(c.sessions, 0)
-        / (SELECT p.sessions FROM counts p WHERE p.funnel = f.funnel AND p.step = 1)
+    CAST(coalesce(c.sessions, 0) AS DOUBLE)
+        / (SELECT nullif(p.sessions, 0) FROM counts p WHERE p.funnel = f.funnel AND p.step = 1)
         AS from_first_rate
 FROM funnel_steps f
 LEFT JOIN counts c ON c.funnel = f.funnel AND c.step = f.step

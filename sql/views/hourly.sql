@@ -5,15 +5,15 @@
 -- conversion_rate (fractions 0..1 of the hour's sessions).
 CREATE VIEW hourly AS
 SELECT
-    (CAST(strftime('%w', day) AS INTEGER) + 6) % 7 + 1 AS weekday,
-    substr('MonTueWedThuFriSatSun', 3 * ((CAST(strftime('%w', day) AS INTEGER) + 6) % 7) + 1, 3)
-        AS weekday_name,
-    CAST(value AS INTEGER) AS hour,
-    sum(sessions) AS sessions,
-    1.0 * sum(sessions) / (SELECT sum(sessions) FROM daily_stats) AS share,
-    1.0 * sum(bounced) / sum(sessions) AS bounce_rate,
-    1.0 * sum(converted) / sum(sessions) AS conversion_rate
-FROM segment_stats
-WHERE dimension = 'hour'
-GROUP BY 1, 3
+    d.weekday AS weekday,
+    substr('MonTueWedThuFriSatSun', 3 * (d.weekday - 1) + 1, 3) AS weekday_name,
+    CAST(s.value AS BIGINT) AS hour,
+    CAST(sum(s.sessions) AS BIGINT) AS sessions,
+    CAST(sum(s.sessions) AS DOUBLE) / (SELECT nullif(sum(sessions), 0) FROM daily_stats) AS share,
+    CAST(sum(s.bounced) AS DOUBLE) / nullif(sum(s.sessions), 0) AS bounce_rate,
+    CAST(sum(s.converted) AS DOUBLE) / nullif(sum(s.sessions), 0) AS conversion_rate
+FROM segment_stats s
+JOIN daily_stats d ON d.day = s.day
+WHERE s.dimension = 'hour'
+GROUP BY d.weekday, CAST(s.value AS BIGINT)
 ORDER BY 1, 3;

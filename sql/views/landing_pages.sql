@@ -6,12 +6,12 @@
 CREATE VIEW landing_pages AS
 SELECT
     nullif(page, '') AS page,
-    sum(sessions) AS sessions,
-    1.0 * sum(bounced) / sum(sessions) AS bounce_rate,
-    1.0 * sum(engaged) / sum(sessions) AS engagement_rate,
-    1.0 * sum(converted) / sum(sessions) AS conversion_rate,
-    sum(duration_ms) / 1000.0 / sum(sessions) AS avg_duration_s,
-    sum(revenue_micros) / 1000000.0 AS revenue
+    CAST(sum(sessions) AS BIGINT) AS sessions,
+    CAST(sum(bounced) AS DOUBLE) / nullif(sum(sessions), 0) AS bounce_rate,
+    CAST(sum(engaged) AS DOUBLE) / nullif(sum(sessions), 0) AS engagement_rate,
+    CAST(sum(converted) AS DOUBLE) / nullif(sum(sessions), 0) AS conversion_rate,
+    CAST(sum(duration_ms) AS DOUBLE) / 1000 / nullif(sum(sessions), 0) AS avg_duration_s,
+    CAST(sum(revenue_micros) AS DOUBLE) / 1000000 AS revenue
 FROM landing_stats
 GROUP BY landing_stats.page
 ORDER BY sum(sessions) DESC, landing_stats.page = '', landing_stats.page;

@@ -4,11 +4,7 @@
 -- Columns: day, users (with a session starting that day), new_users,
 -- returning_users, new_share (new_users / users).
 CREATE VIEW new_vs_returning AS
-SELECT
-    day,
-    users,
-    new_users,
-    users - new_users AS returning_users,
-    1.0 * new_users / users AS new_share
+SELECT day, users, new_users, users - new_users AS returning_users,
+    CAST(new_users AS DOUBLE) / nullif(users, 0) AS new_share
 FROM daily_stats
 ORDER BY day;

@@ -7,14 +7,14 @@
 -- no scan of the sessions.
 CREATE VIEW overview AS
 SELECT
-    coalesce(sum(sessions), 0) AS sessions,
-    (SELECT count(*) FROM users) AS users,
-    coalesce(sum(events), 0) AS events,
-    coalesce(sum(pageviews), 0) AS pageviews,
-    sum(duration_ms) / 1000.0 / sum(sessions) AS avg_duration_s,
-    1.0 * sum(pageviews) / sum(sessions) AS pages_per_session,
-    1.0 * sum(bounced) / sum(sessions) AS bounce_rate,
-    1.0 * sum(engaged) / sum(sessions) AS engagement_rate,
-    1.0 * sum(converted) / sum(sessions) AS conversion_rate,
-    coalesce(sum(revenue_micros), 0) / 1000000.0 AS revenue
+    CAST(coalesce(sum(sessions), 0) AS BIGINT) AS sessions,
+    (SELECT count(user_id) FROM users) AS users,
+    CAST(coalesce(sum(events), 0) AS BIGINT) AS events,
+    CAST(coalesce(sum(pageviews), 0) AS BIGINT) AS pageviews,
+    CAST(sum(duration_ms) AS DOUBLE) / 1000 / nullif(sum(sessions), 0) AS avg_duration_s,
+    CAST(sum(pageviews) AS DOUBLE) / nullif(sum(sessions), 0) AS pages_per_session,
+    CAST(sum(bounced) AS DOUBLE) / nullif(sum(sessions), 0) AS bounce_rate,
+    CAST(sum(engaged) AS DOUBLE) / nullif(sum(sessions), 0) AS engagement_rate,
+    CAST(sum(converted) AS DOUBLE) / nullif(sum(sessions), 0) AS conversion_rate,
+    CAST(coalesce(sum(revenue_micros), 0) AS DOUBLE) / 1000000 AS revenue
 FROM daily_stats;

@@ -9,31 +9,22 @@
 -- session: the last page has no measurable time, and is not counted as 0).
 CREATE VIEW pages AS
 WITH per_page AS (
-    SELECT
-        page,
-        sum(pageviews) AS pageviews,
-        sum(sessions) AS sessions,
-        sum(timed_views) AS timed_views,
-        sum(time_ms) AS time_ms
-    FROM page_stats
-    GROUP BY page
+    SELECT page, sum(pageviews) AS pageviews, sum(sessions) AS sessions,
+        sum(timed_views) AS timed_views, sum(time_ms) AS time_ms
+    FROM page_stats GROUP BY page
 ),
-entrances AS (
-    SELECT page, sum(sessions) AS sessions FROM landing_stats WHERE page <> '' GROUP BY page
-),
-exits AS (
-    SELECT page, sum(exits) AS sessions FROM exit_stats WHERE page <> '' GROUP BY page
-)
+entrances AS (SELECT page, sum(sessions) AS sessions FROM landing_stats WHERE page <> '' GROUP BY page),
+exits AS (SELECT page, sum(exits) AS sessions FROM exit_stats WHERE page <> '' GROUP BY page)
 SELECT
     nullif(per_page.page, '') AS page,
-    per_page.pageviews,
-    per_page.sessions,
-    coalesce(entrances.sessions, 0) AS entrances,
-    coalesce(exits.sessions, 0) AS exits,
-    1.0 * coalesce(exits.sessions, 0) / per_page.pageviews AS exit_rate,
-    per_page.time_ms / 1000.0 / per_page.timed_views AS avg_time_on_page_s,
-    per_page.timed_views,
-    per_page.pageviews - per_page.timed_views AS untimed_views
+    CAST(per_page.pageviews AS BIGINT) AS pageviews,
+    CAST(per_page.sessions AS BIGINT) AS sessions,
+    CAST(coalesce(entrances.sessions, 0) AS BIGINT) AS entrances,
+    CAST(coalesce(exits.sessions, 0) AS BIGINT) AS exits,
+    CAST(coalesce(exits.sessions, 0) AS DOUBLE) / nullif(per_page.pageviews, 0) AS exit_rate,
+    CAST(per_page.time_ms AS DOUBLE) / 1000 / nullif(per_page.timed_views, 0) AS avg_time_on_page_s,
+    CAST(per_page.timed_views AS BIGINT) AS timed_views,
+    CAST(per_page.pageviews - per_page.timed_views AS BIGINT) AS untimed_views
 FROM per_page
 LEFT JOIN entrances ON entrances.page = per_page.page
 LEFT JOIN exits ON exits.page = per_page.page

@@ -9,16 +9,14 @@
 -- cohort_users, a fraction 0..1).
 CREATE VIEW retention_weekly AS
 WITH sizes AS (
-    SELECT date(day, '-6 days', 'weekday 1') AS cohort_week, sum(new_users) AS cohort_users
-    FROM daily_stats
-    GROUP BY 1
+    SELECT week AS cohort_week, sum(new_users) AS cohort_users FROM daily_stats GROUP BY week
 )
 SELECT
     retention_stats.cohort_week,
-    sizes.cohort_users,
+    CAST(sizes.cohort_users AS BIGINT) AS cohort_users,
     retention_stats.week,
     retention_stats.users AS active_users,
-    1.0 * retention_stats.users / sizes.cohort_users AS retention
+    CAST(retention_stats.users AS DOUBLE) / nullif(sizes.cohort_users, 0) AS retention
 FROM retention_stats
 JOIN sizes ON sizes.cohort_week = retention_stats.cohort_week
 WHERE retention_stats.users > 0

@@ -17,9 +17,9 @@ CREATE VIEW sessions AS
 SELECT
     session_id,
     user_id,
-    strftime('%Y-%m-%dT%H:%M:%fZ', started_ms / 1000.0, 'unixepoch') AS started_at,
-    strftime('%Y-%m-%dT%H:%M:%fZ', ended_ms / 1000.0, 'unixepoch') AS ended_at,
-    (ended_ms - started_ms) / 1000.0 AS duration_s,
+    started_at,
+    ended_at,
+    CAST(ended_ms - started_ms AS DOUBLE) / 1000 AS duration_s,
     events,
     pageviews,
     landing_page,
@@ -40,6 +40,5 @@ SELECT
     referrer_domain,
     conversions,
     session_key,
-    pageviews < 2 AND events = pageviews AS bounced_plausible,
-    pageviews <= 1 AND ended_ms - started_ms < 10000 AS bounced_posthog
+    bounced_plausible, bounced_posthog
 FROM session_records;

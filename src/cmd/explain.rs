@@ -2,8 +2,9 @@
 //! flags, event by event), or the sessions of one user with why each starts.
 
 use crate::explain::{self, Explanation, describe, duration_text, flag_reasons};
+use crate::quote::sessiondb_command;
 use crate::rules::SessionRules;
-use crate::session::ConversionTypes;
+use crate::session::EventTypes;
 use crate::store::Store;
 use crate::timestamp::format_utc_ms;
 use anyhow::{Result, bail};
@@ -27,14 +28,15 @@ pub fn run(db: &Path, args: Args, wait: std::time::Duration) -> Result<()> {
         bail!("{} has no sessions yet: import events first", db.display());
     };
     let type_names = store.conversion_types()?;
-    let types = ConversionTypes::new(type_names.clone());
+    let types = EventTypes::new(type_names.clone());
     let user = match (&args.session_id, &args.user) {
         (_, Some(user)) => user.clone(),
         (Some(id), None) => match store.session_user(id)? {
             Some(user) => user,
             None => bail!(
-                "no session {id} in {}; session ids are in the sessions view (sessiondb query \"SELECT session_id FROM sessions LIMIT 5\")",
-                db.display()
+                "no session {id} in {}; session ids are in the sessions view ({})",
+                db.display(),
+                sessiondb_command(db, &["query", "SELECT session_id FROM sessions LIMIT 5"])
             ),
         },
         (None, None) => unreachable!("clap requires one"),
@@ -50,7 +52,8 @@ pub fn run(db: &Path, args: Args, wait: std::time::Duration) -> Result<()> {
         Some(id) if args.user.is_none() => {
             let Some(session) = sessions.iter().find(|s| &s.summary.session_id == id) else {
                 bail!(
-                    "session {id} is stored, but the stored rules ({rules}) no longer give it: run sessiondb resessionize"
+                    "session {id} is stored, but the stored rules ({rules}) no longer give it: run {}",
+                    sessiondb_command(db, &["resessionize"])
                 );
             };
             print_session(&mut out, session, &rules, &type_names)?;
@@ -64,8 +67,9 @@ pub fn run(db: &Path, args: Args, wait: std::time::Duration) -> Result<()> {
     let mut stored: Vec<_> = stored.iter().collect();
     stored.sort_by(|a, b| a.session_id.cmp(&b.session_id));
     if recomputed != stored {
-        eprintln!(
-            "warning: the stored sessions of {user} differ from what the stored rules give now; sessiondb resessionize rebuilds them"
+        note!(
+            "warning: the stored sessions of {user} differ from what the stored rules give now; {} rebuilds them",
+            sessiondb_command(db, &["resessionize"])
         );
     }
     Ok(())
@@ -75,7 +79,7 @@ fn print_session(
     out: &mut impl Write,
     session: &Explanation,
     rules: &SessionRules,
-    conversion_types: &[String],
+    event_types: &[String],
 ) -> Result<()> {
     let s = &session.summary;
     writeln!(out, "session {} of user {}", s.session_id, s.user_id)?;
@@ -100,7 +104,7 @@ fn print_session(
         }
         _ => writeln!(out, "  ends:   before the user's next event: {end}")?,
     }
-    for flag in flag_reasons(session, conversion_types) {
+    for flag in flag_reasons(session, event_types) {
         let value = if flag.value { "yes" } else { "no" };
         writeln!(out, "  {:<10}{value:<4} {}", flag.flag, flag.because)?;
     }

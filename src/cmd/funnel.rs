@@ -3,11 +3,13 @@
 //! deletes them.
 
 use super::day_range::DayRange;
-use crate::funnel::{Step, ad_hoc_sql};
-use crate::output::{self, OutputFormat, TableStyle};
-use crate::store::{Store, views};
+use crate::funnel::Step;
+use crate::output::{self, OutputFormat, TableStyle, Value};
+use crate::quote::{sessiondb_command, sql_literal};
+use crate::session_filter::{Condition, SessionFilter};
+use crate::store::Store;
 use anyhow::{Result, bail};
-use rusqlite::ToSql;
+use std::io::Write;
 use std::path::Path;
 
 #[derive(Debug, clap::Args)]
@@ -26,7 +28,8 @@ pub struct Args {
     #[arg(long, value_name = "NAME", conflicts_with_all = ["steps", "save", "list", "delete"])]
     name: Option<String>,
 
-    /// List the saved funnels.
+    /// List the saved funnels (one a line, or with --format as funnel,
+    /// steps).
     #[arg(long, conflicts_with_all = ["steps", "save", "delete"])]
     list: bool,
 
@@ -37,34 +40,43 @@ pub struct Args {
     #[command(flatten)]
     days: DayRange,
 
+    /// Only the sessions with this field equal to VALUE (as `report
+    /// --filter`; repeatable).
+    #[arg(long = "filter", value_name = "FIELD=VALUE")]
+    filters: Vec<Condition>,
+
     /// Output format [default: table on a terminal, csv otherwise].
-    #[arg(long, value_enum)]
+    #[arg(long, value_parser = super::choice_arg::choice::<OutputFormat>())]
     format: Option<OutputFormat>,
 }
 
 pub fn run(db: &Path, args: Args, wait: std::time::Duration) -> Result<()> {
+    let list_hint = || sessiondb_command(db, &["funnel", "--list"]);
     if let Some(name) = &args.delete {
-        if !Store::open_write_existing(db, wait)?.delete_funnel(name)? {
-            bail!("no saved funnel {name:?} (sessiondb funnel --list)");
+        let mut store = Store::open_write_existing(db, wait)?;
+        let deleted = store.delete_funnel(name)?;
+        super::finish(store, "the deletion of the funnel")?;
+        if !deleted {
+            bail!("no saved funnel {name:?} ({})", list_hint());
         }
-        eprintln!("deleted funnel {name}");
+        note!("deleted funnel {name:?}");
         return Ok(());
     }
     if args.list {
-        for (name, steps) in Store::open_read(db, wait)?.saved_funnels()? {
-            let steps: Vec<String> = steps.iter().map(Step::to_string).collect();
-            println!("{name}: {}", steps.join(" -> "));
-        }
-        return Ok(());
+        return list(db, wait, args.format);
     }
     if let Some(name) = &args.save {
-        Store::open_write(db, wait)?.save_funnel(name, &args.steps)?;
-        eprintln!("saved funnel {name}: SELECT * FROM funnels WHERE funnel = '{name}'");
+        let mut store = Store::open_write_existing(db, wait)?;
+        store.save_funnel(name, &args.steps)?;
+        super::finish(store, "the saved funnel")?;
+        note!(
+            "saved funnel {name:?}; see it in any SQLite client with: SELECT * FROM funnels WHERE funnel = {};",
+            sql_literal(name)
+        );
     }
     let days = args.days.days()?;
-    let (from, to) = days.clone().unwrap_or_default();
+    let filter = SessionFilter::new(args.filters.clone());
     let store = Store::open_read(db, wait)?;
-    let view = views::find("funnels").expect("registered");
     let format = super::output_format(args.format);
     let mut sink = output::sink(format, TableStyle::Human, std::io::stdout().lock());
     match &args.name {
@@ -74,27 +86,45 @@ pub fn run(db: &Path, args: Args, wait: std::time::Duration) -> Result<()> {
                 .iter()
                 .any(|(saved, _)| saved == name)
             {
-                bail!("no saved funnel {name:?} (sessiondb funnel --list)");
+                bail!("no saved funnel {name:?} ({})", list_hint());
             }
-            let sql = format!(
-                "SELECT step, event_type, page_pattern, sessions, from_previous_rate, from_first_rate
-                 FROM ({}) WHERE funnel = ?3",
-                view.report_sql(true)
-            );
-            let (from, to) = days.unwrap_or_else(|| ("0000-01-01".into(), "9999-12-31".into()));
-            store.run_query(&sql, &[&from, &to, name], sink.as_mut())?;
+            store.run_saved_funnel(name, days.as_ref(), &filter, sink.as_mut())?;
         }
         None => {
-            let sql = ad_hoc_sql(view.body(), args.steps.len(), days.is_some());
-            let mut params: Vec<Box<dyn ToSql>> = vec![Box::new(from), Box::new(to)];
-            for (index, step) in args.steps.iter().enumerate() {
-                params.push(Box::new(index as i64 + 1));
-                params.push(Box::new(step.event_type.clone()));
-                params.push(Box::new(step.page_pattern.clone()));
-            }
-            let params: Vec<&dyn ToSql> = params.iter().map(|p| p.as_ref()).collect();
-            store.run_query(&sql, &params, sink.as_mut())?;
+            let steps: Vec<(String, String)> = args
+                .steps
+                .iter()
+                .enumerate()
+                .map(|(i, step)| (step.event_type.clone(), format!("step {}", i + 1)))
+                .collect();
+            super::warn_unknown_event_types(&store, &steps)?;
+            store.run_funnel(&args.steps, days.as_ref(), &filter, sink.as_mut())?;
         }
     }
+    Ok(())
+}
+
+/// `--list`: `NAME: STEP -> STEP` lines, or with `--format` the columns
+/// `funnel, steps`.
+fn list(db: &Path, wait: std::time::Duration, format: Option<OutputFormat>) -> Result<()> {
+    let funnels = Store::open_read(db, wait)?.saved_funnels()?;
+    let out = std::io::stdout().lock();
+    let rows = funnels.iter().map(|(name, steps)| {
+        let steps: Vec<String> = steps.iter().map(Step::to_string).collect();
+        (name, steps.join(" -> "))
+    });
+    let Some(format) = format else {
+        let mut out = out;
+        for (name, steps) in rows {
+            writeln!(out, "{name}: {steps}")?;
+        }
+        return Ok(());
+    };
+    let mut sink = output::sink(format, TableStyle::Raw, out);
+    sink.columns(&["funnel".to_string(), "steps".to_string()])?;
+    for (name, steps) in rows {
+        sink.row(&[Value::Text(name.clone()), Value::Text(steps)])?;
+    }
+    sink.finish()?;
     Ok(())
 }

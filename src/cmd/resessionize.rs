@@ -21,14 +21,15 @@ pub struct Args {
 }
 
 pub fn run(db: &Path, args: Args, wait: std::time::Duration) -> Result<()> {
-    let mut store = Store::open_write(db, wait)?;
+    let mut store = Store::open_write_existing(db, wait)?;
     let rules = match args.rules.requested()? {
         Some(rules) => rules,
         None if args.source_sessions => SessionRules::by_source_key(),
         None => store.session_rules()?.unwrap_or_default(),
     };
     let (before, after) = store.resessionize(&rules)?;
-    eprintln!(
+    super::finish(store, "the rebuild of the sessions")?;
+    note!(
         "rebuilt sessions with {rules}: {} sessions before, {} now",
         super::count(before),
         super::count(after)

@@ -4,6 +4,7 @@
 use crate::store::Store;
 use crate::timestamp::InputZone;
 use anyhow::Result;
+use std::io::Write;
 use std::path::Path;
 
 #[derive(Debug, clap::Args)]
@@ -16,10 +17,15 @@ pub struct Args {
 
 pub fn run(db: &Path, args: Args, wait: std::time::Duration) -> Result<()> {
     match args.zone {
-        None => println!("{}", Store::open_read(db, wait)?.reporting_zone()?),
+        None => {
+            let zone = Store::open_read(db, wait)?.reporting_zone()?;
+            writeln!(std::io::stdout().lock(), "{zone}")?;
+        }
         Some(zone) => {
-            let sessions = Store::open_write(db, wait)?.set_reporting_zone(zone)?;
-            eprintln!(
+            let mut store = Store::open_write_existing(db, wait)?;
+            let sessions = store.set_reporting_zone(zone)?;
+            super::finish(store, "the new reporting zone")?;
+            note!(
                 "reporting time zone: {zone}; the days of {} sessions and every summary were recomputed",
                 super::count(sessions)
             );

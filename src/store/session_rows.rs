@@ -6,6 +6,7 @@ use crate::event::Event;
 use crate::session::SessionSummary;
 use crate::sessionize::Span;
 use crate::summary_delta::{LocalStart, hour_text};
+use crate::timestamp::format_utc_ms;
 use anyhow::Result;
 use rusqlite::{Connection, params};
 
@@ -112,9 +113,10 @@ macro_rules! insert_session_sql {
             " INTO session_records (session_id, user_id, started_ms, ended_ms, day, hour, events,
                  pageviews, conversions, bounced, engaged, converted, bounced_plausible,
                  bounced_posthog, revenue, landing_page, exit_page, referrer, referrer_domain,
-                 utm_source, utm_medium, utm_campaign, device, country, session_key)
+                 utm_source, utm_medium, utm_campaign, device, country, session_key, started_at,
+                 ended_at)
              VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13, ?14, ?15, ?16, ?17, ?18,
-                 ?19, ?20, ?21, ?22, ?23, ?24, ?25)"
+                 ?19, ?20, ?21, ?22, ?23, ?24, ?25, ?26, ?27)"
         )
     };
 }
@@ -184,6 +186,8 @@ pub(super) fn bind_session(
         statement.raw_bind_parameter(23, &s.device)?;
         statement.raw_bind_parameter(24, &s.country)?;
         statement.raw_bind_parameter(25, &s.session_key)?;
+        statement.raw_bind_parameter(26, format_utc_ms(s.started_ms))?;
+        statement.raw_bind_parameter(27, format_utc_ms(s.ended_ms))?;
         statement.raw_execute()
     };
     bind(statement).map_err(|error| match error.sqlite_error_code() {

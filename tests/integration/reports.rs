@@ -277,7 +277,8 @@ fn list_names_every_report_and_unknown_names_fail() {
     );
     let stderr = env.fails(&["report", "sessions"]);
     assert!(
-        stderr.contains("sessions is a view: sessiondb query"),
+        stderr.contains("sessions is a view: sessiondb --db")
+            && stderr.contains("query 'SELECT * FROM sessions'"),
         "{stderr}"
     );
     let missing = Env::new();

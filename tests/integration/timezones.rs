@@ -93,8 +93,11 @@ fn report_tz_equals_the_database_in_that_zone_for_every_report() {
     // the numbers of one rebuilt in Berlin.
     zoned.ok(&["timezone", "Europe/Berlin"]);
     let incremental = Env::new();
-    incremental.ok(&["timezone", "Europe/Berlin"]);
     let (header, rows) = csv_rows(&dump);
+    // `timezone` needs a database (it does not create one): a file with no
+    // rows makes it, still empty, so the first half is a bulk load.
+    incremental.import(&[&incremental.write("none.csv", format!("{header}\n").as_bytes())]);
+    incremental.ok(&["timezone", "Europe/Berlin"]);
     for half in 0..2 {
         let part: Vec<&str> = rows
             .iter()

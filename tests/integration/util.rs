@@ -32,6 +32,17 @@ impl Env {
         command
     }
 
+    /// The same as a plain process, to spawn it or to choose its pipes.
+    pub fn process(&self) -> std::process::Command {
+        let mut command = std::process::Command::new(binary());
+        command
+            .current_dir(self.dir.path())
+            .env_remove("SESSIONDB_DB")
+            .arg("--db")
+            .arg(self.db());
+        command
+    }
+
     /// Runs a command that must succeed; returns its standard output.
     pub fn ok(&self, args: &[&str]) -> String {
         let output = self.sessiondb().args(args).output().expect("run sessiondb");
@@ -368,4 +379,20 @@ pub fn shuffled_chunks<S: AsRef<str>>(
             )
         })
         .collect()
+}
+
+/// The Python of the project's virtual environment (`target/venv`, which
+/// `.ci/run` makes with `tests/engines/requirements.txt`), for the tests
+/// that drive DuckDB, Spark and ClickHouse. Those tests are `#[ignore]`d
+/// by default and fail here, loudly, when the environment is missing.
+pub fn engine_python() -> PathBuf {
+    let python = std::env::var_os("SESSIONDB_TEST_PYTHON")
+        .map(PathBuf::from)
+        .unwrap_or_else(|| repo_path("target/venv/bin/python3"));
+    assert!(
+        python.exists(),
+        "{} is missing: run .ci/run (or python3 -m venv target/venv && target/venv/bin/pip install -r tests/engines/requirements.txt)",
+        python.display()
+    );
+    python
 }

@@ -953,6 +953,10 @@ mod tests {
     /// What the database holds: events, sessions, import rows, rejected
     /// rows, and the days summed in `daily_stats`.
     fn contents(db: &Path) -> Result<[i64; 5]> {
+        // A new database whose first import fails is taken back whole.
+        if !db.exists() {
+            return Ok([0; 5]);
+        }
         let conn =
             rusqlite::Connection::open_with_flags(db, rusqlite::OpenFlags::SQLITE_OPEN_READ_ONLY)?;
         let mut counts = [0; 5];
@@ -1121,7 +1125,7 @@ mod tests {
             assert_eq!(rows % 4096, 0, "{readings:?}");
             assert!(*bytes <= all.len() as u64, "{readings:?}");
             // A FIFO has no size to show a bar against.
-            assert_eq!(*size, Some(0));
+            assert_eq!(*size, None);
         }
         let (_, bytes, _, _) = readings
             .iter()

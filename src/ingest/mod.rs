@@ -13,6 +13,7 @@
 pub mod access_json;
 pub mod access_log;
 pub mod csv;
+pub mod csv_records;
 pub mod fields;
 pub mod ndjson;
 pub mod presets;

@@ -7,7 +7,7 @@ mod check;
 mod clients;
 mod commands;
 mod docs;
-mod duckdb;
+mod other_clients;
 mod explain;
 mod fields;
 mod filters;

@@ -1,8 +1,9 @@
-//! DuckDB users open the file with `ATTACH 'analytics.db' (TYPE sqlite)`:
-//! DuckDB then reads the tables through its scanner and runs each view's
-//! SQL itself, with its own functions and types. Every public table and
-//! view must give the same rows, values and kinds of value (integer,
-//! double, text, NULL) as SQLite gives.
+//! Other clients read every public table and view as SQLite does. DuckDB
+//! users open the file with `ATTACH 'analytics.db' (TYPE sqlite)`: DuckDB
+//! then reads the tables through its scanner and runs each view's SQL
+//! itself, with its own functions and types. pandas users call `read_sql`;
+//! Datasette serves each view as JSON. Each must give the same rows, values
+//! and kinds of value (integer, double, text, NULL) as SQLite gives.
 
 use crate::util::{Env, engine_python, fixture, repo_path};
 use rusqlite::types::Value;
@@ -33,7 +34,9 @@ fn is_ordered(view: &str) -> bool {
     !matches!(view, "sessions" | "bounce_definitions")
 }
 
-fn same(sqlite: &Value, duck: &Json) -> bool {
+/// The same value, and the same kind of value: an integer as an integer, a
+/// double as a double (JSON `5.0`, not `5`), NULL as null.
+fn same_value_and_kind(sqlite: &Value, duck: &Json) -> bool {
     match (sqlite, duck) {
         (Value::Null, Json::Null) => true,
         (Value::Integer(a), Json::Number(b)) => b.as_i64() == Some(*a),
@@ -50,9 +53,9 @@ fn same(sqlite: &Value, duck: &Json) -> bool {
     }
 }
 
-#[test]
-#[ignore = "needs target/venv with duckdb (.ci/run installs it)"]
-fn duckdb_reads_every_table_and_view_as_sqlite_does() {
+/// A database with a row in every table: two imports (the second with
+/// late events) and two saved funnels.
+fn database() -> Env {
     let env = Env::new();
     env.import(&[
         &repo_path("sample_data/events.csv"),
@@ -70,7 +73,13 @@ fn duckdb_reads_every_table_and_view_as_sqlite_does() {
         "--save",
         "cart",
     ]);
+    env
+}
 
+/// Reads every public table and view of `env`'s file with
+/// `tests/engines/<script>` (see duckdb_read.py for its output) and
+/// compares each with SQLite's own rows, value by value.
+fn assert_reads_as_sqlite(env: &Env, client: &str, script: &str) {
     let views: Vec<String> =
         env.rows("SELECT name FROM sqlite_master WHERE type = 'view' ORDER BY name");
     assert_eq!(views.len(), 18, "{views:?}");
@@ -91,17 +100,17 @@ fn duckdb_reads_every_table_and_view_as_sqlite_does() {
         })
         .collect();
     let output = std::process::Command::new(engine_python())
-        .arg(repo_path("tests/engines/duckdb_read.py"))
+        .arg(repo_path(&format!("tests/engines/{script}")))
         .arg(env.db())
         .args(&args)
         .output()
-        .expect("run duckdb_read.py");
+        .expect("run the client's script");
     assert!(
         output.status.success(),
-        "duckdb: {}",
+        "{client}: {}",
         String::from_utf8_lossy(&output.stderr)
     );
-    let duck: Json = serde_json::from_slice(&output.stdout).expect("json from duckdb_read.py");
+    let read: Json = serde_json::from_slice(&output.stdout).expect("json from the client's script");
 
     let conn = env.conn();
     for name in &names {
@@ -124,7 +133,7 @@ fn duckdb_reads_every_table_and_view_as_sqlite_does() {
             .expect("query")
             .map(|row| row.expect("row"))
             .collect();
-        let theirs = &duck[name];
+        let theirs = &read[name];
         let their_columns: Vec<&str> = theirs["columns"]
             .as_array()
             .expect("columns")
@@ -148,11 +157,29 @@ fn duckdb_reads_every_table_and_view_as_sqlite_does() {
         for (row, (mine, other)) in ours.iter().zip(&their_rows).enumerate() {
             for (i, (a, b)) in mine.iter().zip(other).enumerate() {
                 assert!(
-                    same(a, b),
-                    "{name} row {row} column {}: SQLite {a:?}, DuckDB {b}",
+                    same_value_and_kind(a, b),
+                    "{name} row {row} column {}: SQLite {a:?}, {client} {b}",
                     columns[i]
                 );
             }
         }
     }
+}
+
+#[test]
+#[ignore = "needs target/venv with duckdb (.ci/run installs it)"]
+fn duckdb_reads_every_table_and_view_as_sqlite_does() {
+    assert_reads_as_sqlite(&database(), "DuckDB", "duckdb_read.py");
+}
+
+#[test]
+#[ignore = "needs target/venv with pandas (.ci/run installs it)"]
+fn pandas_reads_every_table_and_view_as_sqlite_does() {
+    assert_reads_as_sqlite(&database(), "pandas", "pandas_read.py");
+}
+
+#[test]
+#[ignore = "needs target/venv with datasette (.ci/run installs it)"]
+fn datasettes_json_api_gives_every_table_and_view_as_sqlite_does() {
+    assert_reads_as_sqlite(&database(), "Datasette", "datasette_read.py");
 }

@@ -6,7 +6,7 @@
 //! something.
 
 use crate::generate::{Dump, csv_rows};
-use crate::util::Env;
+use crate::util::{Env, thousands};
 use rusqlite::params;
 
 /// A database filled by two imports of interleaved halves of a dump, which
@@ -60,23 +60,10 @@ fn an_imported_database_passes_and_check_says_what_it_read() {
         output,
         format!(
             "ok: {} events and {} sessions give the stored sessions, flags and summaries\n",
-            count(events),
-            count(sessions)
+            thousands(events),
+            thousands(sessions)
         )
     );
-}
-
-/// `1234567` as `1,234,567`, as sessiondb prints counts.
-fn count(n: f64) -> String {
-    let digits = (n as u64).to_string();
-    let mut out = String::new();
-    for (i, digit) in digits.chars().enumerate() {
-        if i > 0 && (digits.len() - i).is_multiple_of(3) {
-            out.push(',');
-        }
-        out.push(digit);
-    }
-    out
 }
 
 #[test]

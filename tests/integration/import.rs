@@ -1,7 +1,8 @@
 //! `sessiondb import`: formats, aliases, accounting, rejects, duplicates,
 //! time zones, and refusing bad input without touching the database.
 
-use crate::util::{Env, content_digest, file_sha256, fixture, gzip};
+use crate::generate::Dump;
+use crate::util::{Env, content_digest, file_sha256, fixture, gzip, thousands};
 
 // tests/fixtures/small.csv has 18 data rows: 13 good events, one duplicate
 // (line 9 repeats e02) and four rejects (lines 16-19).
@@ -308,4 +309,34 @@ fn a_new_database_holds_everything_in_one_file() {
         .query_row("SELECT sessions FROM overview", [], |r| r.get(0))
         .expect("overview");
     assert_eq!(sessions, 6);
+}
+
+/// A new database has nothing to change: its first import created every
+/// session it holds, even those that the rows checked as possible
+/// duplicates after the bulk load grew or merged (a dump with repeated and
+/// malformed rows has such rows).
+#[test]
+fn a_first_import_reports_every_session_as_created() {
+    let env = Env::new();
+    let dump = env.db().with_file_name("dirty.csv");
+    let written = Dump {
+        events: 20_000,
+        dup_rate: 0.02,
+        bad_rate: 0.01,
+        disorder: 2_000,
+        ..Dump::default()
+    }
+    .write(&dump);
+    assert!(
+        written.duplicates > 0 && written.bad_rows() > 0,
+        "{written:?}"
+    );
+    let summary = env.import(&[&dump]);
+    let sessions = env.number("SELECT count(*) FROM session_records");
+    assert!(sessions > 0.0);
+    let expected = format!(
+        "sessions: {} created, 0 changed, 0 removed",
+        thousands(sessions as f64)
+    );
+    assert!(summary.contains(&expected), "{expected} in {summary}");
 }

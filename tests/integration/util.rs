@@ -396,3 +396,16 @@ pub fn engine_python() -> PathBuf {
     );
     python
 }
+
+/// `1234567` as `1,234,567`, as sessiondb prints counts.
+pub fn thousands(n: f64) -> String {
+    let digits = (n as u64).to_string();
+    let mut out = String::new();
+    for (i, digit) in digits.chars().enumerate() {
+        if i > 0 && (digits.len() - i).is_multiple_of(3) {
+            out.push(',');
+        }
+        out.push(digit);
+    }
+    out
+}

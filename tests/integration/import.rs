@@ -336,7 +336,7 @@ fn a_first_import_reports_every_session_as_created() {
     assert!(sessions > 0.0);
     let expected = format!(
         "sessions: {} created, 0 changed, 0 removed",
-        thousands(sessions as f64)
+        thousands(sessions)
     );
     assert!(summary.contains(&expected), "{expected} in {summary}");
 }

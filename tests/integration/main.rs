@@ -5,6 +5,7 @@
 mod analytics;
 mod clients;
 mod commands;
+mod dashboard;
 mod docs;
 mod duckdb;
 mod explain;

@@ -40,6 +40,7 @@ pub fn run(db: &Path, args: Args, wait: std::time::Duration) -> Result<()> {
     let started = Instant::now();
     let range = args.days.days()?;
     let store = Store::open_read(db, wait)?;
+    store.check_views()?;
     // The `report` arguments that print the same rows, for the page to name.
     let mut range_args = Vec::new();
     if let Some(from) = args.days.from() {
@@ -54,7 +55,11 @@ pub fn run(db: &Path, args: Args, wait: std::time::Duration) -> Result<()> {
     let mut reports = Vec::new();
     for name in dashboard::REPORTS {
         let view = views::find(name).expect("the dashboard's reports are registered");
-        let days = if view.has_days() { range.as_ref() } else { None };
+        let days = if view.has_days() {
+            range.as_ref()
+        } else {
+            None
+        };
         let mut collected = Collected::default();
         report::run_report(&store, view, days, args.tz, &mut collected)
             .with_context(|| format!("report {name}"))?;
@@ -157,7 +162,10 @@ fn comparison(store: &Store, args: &Args, reports: &[dashboard::Report]) -> Resu
 fn write_file(path: &Path, bytes: &[u8]) -> Result<()> {
     let cannot = || format!("cannot write {}", path.display());
     if path.is_dir() {
-        bail!("cannot write {}: it is a directory; give a file name such as report.html", path.display());
+        bail!(
+            "cannot write {}: it is a directory; give a file name such as report.html",
+            path.display()
+        );
     }
     let dir = match path.parent() {
         Some(parent) if !parent.as_os_str().is_empty() => parent,
@@ -179,6 +187,8 @@ fn write_file(path: &Path, bytes: &[u8]) -> Result<()> {
             .with_context(cannot)?;
     }
     file.as_file().sync_all().with_context(cannot)?;
-    file.persist(path).map_err(|e| e.error).with_context(cannot)?;
+    file.persist(path)
+        .map_err(|e| e.error)
+        .with_context(cannot)?;
     Ok(())
 }

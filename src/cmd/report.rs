@@ -5,8 +5,8 @@
 use super::day_range::DayRange;
 use crate::compare;
 use crate::output::{self, OutputFormat, TableStyle, Value};
-use crate::rows::RowSink;
 use crate::quote::{sessiondb_command, sql_identifier};
+use crate::rows::RowSink;
 use crate::store::Store;
 use crate::store::views;
 use crate::timestamp::InputZone;
@@ -76,6 +76,7 @@ pub fn run(db: &Path, args: Args, wait: std::time::Duration) -> Result<()> {
     };
     let range = args.days.days()?;
     let store = Store::open_read(db, wait)?;
+    store.check_views()?;
     let format = super::output_format(args.format);
     if args.compare.is_some() {
         comparable(view)?;

@@ -209,7 +209,9 @@ pub fn heatmap(report: &Report) -> serde_json::Value {
         })
         .collect();
     let hours: Vec<serde_json::Value> = (0..24)
-        .map(|h| json!({"text": format!("{h}"), "x": at(HEAT_LEFT + CELL_WIDTH * (h as f64 + 0.5))}))
+        .map(
+            |h| json!({"text": format!("{h}"), "x": at(HEAT_LEFT + CELL_WIDTH * (h as f64 + 0.5))}),
+        )
         .collect();
     let background: Vec<serde_json::Value> = (0..7)
         .flat_map(|d| {
@@ -312,8 +314,7 @@ mod tests {
         assert_eq!(path.matches('M').count(), 2, "{path}");
         assert!(!path.contains('L'), "{path}");
         assert_eq!(
-            chart["bands"][1]["tip"],
-            "d2: bounce rate -",
+            chart["bands"][1]["tip"], "d2: bounce rate -",
             "a missing value shows as report shows NULL"
         );
         assert_eq!(chart["ticks"][4]["label"], "100%");

@@ -77,7 +77,12 @@ impl Report {
                 weeks.dedup();
                 let first_week = weeks.len().saturating_sub(LAST_COHORTS);
                 match weeks.get(first_week) {
-                    Some(week) => self.rows.iter().position(|row| &row[0] == *week).unwrap_or(0)..total,
+                    Some(week) => {
+                        self.rows
+                            .iter()
+                            .position(|row| &row[0] == *week)
+                            .unwrap_or(0)..total
+                    }
                     None => 0..total,
                 }
             }
@@ -191,7 +196,9 @@ fn template_value(value: &serde_json::Value) -> minijinja::Value {
             None => V::from(n.as_f64().unwrap_or(f64::NAN)),
         },
         serde_json::Value::String(s) => V::from(s.as_str()),
-        serde_json::Value::Array(items) => V::from(items.iter().map(template_value).collect::<Vec<_>>()),
+        serde_json::Value::Array(items) => {
+            V::from(items.iter().map(template_value).collect::<Vec<_>>())
+        }
         serde_json::Value::Object(map) => V::from_pairs(
             map.iter()
                 .map(|(key, item)| (key.as_str(), template_value(item))),
@@ -296,8 +303,20 @@ fn text(value: &Value) -> String {
 
 /// What the templates are given.
 fn context(page: &Page) -> serde_json::Value {
+    let per_day = page.report("daily_metrics");
+    let day = |row: Option<&Vec<Value>>| {
+        row.zip(per_day)
+            .map(|(row, report)| text(report.get(row, "day")))
+    };
+    let days = per_day.and_then(|report| {
+        Some(format!(
+            " ({} to {})",
+            day(report.rows.first())?,
+            day(report.rows.last())?
+        ))
+    });
     let period = match (&page.from, &page.to) {
-        (None, None) => "every session".to_string(),
+        (None, None) => format!("every session{}", days.unwrap_or_default()),
         (Some(from), None) => format!("sessions from {from}"),
         (None, Some(to)) => format!("sessions up to {to}"),
         (Some(from), Some(to)) => format!("sessions from {from} to {to}"),
@@ -412,14 +431,20 @@ fn cards(page: &Page) -> Vec<serde_json::Value> {
 /// Sessions and users per day, and the day's rates, as two line charts.
 fn daily(report: &Report) -> serde_json::Value {
     let rows = report.shown_rows();
-    let days: Vec<String> = rows.iter().map(|row| text(report.get(row, "day"))).collect();
+    let days: Vec<String> = rows
+        .iter()
+        .map(|row| text(report.get(row, "day")))
+        .collect();
     let series = |columns: &[(&str, &str)]| -> Vec<charts::Series> {
         columns
             .iter()
             .map(|(column, label)| charts::Series {
                 label: label.to_string(),
                 column: column.to_string(),
-                values: rows.iter().map(|row| report.get(row, column).clone()).collect(),
+                values: rows
+                    .iter()
+                    .map(|row| report.get(row, column).clone())
+                    .collect(),
             })
             .collect()
     };
@@ -509,7 +534,13 @@ fn table(report: &Report, text_columns: &[&str], bar: Option<&str>) -> serde_jso
 }
 
 /// Text columns whose values can be long enough to wrap.
-const WRAPPED: &[&str] = &["page", "file", "example_file", "example_message", "referrer_domain"];
+const WRAPPED: &[&str] = &[
+    "page",
+    "file",
+    "example_file",
+    "example_message",
+    "referrer_domain",
+];
 
 /// What a number column sorts by in the page's script: the raw number
 /// (text columns sort by their text, which stays out of attributes).
@@ -639,7 +670,9 @@ mod tests {
         let pages = report(
             "pages",
             &["page"],
-            (0..40).map(|i| vec![Value::Text(format!("/{i}"))]).collect(),
+            (0..40)
+                .map(|i| vec![Value::Text(format!("/{i}"))])
+                .collect(),
         );
         assert_eq!(pages.shown(), 0..TOP_ROWS);
         // 14 cohorts of 2 rows each: the last 12 start at row 4.

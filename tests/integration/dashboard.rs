@@ -130,7 +130,10 @@ fn every_number_of_the_page_is_the_report_s() {
     assert_reports_equal(&env, &data, &[]);
     assert_eq!(data["comparison"], Value::Null);
     // The funnel really has rows, so the comparison above compared them.
-    assert_eq!(data["reports"]["funnels"]["rows"].as_array().map(Vec::len), Some(4));
+    assert_eq!(
+        data["reports"]["funnels"]["rows"].as_array().map(Vec::len),
+        Some(4)
+    );
     // The cards show the overview as report's table does: 804 sessions,
     // 16.3% bounce, 6m 25s on average (README's sample numbers).
     let overview = &report_json(&env, &["report".into(), "overview".into()])[0];
@@ -145,8 +148,16 @@ fn every_number_of_the_page_is_the_report_s() {
     // The data-quality panel: the settings as the commands print them.
     assert_eq!(data["session_rules"], "--timeout 30m");
     assert_eq!(data["time_zone"], env.ok(&["timezone"]).trim());
-    assert_eq!(data["conversion_events"], serde_json::json!(["purchase", "signup"]));
-    for text in ["--timeout 30m", "bad_revenue", "wrong_field_count", "events_late.ndjson"] {
+    assert_eq!(
+        data["conversion_events"],
+        serde_json::json!(["purchase", "signup"])
+    );
+    for text in [
+        "--timeout 30m",
+        "bad_revenue",
+        "wrong_field_count",
+        "events_late.ndjson",
+    ] {
         assert!(html.contains(text), "the page shows {text}");
     }
 }
@@ -156,7 +167,14 @@ fn with_a_period_and_a_comparison_the_page_is_report_with_the_same_options() {
     let env = sample_env();
     let html = dashboard(
         &env,
-        &["--from", "2026-03-08", "--to", "2026-03-14", "--compare", "previous"],
+        &[
+            "--from",
+            "2026-03-08",
+            "--to",
+            "2026-03-14",
+            "--compare",
+            "previous",
+        ],
     );
     let data = page_data(&html);
     assert_reports_equal(&env, &data, &["--from", "2026-03-08", "--to", "2026-03-14"]);
@@ -165,13 +183,22 @@ fn with_a_period_and_a_comparison_the_page_is_report_with_the_same_options() {
     assert_eq!(comparison["previous_to"], "2026-03-07");
     for name in ["overview", "durations"] {
         let args: Vec<String> = [
-            "report", name, "--from", "2026-03-08", "--to", "2026-03-14", "--compare", "previous",
+            "report",
+            name,
+            "--from",
+            "2026-03-08",
+            "--to",
+            "2026-03-14",
+            "--compare",
+            "previous",
         ]
         .iter()
         .map(|a| a.to_string())
         .collect();
         assert_eq!(
-            comparison["reports"][name]["rows"].as_array().expect("rows")[..],
+            comparison["reports"][name]["rows"]
+                .as_array()
+                .expect("rows")[..],
             report_json(&env, &args)[..],
             "{name} compared"
         );
@@ -179,7 +206,9 @@ fn with_a_period_and_a_comparison_the_page_is_report_with_the_same_options() {
     // The sessions card: the period's value, its change and the one before.
     let sessions = &comparison["reports"]["overview"]["rows"][0];
     assert_eq!(sessions["metric"], "sessions");
-    let card = &html[html.find(r#"data-source="overview.sessions""#).expect("card")..];
+    let card = &html[html
+        .find(r#"data-source="overview.sessions""#)
+        .expect("card")..];
     let card = &card[..card.find("card-previous").expect("previous") + 60];
     let change = sessions["change"].as_i64().expect("a count");
     assert!(card.contains(&format!("{change:+}")), "{card}");
@@ -233,9 +262,17 @@ fn references(html: &str) -> Vec<String> {
     let mut found = Vec::new();
     let suspicious = |code: &str| {
         let lower = code.to_lowercase();
-        ["://", "url(", "@import", " src=", " href=", "srcset", "xlink:href"]
-            .iter()
-            .any(|needle| lower.contains(needle))
+        [
+            "://",
+            "url(",
+            "@import",
+            " src=",
+            " href=",
+            "srcset",
+            "xlink:href",
+        ]
+        .iter()
+        .any(|needle| lower.contains(needle))
     };
     let mut rest = html;
     while let Some(start) = rest.find('<') {
@@ -281,7 +318,10 @@ fn the_page_references_nothing_and_shows_hostile_text_as_text() {
     let html = dashboard(&env, &[]);
     assert_eq!(references(&html), Vec::<String>::new());
     assert!(!html.contains(hostile_page) && !html.contains(hostile_source));
-    assert!(html.contains("&lt;script&gt;alert(1)&lt;"), "the page as text");
+    assert!(
+        html.contains("&lt;script&gt;alert(1)&lt;"),
+        "the page as text"
+    );
     // The data keeps the text exactly.
     let data = page_data(&html);
     let landing = &data["reports"]["landing_pages"]["rows"];
@@ -295,7 +335,10 @@ fn the_page_references_nothing_and_shows_hostile_text_as_text() {
     );
     // The checker finds what it looks for.
     assert_eq!(
-        references(r#"<p>x</p><img src="https://a.example/x.png"><style>p{background:url(x.png)}</style>"#).len(),
+        references(
+            r#"<p>x</p><img src="https://a.example/x.png"><style>p{background:url(x.png)}</style>"#
+        )
+        .len(),
         2
     );
     assert!(references(r#"<p>see https://a.example</p><script type="application/json">{"u":"https://a.example"}</script>"#).is_empty());
@@ -345,7 +388,11 @@ fn the_page_stays_small_whatever_the_number_of_rows() {
             ("daily_metrics", 400),
         ] {
             let report = &data["reports"][name];
-            assert_eq!(report["rows"].as_array().map(Vec::len), Some(shown), "{name}");
+            assert_eq!(
+                report["rows"].as_array().map(Vec::len),
+                Some(shown),
+                "{name}"
+            );
             assert!(report["total_rows"].as_u64() > Some(shown as u64), "{name}");
         }
         // The latest twelve cohorts, whole.
@@ -369,13 +416,7 @@ fn a_database_without_sessions_gives_a_page_that_says_so() {
     assert_eq!(data["reports"]["overview"]["rows"][0]["sessions"], 0);
     assert!(html.contains("No sessions in this period."));
     assert_eq!(card_value(&html, "overview.bounce_rate"), "-");
-    let error = env.fails(&[
-        "dashboard",
-        "--out",
-        "report.html",
-        "--compare",
-        "previous",
-    ]);
+    let error = env.fails(&["dashboard", "--out", "report.html", "--compare", "previous"]);
     assert!(error.contains("--from DAY --to DAY"), "{error}");
 }
 
@@ -386,7 +427,11 @@ fn an_unwritable_out_path_is_refused_in_one_line_and_nothing_is_left() {
     let error = env.fails(&["dashboard", "--out", missing.to_str().expect("utf-8")]);
     assert!(error.contains(&missing.display().to_string()), "{error}");
     assert_eq!(error.trim().lines().count(), 1, "{error}");
-    let error = env.fails(&["dashboard", "--out", env.dir.path().to_str().expect("utf-8")]);
+    let error = env.fails(&[
+        "dashboard",
+        "--out",
+        env.dir.path().to_str().expect("utf-8"),
+    ]);
     assert!(error.contains("is a directory"), "{error}");
     // An existing page is replaced whole.
     let out = env.write("report.html", b"old");
@@ -411,14 +456,25 @@ fn the_reports_about_imports_list_files_and_reasons() {
     assert_eq!(file["file"], fixture("small.csv").display().to_string());
     // small.csv: 18 rows, 13 imported, 1 duplicate, 4 rejected (import.rs).
     assert_eq!(
-        [&file["rows_read"], &file["imported"], &file["duplicates"], &file["rejected"], &file["filtered"]],
+        [
+            &file["rows_read"],
+            &file["imported"],
+            &file["duplicates"],
+            &file["rejected"],
+            &file["filtered"]
+        ],
         [18, 13, 1, 4, 0]
     );
     // One rejected row of each reason, lines 16 to 19 (import.rs).
     let reasons = report_json(&env, &["report".into(), "reject_reasons".into()]);
     let summary: Vec<String> = reasons
         .iter()
-        .map(|r| format!("{} {} {} {}", r["reason"], r["rejected"], r["files"], r["example_line"]))
+        .map(|r| {
+            format!(
+                "{} {} {} {}",
+                r["reason"], r["rejected"], r["files"], r["example_line"]
+            )
+        })
         .collect();
     assert_eq!(
         summary,
@@ -465,14 +521,27 @@ fn the_duration_histogram_by_hand() {
     );
     assert_eq!(rows[2]["share"].as_f64(), Some(2.0 / 6.0));
     assert_eq!(rows[0]["min_s"], Value::Null);
-    assert_eq!((&rows[8]["min_s"], &rows[8]["max_s"]), (&Value::from(3600), &Value::Null));
+    assert_eq!(
+        (&rows[8]["min_s"], &rows[8]["max_s"]),
+        (&Value::from(3600), &Value::Null)
+    );
     // A range keeps the sessions starting in it: on 2026-03-03, dave's.
     let day = report_json(
         &env,
-        &["report", "duration_histogram", "--from", "2026-03-03", "--to", "2026-03-03"]
-            .map(String::from),
+        &[
+            "report",
+            "duration_histogram",
+            "--from",
+            "2026-03-03",
+            "--to",
+            "2026-03-03",
+        ]
+        .map(String::from),
     );
-    let total: i64 = day.iter().map(|r| r["sessions"].as_i64().expect("count")).sum();
+    let total: i64 = day
+        .iter()
+        .map(|r| r["sessions"].as_i64().expect("count"))
+        .sum();
     assert_eq!(total, 1, "dave's session only");
 }
 
@@ -486,7 +555,9 @@ fn load_in_chromium(page: &Path, shots: &[(u32, PathBuf)]) -> Value {
         .arg(repo_path("tests/browser/load_page.py"))
         .arg(page);
     for (width, path) in shots {
-        command.arg("--shot").arg(format!("{width}:{}", path.display()));
+        command
+            .arg("--shot")
+            .arg(format!("{width}:{}", path.display()));
     }
     let output = command.output().expect("python3");
     assert!(
@@ -516,8 +587,16 @@ fn assert_opens_cleanly(html_path: &Path, name: &str) {
         (390, dir.join(format!("{name}-phone.png"))),
     ];
     let result = load_in_chromium(html_path, &shots);
-    assert_eq!(result["requests"], serde_json::json!([]), "requests: {result}");
-    assert_eq!(result["console"], serde_json::json!([]), "console: {result}");
+    assert_eq!(
+        result["requests"],
+        serde_json::json!([]),
+        "requests: {result}"
+    );
+    assert_eq!(
+        result["console"],
+        serde_json::json!([]),
+        "console: {result}"
+    );
     let checks = &result["checks"];
     assert_eq!(checks["data_reports"], 17, "{result}");
     assert!(
@@ -540,7 +619,14 @@ fn the_page_opens_offline_in_chromium_without_a_request_or_an_error() {
     let env = sample_env();
     dashboard(
         &env,
-        &["--from", "2026-03-02", "--to", "2026-03-14", "--compare", "previous"],
+        &[
+            "--from",
+            "2026-03-02",
+            "--to",
+            "2026-03-14",
+            "--compare",
+            "previous",
+        ],
     );
     assert_opens_cleanly(&env.dir.path().join("report.html"), "sample");
 }
@@ -562,7 +648,9 @@ fn the_browser_check_catches_requests_and_console_errors() {
     );
     let console = result["console"].as_array().expect("console");
     assert!(
-        console.iter().any(|c| c.as_str().is_some_and(|c| c.contains("boom"))),
+        console
+            .iter()
+            .any(|c| c.as_str().is_some_and(|c| c.contains("boom"))),
         "{result}"
     );
 }

@@ -42,6 +42,8 @@ pub enum Command {
     Query(cmd::query::Args),
     /// Show or change which event types count as conversions.
     Conversions(cmd::conversions::Args),
+    /// Show or change which event types count as page views.
+    PageViews(cmd::page_views::Args),
     /// Rebuild every session with new session rules.
     Resessionize(cmd::resessionize::Args),
     /// Explain one session (why it starts and ends, its flags, its events)
@@ -71,6 +73,7 @@ impl Cli {
             Command::Dashboard(args) => cmd::dashboard::run(&cli.db, args, wait),
             Command::Query(args) => cmd::query::run(&cli.db, args, wait),
             Command::Conversions(args) => cmd::conversions::run(&cli.db, args, wait),
+            Command::PageViews(args) => cmd::page_views::run(&cli.db, args, wait),
             Command::Resessionize(args) => cmd::resessionize::run(&cli.db, args, wait),
             Command::Explain(args) => cmd::explain::run(&cli.db, args, wait),
             Command::Funnel(args) => cmd::funnel::run(&cli.db, args, wait),

@@ -251,6 +251,11 @@ fn raw_cell(value: &Value) -> String {
 /// A value for people, by what its column name says it is.
 pub fn human_cell(column: &str, value: &Value) -> String {
     let number = match value {
+        // A session without a page view has no landing or exit page: say
+        // so, rather than show what reads like a page named "-".
+        Value::Null if matches!(column, "page" | "landing_page" | "exit_page") => {
+            return "(no page view)".to_string();
+        }
         Value::Null => return "-".to_string(),
         Value::Integer(i) => *i as f64,
         Value::Real(r) => *r,

@@ -6,6 +6,7 @@ use super::day_range::DayRange;
 use super::report::{self, Compare};
 use crate::compare::{self, Collected};
 use crate::dashboard::{self, Compared, Comparison, Page};
+use crate::session_filter::{Condition, SessionFilter};
 use crate::store::Store;
 use crate::store::views;
 use crate::timestamp::{InputZone, parse_day};
@@ -34,6 +35,12 @@ pub struct Args {
     /// session rather than the summaries.
     #[arg(long, value_name = "ZONE", allow_hyphen_values = true)]
     tz: Option<InputZone>,
+
+    /// Only the sessions with this field equal to VALUE, as `report
+    /// --filter` (repeatable; see `report --help`). The data-quality panel
+    /// still lists every import.
+    #[arg(long = "filter", value_name = "FIELD=VALUE")]
+    filters: Vec<Condition>,
 }
 
 pub fn run(db: &Path, args: Args, wait: std::time::Duration) -> Result<()> {
@@ -52,16 +59,20 @@ pub fn run(db: &Path, args: Args, wait: std::time::Duration) -> Result<()> {
     if let Some(zone) = args.tz {
         range_args.extend(["--tz".to_string(), zone.to_string()]);
     }
+    let filter = SessionFilter::new(args.filters.clone());
+    range_args.extend(filter_args(&filter));
+    let no_filter = SessionFilter::default();
     let mut reports = Vec::new();
     for name in dashboard::REPORTS {
         let view = views::find(name).expect("the dashboard's reports are registered");
-        let days = if view.has_days() {
-            range.as_ref()
+        // The reports about imports take neither days nor a filter.
+        let (days, filter) = if view.has_days() {
+            (range.as_ref(), &filter)
         } else {
-            None
+            (None, &no_filter)
         };
         let mut collected = Collected::default();
-        report::run_report(&store, view, days, args.tz, &mut collected)
+        report::run_report(&store, view, days, args.tz, filter, &mut collected)
             .with_context(|| format!("report {name}"))?;
         let mut report_args = vec!["report".to_string(), name.to_string()];
         if view.has_days() {
@@ -89,6 +100,7 @@ pub fn run(db: &Path, args: Args, wait: std::time::Duration) -> Result<()> {
             .session_rules()?
             .map_or_else(|| "none yet".to_string(), |rules| rules.to_string()),
         conversion_events: store.conversion_types()?,
+        filters: filter.conditions.iter().map(|c| c.to_string()).collect(),
         reports,
         comparison,
     };
@@ -123,10 +135,11 @@ fn comparison(store: &Store, args: &Args, reports: &[dashboard::Report]) -> Resu
         );
     };
     let (previous_from, previous_to) = compare::previous_period(from, to);
+    let filter = SessionFilter::new(args.filters.clone());
     let mut compared = Vec::new();
     for name in dashboard::COMPARED {
         let view = views::find(name).expect("registered");
-        let result = report::compare_report(store, view, (from, to), args.tz)?;
+        let result = report::compare_report(store, view, (from, to), args.tz, &filter)?;
         let mut report_args = vec![
             "report".to_string(),
             name.to_string(),
@@ -140,6 +153,7 @@ fn comparison(store: &Store, args: &Args, reports: &[dashboard::Report]) -> Resu
         if let Some(zone) = args.tz {
             report_args.extend(["--tz".to_string(), zone.to_string()]);
         }
+        report_args.extend(filter_args(&filter));
         compared.push(Compared {
             name: view.name,
             args: report_args,
@@ -155,6 +169,15 @@ fn comparison(store: &Store, args: &Args, reports: &[dashboard::Report]) -> Resu
         previous_to: previous_to.to_string(),
         reports: compared,
     })
+}
+
+/// `--filter FIELD=VALUE` for each condition, as `report` takes them.
+fn filter_args(filter: &SessionFilter) -> Vec<String> {
+    filter
+        .conditions
+        .iter()
+        .flat_map(|c| ["--filter".to_string(), c.to_string()])
+        .collect()
 }
 
 /// Writes `bytes` to `path` whole or not at all: into a new file beside it,

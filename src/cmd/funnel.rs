@@ -6,6 +6,7 @@ use super::day_range::DayRange;
 use crate::funnel::Step;
 use crate::output::{self, OutputFormat, TableStyle, Value};
 use crate::quote::{sessiondb_command, sql_literal};
+use crate::session_filter::{Condition, SessionFilter};
 use crate::store::Store;
 use anyhow::{Result, bail};
 use std::io::Write;
@@ -39,6 +40,11 @@ pub struct Args {
     #[command(flatten)]
     days: DayRange,
 
+    /// Only the sessions with this field equal to VALUE (as `report
+    /// --filter`; repeatable).
+    #[arg(long = "filter", value_name = "FIELD=VALUE")]
+    filters: Vec<Condition>,
+
     /// Output format [default: table on a terminal, csv otherwise].
     #[arg(long, value_parser = super::choice_arg::choice::<OutputFormat>())]
     format: Option<OutputFormat>,
@@ -69,6 +75,7 @@ pub fn run(db: &Path, args: Args, wait: std::time::Duration) -> Result<()> {
         );
     }
     let days = args.days.days()?;
+    let filter = SessionFilter::new(args.filters.clone());
     let store = Store::open_read(db, wait)?;
     let format = super::output_format(args.format);
     let mut sink = output::sink(format, TableStyle::Human, std::io::stdout().lock());
@@ -81,10 +88,17 @@ pub fn run(db: &Path, args: Args, wait: std::time::Duration) -> Result<()> {
             {
                 bail!("no saved funnel {name:?} ({})", list_hint());
             }
-            store.run_saved_funnel(name, days.as_ref(), sink.as_mut())?;
+            store.run_saved_funnel(name, days.as_ref(), &filter, sink.as_mut())?;
         }
         None => {
-            store.run_funnel(&args.steps, days.as_ref(), sink.as_mut())?;
+            let steps: Vec<(String, String)> = args
+                .steps
+                .iter()
+                .enumerate()
+                .map(|(i, step)| (step.event_type.clone(), format!("step {}", i + 1)))
+                .collect();
+            super::warn_unknown_event_types(&store, &steps)?;
+            store.run_funnel(&args.steps, days.as_ref(), &filter, sink.as_mut())?;
         }
     }
     Ok(())

@@ -25,11 +25,13 @@ mod day_range;
 pub mod explain;
 pub mod funnel;
 pub mod import;
+pub mod page_views;
 pub mod query;
 pub mod report;
 pub mod resessionize;
 pub mod rules_args;
 pub mod timezone;
+mod type_set;
 
 use crate::output::OutputFormat;
 use crate::quote::sessiondb_command;
@@ -94,6 +96,25 @@ fn finish(store: Store, what: &str) -> Result<()> {
         }
         .into()),
     }
+}
+
+/// Warns about each of `types` that no stored event has (a funnel step
+/// or a conversion type that would count nothing), naming the closest
+/// types there are; `what` says where the type was given.
+fn warn_unknown_event_types(store: &Store, types: &[(String, String)]) -> Result<()> {
+    let known = store.event_type_counts()?;
+    if known.is_empty() {
+        return Ok(());
+    }
+    for (event_type, what) in types {
+        if known.iter().any(|k| k.event_type == *event_type) {
+            continue;
+        }
+        let hint =
+            crate::suggest::did_you_mean(event_type, known.iter().map(|k| k.event_type.as_str()));
+        note!("warning: no event has the type {event_type:?} ({what}), so it counts nothing{hint}");
+    }
+    Ok(())
 }
 
 /// The exit status for a failed command.

@@ -7,6 +7,7 @@ use crate::compare;
 use crate::output::{self, OutputFormat, TableStyle, Value};
 use crate::quote::{sessiondb_command, sql_identifier};
 use crate::rows::RowSink;
+use crate::session_filter::{Condition, SessionFilter};
 use crate::store::Store;
 use crate::store::views;
 use crate::timestamp::InputZone;
@@ -39,6 +40,14 @@ pub struct Args {
     /// session rather than the summaries.
     #[arg(long, value_name = "ZONE", allow_hyphen_values = true)]
     tz: Option<InputZone>,
+
+    /// Only the sessions with this field (channel, referrer_domain,
+    /// utm_source, utm_medium, utm_campaign, landing_page, device, country,
+    /// converted, bounced) equal to VALUE; `FIELD=` for none. Repeat it:
+    /// one field's values are alternatives, different fields all hold.
+    /// Reads every session rather than the summaries.
+    #[arg(long = "filter", value_name = "FIELD=VALUE")]
+    filters: Vec<Condition>,
 
     /// List the reports, with what each shows (with --format, as the
     /// columns report, description).
@@ -77,6 +86,7 @@ pub fn run(db: &Path, args: Args, wait: std::time::Duration) -> Result<()> {
     let range = args.days.days()?;
     let store = Store::open_read(db, wait)?;
     store.check_views()?;
+    let filter = SessionFilter::new(args.filters.clone());
     let format = super::output_format(args.format);
     if args.compare.is_some() {
         comparable(view)?;
@@ -84,8 +94,8 @@ pub fn run(db: &Path, args: Args, wait: std::time::Duration) -> Result<()> {
             bail!("--compare previous needs the period: --from DAY --to DAY");
         };
         let (previous_from, previous_to) = compare::previous_period(from, to);
-        let rows =
-            compare_report(&store, view, (from, to), args.tz)?.rows(format == OutputFormat::Table);
+        let rows = compare_report(&store, view, (from, to), args.tz, &filter)?
+            .rows(format == OutputFormat::Table);
         note!("{from} to {to}, compared with {previous_from} to {previous_to}");
         let mut sink = output::sink(format, TableStyle::Human, std::io::stdout().lock());
         let columns: Vec<String> = compare::COLUMNS.iter().map(|c| c.to_string()).collect();
@@ -97,20 +107,28 @@ pub fn run(db: &Path, args: Args, wait: std::time::Duration) -> Result<()> {
         return Ok(());
     }
     let mut sink = output::sink(format, TableStyle::Human, std::io::stdout().lock());
-    run_report(&store, view, range.as_ref(), args.tz, sink.as_mut())?;
+    run_report(
+        &store,
+        view,
+        range.as_ref(),
+        args.tz,
+        &filter,
+        sink.as_mut(),
+    )?;
     Ok(())
 }
 
 /// Runs the report `view` into `sink`, as `report` prints it: over the
 /// sessions that start in `days` (first and last, inclusive; every session
-/// when `None`), with days in `zone` when it is not the stored reporting
-/// zone. `report` and `dashboard` run every report here, so the
+/// when `None`) that match `filter`, with days in `zone` when it is not
+/// the stored reporting zone. `report` and `dashboard` run every report here, so the
 /// dashboard's numbers are `report`'s. Returns the number of rows.
 pub fn run_report(
     store: &Store,
     view: &views::View,
     days: Option<&(String, String)>,
     zone: Option<InputZone>,
+    filter: &SessionFilter,
     sink: &mut dyn RowSink,
 ) -> Result<u64> {
     if days.is_some() && !view.has_days() {
@@ -119,7 +137,13 @@ pub fn run_report(
             view.name
         );
     }
-    let sql = report_sql(store, view, days.is_some(), zone)?;
+    if !filter.is_empty() && !view.has_days() {
+        bail!(
+            "{} is about the imports, not sessions: --filter does not apply to it",
+            view.name
+        );
+    }
+    let sql = report_sql(store, view, days.is_some(), zone, filter)?;
     match days {
         Some((from, to)) => store.run_query(
             &sql,
@@ -152,6 +176,7 @@ pub fn compare_report(
     view: &views::View,
     period: (NaiveDate, NaiveDate),
     zone: Option<InputZone>,
+    filter: &SessionFilter,
 ) -> Result<Comparison> {
     comparable(view)?;
     let (from, to) = period;
@@ -163,7 +188,7 @@ pub fn compare_report(
     ] {
         let days = range.days()?.expect("both days given");
         let mut collected = compare::Collected::default();
-        run_report(store, view, Some(&days), zone, &mut collected)?;
+        run_report(store, view, Some(&days), zone, filter, &mut collected)?;
         anyhow::ensure!(collected.rows.len() == 1, "{} gave no row", view.name);
         results.push(collected);
     }
@@ -215,18 +240,29 @@ fn list(format: Option<OutputFormat>) -> Result<()> {
     Ok(())
 }
 
-/// The view's report query; in `zone` when it is not the stored one.
-fn report_sql(
+/// The view's report query: from the summaries, or, in another `zone`
+/// than the stored one or for the sessions of a `filter`, from the
+/// sessions.
+pub fn report_sql(
     store: &Store,
     view: &views::View,
     days: bool,
     zone: Option<InputZone>,
+    filter: &SessionFilter,
 ) -> Result<String> {
-    match zone {
+    let offsets = match zone {
         Some(zone) if zone != store.reporting_zone()? => {
             let (first_ms, last_ms) = store.session_time_range()?;
-            Ok(view.report_sql_in_zone(days, &zone.offset_spans(first_ms, last_ms)))
+            Some(zone.offset_spans(first_ms, last_ms))
         }
-        _ => Ok(view.report_sql(days)),
+        _ => None,
+    };
+    if offsets.is_none() && filter.is_empty() {
+        return Ok(view.report_sql(days));
     }
+    Ok(view.report_sql_recomputed(
+        days,
+        offsets.as_deref(),
+        (!filter.is_empty()).then_some(filter),
+    ))
 }

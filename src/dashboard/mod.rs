@@ -142,6 +142,8 @@ pub struct Page {
     /// The stored session rules, as `resessionize` arguments.
     pub session_rules: String,
     pub conversion_events: Vec<String>,
+    /// `--filter` conditions, as `FIELD=VALUE`.
+    pub filters: Vec<String>,
     pub reports: Vec<Report>,
     pub comparison: Option<Comparison>,
 }
@@ -251,6 +253,7 @@ pub fn data(page: &Page) -> serde_json::Value {
         "reporting_zone": page.reporting_zone,
         "session_rules": page.session_rules,
         "conversion_events": page.conversion_events,
+        "filters": page.filters,
         "reports": reports,
         "comparison": comparison,
     })
@@ -321,6 +324,11 @@ fn context(page: &Page) -> serde_json::Value {
         (None, Some(to)) => format!("sessions up to {to}"),
         (Some(from), Some(to)) => format!("sessions from {from} to {to}"),
     };
+    let period = if page.filters.is_empty() {
+        period
+    } else {
+        format!("{period}, filter {}", page.filters.join(", "))
+    };
     let compared = page.comparison.as_ref().map(|c| {
         json!({
             "period": format!("{} to {}", c.from, c.to),
@@ -342,6 +350,7 @@ fn context(page: &Page) -> serde_json::Value {
         "time_zone": page.time_zone,
         "reporting_zone": page.reporting_zone,
         "session_rules": page.session_rules,
+        "filters": page.filters.join(", "),
         "conversion_events": page.conversion_events.join(", "),
         "cards": cards(page),
         "daily": daily(report("daily_metrics")),
@@ -540,6 +549,8 @@ const WRAPPED: &[&str] = &[
     "example_file",
     "example_message",
     "referrer_domain",
+    "utm_source",
+    "utm_campaign",
 ];
 
 /// What a number column sorts by in the page's script: the raw number
@@ -703,6 +714,7 @@ mod tests {
             time_zone: "UTC".into(),
             reporting_zone: "UTC".into(),
             session_rules: "--timeout 30m".into(),
+            filters: Vec::new(),
             conversion_events: vec!["purchase".into()],
             reports: vec![report(
                 "channels",

@@ -5,6 +5,7 @@
 use super::Store;
 use crate::funnel::Step;
 use crate::rows::{RowSink, Value};
+use crate::session_filter::SessionFilter;
 use anyhow::{Result, bail};
 
 impl Store {
@@ -14,10 +15,11 @@ impl Store {
         &self,
         steps: &[Step],
         days: Option<&(String, String)>,
+        filter: &SessionFilter,
         sink: &mut dyn RowSink,
     ) -> Result<u64> {
         let view = super::views::find("funnels").expect("registered");
-        let sql = ad_hoc_sql(view.body(), steps.len(), days.is_some());
+        let sql = ad_hoc_sql(view.body(), steps.len(), days.is_some(), filter);
         let (from, to) = days.cloned().unwrap_or_default();
         let mut params = vec![Value::Text(from), Value::Text(to)];
         for (index, step) in steps.iter().enumerate() {
@@ -33,13 +35,15 @@ impl Store {
         &self,
         name: &str,
         days: Option<&(String, String)>,
+        filter: &SessionFilter,
         sink: &mut dyn RowSink,
     ) -> Result<u64> {
         let view = super::views::find("funnels").expect("registered");
+        let sessions = chosen_sessions(true, filter).expect("a day range is always given");
         let sql = format!(
             "SELECT step, event_type, page_pattern, sessions, from_previous_rate, from_first_rate
              FROM ({}) WHERE funnel = ?3",
-            view.report_sql(true)
+            super::views::with_ctes(&sessions, view.body())
         );
         let (from, to) = days
             .cloned()
@@ -109,7 +113,7 @@ impl Store {
 /// The `funnels` view's query over `steps` (values bound from `?3` on)
 /// rather than the saved ones (`view_body` is the view's query); with
 /// `days`, sessions are those starting between `?1` and `?2`.
-fn ad_hoc_sql(view_body: &str, steps: usize, days: bool) -> String {
+fn ad_hoc_sql(view_body: &str, steps: usize, days: bool, filter: &SessionFilter) -> String {
     let values: Vec<String> = (0..steps)
         .map(|i| {
             let first = 3 + 3 * i;
@@ -120,16 +124,31 @@ fn ad_hoc_sql(view_body: &str, steps: usize, days: bool) -> String {
         "funnel_steps (funnel, step, event_type, page_pattern) AS (VALUES {})",
         values.join(", ")
     )];
-    if days {
-        ctes.push(
-            "session_records AS (SELECT * FROM main.session_records WHERE day BETWEEN ?1 AND ?2)"
-                .to_string(),
-        );
+    if let Some(sessions) = chosen_sessions(days, filter) {
+        ctes.push(sessions);
     }
     format!(
         "SELECT step, event_type, page_pattern, sessions, from_previous_rate, from_first_rate FROM ({})",
         super::views::with_ctes(&ctes.join(", "), view_body)
     )
+}
+
+/// The sessions a funnel counts, shadowing `session_records`: those of
+/// the day range `?1`..`?2` when `days`, and those `filter` keeps.
+fn chosen_sessions(days: bool, filter: &SessionFilter) -> Option<String> {
+    let mut conditions = Vec::new();
+    if days {
+        conditions.push("day BETWEEN ?1 AND ?2".to_string());
+    }
+    if !filter.is_empty() {
+        conditions.push(filter.to_sql());
+    }
+    (!conditions.is_empty()).then(|| {
+        format!(
+            "session_records AS (SELECT * FROM main.session_records WHERE {})",
+            conditions.join(" AND ")
+        )
+    })
 }
 
 #[cfg(test)]
@@ -138,7 +157,12 @@ mod tests {
 
     #[test]
     fn the_ad_hoc_query_shadows_the_saved_steps() {
-        let sql = ad_hoc_sql("WITH RECURSIVE reached AS (SELECT 1) SELECT 2", 2, false);
+        let sql = ad_hoc_sql(
+            "WITH RECURSIVE reached AS (SELECT 1) SELECT 2",
+            2,
+            false,
+            &SessionFilter::default(),
+        );
         assert_eq!(
             sql,
             "SELECT step, event_type, page_pattern, sessions, from_previous_rate, from_first_rate FROM (WITH RECURSIVE funnel_steps (funnel, step, event_type, page_pattern) AS (VALUES ('', ?3, ?4, ?5), ('', ?6, ?7, ?8)), reached AS (SELECT 1) SELECT 2)"

@@ -58,6 +58,11 @@ CHECKS = r"""
       result.sorted = first >= last;
     }
   }
+  // Tables wider than their box (which then scrolls sideways): at desktop
+  // width, every table should fit.
+  result.overflowing_tables = Array.from(document.querySelectorAll('.scroll'))
+    .filter(box => box.querySelector('table') && box.scrollWidth > box.clientWidth + 1)
+    .map(box => box.querySelector('table').dataset.report);
   result.page_width = document.documentElement.scrollWidth;
   result.window_width = window.innerWidth;
   return JSON.stringify(result);

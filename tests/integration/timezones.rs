@@ -72,9 +72,8 @@ fn report_tz_equals_the_database_in_that_zone_for_every_report() {
         let list = zoned.ok(&["report", "--list"]);
         // Every report about sessions (those about imports list each
         // file's own paths and times).
-        let about_sessions = |name: &&str| {
-            sessiondb::store::views::find(name).is_some_and(|view| view.has_days())
-        };
+        let about_sessions =
+            |name: &&str| sessiondb::store::views::find(name).is_some_and(|view| view.has_days());
         for name in list
             .lines()
             .filter_map(|l| l.split_whitespace().next())

@@ -159,7 +159,9 @@ def bench_sessiondb(size_name, full, increment, repeat):
     timings = stderr[stderr.find("timings") :].split("\tCommand being timed")[0].strip()
     result = {"import_s": seconds, "import_peak_mib": peak, "timings": timings}
     result["overview"] = overview_numbers(run([BINARY, "--db", db, "report", "overview", "--format", "csv"]).stdout)
+    result["dashboard_s"], result["dashboard_kib"] = time_dashboard(db, work, repeat)
     run([BINARY, "--db", db, "funnel", "--save", "checkout", *FUNNEL, "--format", "csv"])
+    result["dashboard_funnel_s"], _ = time_dashboard(db, work, repeat)
     for report in REPORTS:
         samples = []
         for _ in range(repeat):
@@ -174,6 +176,19 @@ def bench_sessiondb(size_name, full, increment, repeat):
     result["incremental_timings"] = stderr[stderr.find("timings") :].split("\tCommand being timed")[0].strip()
     incremental_db.unlink()
     return result
+
+
+def time_dashboard(db, work, repeat):
+    """`dashboard --out`: median seconds (process start included) and KiB."""
+    page = work / "dashboard.html"
+    samples = []
+    for _ in range(repeat):
+        started = time.perf_counter()
+        run([BINARY, "--db", db, "dashboard", "--out", page])
+        samples.append(time.perf_counter() - started)
+    size = page.stat().st_size / 1024
+    page.unlink()
+    return statistics.median(samples), size
 
 
 def bench_baseline(size_name, full, baseline):
@@ -299,6 +314,9 @@ def main():
     print(f"| **incremental / full import (%)** | {cells(lambda r: 100 * r['sessiondb']['incremental_s'] / r['sessiondb']['import_s'], '{:.1f}')} |")
     for report in REPORTS:
         print(f"| report {report} (ms) | {cells(lambda r, rep=report: 1000 * r['sessiondb'][f'report_{rep}_s'], '{:.0f}')} |")
+    print(f"| dashboard, no saved funnel (ms) | {cells(lambda r: 1000 * r['sessiondb']['dashboard_s'], '{:.0f}')} |")
+    print(f"| dashboard, one saved funnel (ms) | {cells(lambda r: 1000 * r['sessiondb']['dashboard_funnel_s'], '{:.0f}')} |")
+    print(f"| dashboard file size (KiB) | {cells(lambda r: r['sessiondb']['dashboard_kib'], '{:.0f}')} |")
     print(f"| combined access log: import (s) | {cells(lambda r: r['access_log']['import_s'])} |")
     print(f"| combined access log: lines parsed per second (parser thread) | {cells(lambda r: r['access_log']['lines'] / r['access_log']['parse_s'], '{:,.0f}')} |")
     if not args.skip_sqlite3:

@@ -35,6 +35,9 @@ pub enum Command {
     Import(Box<cmd::import::Args>),
     /// Print a canned report (a view of the database).
     Report(cmd::report::Args),
+    /// Write the reports as one HTML page that opens offline: metric cards,
+    /// charts, tables and the data's quality.
+    Dashboard(cmd::dashboard::Args),
     /// Run a read-only SQL statement.
     Query(cmd::query::Args),
     /// Show or change which event types count as conversions.
@@ -67,6 +70,7 @@ impl Cli {
         match cli.command {
             Command::Import(args) => cmd::import::run(&cli.db, *args, wait),
             Command::Report(args) => cmd::report::run(&cli.db, args, wait),
+            Command::Dashboard(args) => cmd::dashboard::run(&cli.db, args, wait),
             Command::Query(args) => cmd::query::run(&cli.db, args, wait),
             Command::Conversions(args) => cmd::conversions::run(&cli.db, args, wait),
             Command::PageViews(args) => cmd::page_views::run(&cli.db, args, wait),

@@ -12,6 +12,7 @@ pub mod choice;
 pub mod cli;
 pub mod cmd;
 pub mod compare;
+pub mod dashboard;
 pub mod event;
 pub mod explain;
 pub mod funnel;

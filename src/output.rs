@@ -138,16 +138,7 @@ impl<W: Write> RowSink for JsonSink<W> {
             if i > 0 {
                 self.out.write_all(b",")?;
             }
-            let json = match value {
-                Value::Null => serde_json::Value::Null,
-                Value::Integer(i) => serde_json::Value::from(*i),
-                Value::Real(r) => {
-                    serde_json::Number::from_f64(*r).map_or(serde_json::Value::Null, Into::into)
-                }
-                Value::Text(t) => serde_json::Value::from(t.as_str()),
-                Value::Blob(b) => serde_json::Value::from(hex(b)),
-            };
-            write!(self.out, "{key}:{json}")?;
+            write!(self.out, "{key}:{}", json_value(value))?;
         }
         self.rows += 1;
         self.out.write_all(b"}")
@@ -157,6 +148,20 @@ impl<W: Write> RowSink for JsonSink<W> {
         self.out
             .write_all(if self.rows == 0 { b"]\n" } else { b"\n]\n" })?;
         self.out.flush()
+    }
+}
+
+/// A value as `--format json` writes it (a blob as hex text, a real that
+/// JSON cannot hold, such as infinity, as null).
+pub fn json_value(value: &Value) -> serde_json::Value {
+    match value {
+        Value::Null => serde_json::Value::Null,
+        Value::Integer(i) => serde_json::Value::from(*i),
+        Value::Real(r) => {
+            serde_json::Number::from_f64(*r).map_or(serde_json::Value::Null, Into::into)
+        }
+        Value::Text(t) => serde_json::Value::from(t.as_str()),
+        Value::Blob(b) => serde_json::Value::from(hex(b)),
     }
 }
 

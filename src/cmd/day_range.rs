@@ -27,6 +27,16 @@ impl DayRange {
         self.from.zip(self.to)
     }
 
+    /// `--from`, as given.
+    pub fn from(&self) -> Option<NaiveDate> {
+        self.from
+    }
+
+    /// `--to`, as given.
+    pub fn to(&self) -> Option<NaiveDate> {
+        self.to
+    }
+
     /// A range of these two days.
     pub fn between(from: NaiveDate, to: NaiveDate) -> DayRange {
         DayRange {

@@ -20,6 +20,7 @@ pub mod check;
 pub mod checkpoint;
 mod choice_arg;
 pub mod conversions;
+pub mod dashboard;
 mod day_range;
 pub mod explain;
 pub mod funnel;

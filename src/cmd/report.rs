@@ -6,11 +6,13 @@ use super::day_range::DayRange;
 use crate::compare;
 use crate::output::{self, OutputFormat, TableStyle, Value};
 use crate::quote::{sessiondb_command, sql_identifier};
+use crate::rows::RowSink;
 use crate::session_filter::{Condition, SessionFilter};
 use crate::store::Store;
 use crate::store::views;
 use crate::timestamp::InputZone;
 use anyhow::{Result, bail};
+use chrono::NaiveDate;
 use std::io::Write;
 use std::path::Path;
 
@@ -54,7 +56,7 @@ pub struct Args {
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, clap::ValueEnum)]
-enum Compare {
+pub enum Compare {
     /// The period of the same length just before --from.
     Previous,
 }
@@ -83,22 +85,135 @@ pub fn run(db: &Path, args: Args, wait: std::time::Duration) -> Result<()> {
     };
     let range = args.days.days()?;
     let store = Store::open_read(db, wait)?;
-    if args.compare.is_some() {
-        return compare_with_previous(&store, view, &args);
-    }
+    store.check_views()?;
     let filter = SessionFilter::new(args.filters.clone());
-    let sql = report_sql(&store, view, range.is_some(), args.tz, &filter)?;
     let format = super::output_format(args.format);
+    if args.compare.is_some() {
+        comparable(view)?;
+        let Some((from, to)) = args.days.bounds() else {
+            bail!("--compare previous needs the period: --from DAY --to DAY");
+        };
+        let (previous_from, previous_to) = compare::previous_period(from, to);
+        let rows = compare_report(&store, view, (from, to), args.tz, &filter)?
+            .rows(format == OutputFormat::Table);
+        note!("{from} to {to}, compared with {previous_from} to {previous_to}");
+        let mut sink = output::sink(format, TableStyle::Human, std::io::stdout().lock());
+        let columns: Vec<String> = compare::COLUMNS.iter().map(|c| c.to_string()).collect();
+        sink.columns(&columns)?;
+        for row in &rows {
+            sink.row(row)?;
+        }
+        sink.finish()?;
+        return Ok(());
+    }
     let mut sink = output::sink(format, TableStyle::Human, std::io::stdout().lock());
-    match &range {
+    run_report(
+        &store,
+        view,
+        range.as_ref(),
+        args.tz,
+        &filter,
+        sink.as_mut(),
+    )?;
+    Ok(())
+}
+
+/// Runs the report `view` into `sink`, as `report` prints it: over the
+/// sessions that start in `days` (first and last, inclusive; every session
+/// when `None`) that match `filter`, with days in `zone` when it is not
+/// the stored reporting zone. `report` and `dashboard` run every report here, so the
+/// dashboard's numbers are `report`'s. Returns the number of rows.
+pub fn run_report(
+    store: &Store,
+    view: &views::View,
+    days: Option<&(String, String)>,
+    zone: Option<InputZone>,
+    filter: &SessionFilter,
+    sink: &mut dyn RowSink,
+) -> Result<u64> {
+    if days.is_some() && !view.has_days() {
+        bail!(
+            "{} is about the imports, not sessions: --from/--to do not apply to it",
+            view.name
+        );
+    }
+    if !filter.is_empty() && !view.has_days() {
+        bail!(
+            "{} is about the imports, not sessions: --filter does not apply to it",
+            view.name
+        );
+    }
+    let sql = report_sql(store, view, days.is_some(), zone, filter)?;
+    match days {
         Some((from, to)) => store.run_query(
             &sql,
             &[Value::Text(from.clone()), Value::Text(to.clone())],
-            sink.as_mut(),
-        )?,
-        None => store.run_query(&sql, &[], sink.as_mut())?,
-    };
+            sink,
+        ),
+        None => store.run_query(&sql, &[], sink),
+    }
+}
+
+/// The reports `--compare previous` works with.
+pub const ONE_ROW: [&str; 3] = ["overview", "durations", "conversions"];
+
+fn comparable(view: &views::View) -> Result<()> {
+    if !ONE_ROW.contains(&view.name) {
+        bail!(
+            "--compare works with the one-row reports ({}), not {}",
+            ONE_ROW.join(", "),
+            view.name
+        );
+    }
     Ok(())
+}
+
+/// `report --compare previous`: the one-row report `view` for the days
+/// `period` and for the period of the same length just before; give them
+/// to [`compare::compare`] for the rows `report` prints.
+pub fn compare_report(
+    store: &Store,
+    view: &views::View,
+    period: (NaiveDate, NaiveDate),
+    zone: Option<InputZone>,
+    filter: &SessionFilter,
+) -> Result<Comparison> {
+    comparable(view)?;
+    let (from, to) = period;
+    let (previous_from, previous_to) = compare::previous_period(from, to);
+    let mut results = Vec::new();
+    for range in [
+        DayRange::between(from, to),
+        DayRange::between(previous_from, previous_to),
+    ] {
+        let days = range.days()?.expect("both days given");
+        let mut collected = compare::Collected::default();
+        run_report(store, view, Some(&days), zone, filter, &mut collected)?;
+        anyhow::ensure!(collected.rows.len() == 1, "{} gave no row", view.name);
+        results.push(collected);
+    }
+    let previous = results.pop().expect("two results");
+    let current = results.pop().expect("two results");
+    Ok(Comparison { current, previous })
+}
+
+/// A one-row report for a period and for the period before it.
+pub struct Comparison {
+    pub current: compare::Collected,
+    pub previous: compare::Collected,
+}
+
+impl Comparison {
+    /// The rows of [`compare::COLUMNS`], formatted as the table shows them
+    /// when `for_people`.
+    pub fn rows(&self, for_people: bool) -> Vec<Vec<Value>> {
+        compare::compare(
+            &self.current.columns,
+            &self.current.rows[0],
+            &self.previous.rows[0],
+            for_people,
+        )
+    }
 }
 
 /// `--list`: one report a line with its description, or with `--format`
@@ -125,7 +240,6 @@ fn list(format: Option<OutputFormat>) -> Result<()> {
     Ok(())
 }
 
-/// The view's report query; in `zone` when it is not the stored one.
 /// The view's report query: from the summaries, or, in another `zone`
 /// than the stored one or for the sessions of a `filter`, from the
 /// sessions.
@@ -151,52 +265,4 @@ pub fn report_sql(
         offsets.as_deref(),
         (!filter.is_empty()).then_some(filter),
     ))
-}
-
-fn compare_with_previous(store: &Store, view: &views::View, args: &Args) -> Result<()> {
-    const ONE_ROW: [&str; 3] = ["overview", "durations", "conversions"];
-    if !ONE_ROW.contains(&view.name) {
-        bail!(
-            "--compare works with the one-row reports ({}), not {}",
-            ONE_ROW.join(", "),
-            view.name
-        );
-    }
-    let Some((from, to)) = args.days.bounds() else {
-        bail!("--compare previous needs the period: --from DAY --to DAY");
-    };
-    let (previous_from, previous_to) = compare::previous_period(from, to);
-    let filter = SessionFilter::new(args.filters.clone());
-    let sql = report_sql(store, view, true, args.tz, &filter)?;
-    let mut results = Vec::new();
-    for range in [
-        DayRange::between(from, to),
-        DayRange::between(previous_from, previous_to),
-    ] {
-        let (first, last) = range.days()?.expect("both days given");
-        let mut collected = compare::Collected::default();
-        store.run_query(
-            &sql,
-            &[Value::Text(first), Value::Text(last)],
-            &mut collected,
-        )?;
-        anyhow::ensure!(collected.rows.len() == 1, "{} gave no row", view.name);
-        results.push(collected);
-    }
-    note!("{from} to {to}, compared with {previous_from} to {previous_to}");
-    let format = super::output_format(args.format);
-    let rows = compare::compare(
-        &results[0].columns,
-        &results[0].rows[0],
-        &results[1].rows[0],
-        format == OutputFormat::Table,
-    );
-    let mut sink = output::sink(format, TableStyle::Human, std::io::stdout().lock());
-    let columns: Vec<String> = compare::COLUMNS.iter().map(|c| c.to_string()).collect();
-    sink.columns(&columns)?;
-    for row in &rows {
-        sink.row(row)?;
-    }
-    sink.finish()?;
-    Ok(())
 }

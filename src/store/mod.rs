@@ -372,6 +372,17 @@ impl Store {
         &self.path
     }
 
+    /// Refuses a file whose views are not this build's (written by another
+    /// build at the same schema version): a report would read the stored
+    /// view, with the other build's definition, or find none. Any write
+    /// command (`checkpoint`) replaces them.
+    pub fn check_views(&self) -> Result<()> {
+        if !views::are_current(&self.conn)? {
+            return Err(OpenError::OtherViews(self.path.clone()).into());
+        }
+        Ok(())
+    }
+
     /// A write transaction on this database (see [`begin_write`]).
     fn write(&mut self) -> Result<Transaction<'_>> {
         begin_write(&mut self.conn, &self.path, self.wait)

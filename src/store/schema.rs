@@ -68,6 +68,12 @@ pub enum OpenError {
         crate::quote::sessiondb_command(.path, &["checkpoint"])
     )]
     Older { path: PathBuf, found: i64 },
+    #[error(
+        "{}'s views are another sessiondb build's (it was last written by one), so its reports could differ from this build's or be missing: run `{}` once to bring them up to date",
+        .0.display(),
+        crate::quote::sessiondb_command(.0, &["checkpoint"])
+    )]
+    OtherViews(PathBuf),
 }
 
 fn import_command(path: &Path) -> String {

@@ -23,6 +23,9 @@ pub enum DayFilter {
     /// The view groups another view's rows: it is run over that view's
     /// rows of the range.
     Over(&'static str),
+    /// The view is about the imports, not sessions: a range of days (or a
+    /// time zone) does not change it.
+    NotSessions,
 }
 
 pub struct View {
@@ -124,6 +127,13 @@ pub const VIEWS: &[View] = &[
         also_reads: &[],
     },
     View {
+        name: "duration_histogram",
+        sql: include_str!("../../sql/views/duration_histogram.sql"),
+        day_filter: DayFilter::Shadow(&["segment_stats", "daily_stats"]),
+        is_report: true,
+        also_reads: &[],
+    },
+    View {
         name: "bounce_definitions",
         sql: include_str!("../../sql/views/bounce_definitions.sql"),
         day_filter: DayFilter::Shadow(&["daily_stats"]),
@@ -164,6 +174,20 @@ pub const VIEWS: &[View] = &[
         day_filter: DayFilter::Shadow(&["retention_stats"]),
         is_report: true,
         also_reads: &["daily_stats"],
+    },
+    View {
+        name: "import_files",
+        sql: include_str!("../../sql/views/import_files.sql"),
+        day_filter: DayFilter::NotSessions,
+        is_report: true,
+        also_reads: &[],
+    },
+    View {
+        name: "reject_reasons",
+        sql: include_str!("../../sql/views/reject_reasons.sql"),
+        day_filter: DayFilter::NotSessions,
+        is_report: true,
+        also_reads: &[],
     },
 ];
 
@@ -211,13 +235,21 @@ impl View {
             .trim()
     }
 
+    /// Whether `report --from/--to` can restrict the view to a range of
+    /// days (false for the views about imports).
+    pub fn has_days(&self) -> bool {
+        self.day_filter != DayFilter::NotSessions
+    }
+
     /// The SQL a report runs, restricted to sessions that start between
-    /// `?1` and `?2` (days, inclusive) when `days` is true.
+    /// `?1` and `?2` (days, inclusive) when `days` is true (which a view
+    /// without days, see [`View::has_days`], does not take).
     pub fn report_sql(&self, days: bool) -> String {
-        if !days {
+        if !days || !self.has_days() {
             return format!("SELECT * FROM {}", self.name);
         }
         match self.day_filter {
+            DayFilter::NotSessions => unreachable!("handled above"),
             DayFilter::DayColumn(_) => {
                 format!("SELECT * FROM {} WHERE day BETWEEN ?1 AND ?2", self.name)
             }
@@ -256,6 +288,7 @@ impl View {
         filter: Option<&SessionFilter>,
     ) -> String {
         let (tables, filter_sessions) = match self.day_filter {
+            DayFilter::NotSessions => return self.report_sql(false),
             DayFilter::Over(name) => {
                 let inner = find(name)
                     .expect("a registered view")

@@ -6,6 +6,7 @@ mod analytics;
 mod check;
 mod clients;
 mod commands;
+mod dashboard;
 mod docs;
 mod explain;
 mod fields;

@@ -37,7 +37,15 @@ fn a_version_1_database_is_upgraded_and_reports_like_a_fresh_import() {
         fresh.rows("SELECT count(*) FROM events")
     );
     let list = fresh.ok(&["report", "--list"]);
-    for name in list.lines().filter_map(|l| l.split_whitespace().next()) {
+    // The reports about imports list each file's own imports (paths and
+    // times), so they differ; every report about sessions is the same.
+    let about_sessions =
+        |name: &&str| sessiondb::store::views::find(name).is_some_and(|view| view.has_days());
+    for name in list
+        .lines()
+        .filter_map(|l| l.split_whitespace().next())
+        .filter(about_sessions)
+    {
         let args = ["report", name, "--format", "csv"];
         assert_eq!(env.ok(&args), fresh.ok(&args), "{name}");
     }
@@ -48,5 +56,34 @@ fn a_version_1_database_is_upgraded_and_reports_like_a_fresh_import() {
     assert_eq!(
         env.ok(&["report", "new_vs_returning", "--format", "csv"]),
         fresh.ok(&["report", "new_vs_returning", "--format", "csv"])
+    );
+}
+
+#[test]
+fn a_file_with_another_build_s_views_is_refused_by_report_until_a_write_updates_them() {
+    let env = Env::new();
+    env.import(&[&fixture("small.csv")]);
+    // As a build without the duration histogram left it.
+    rusqlite::Connection::open(env.db())
+        .expect("open")
+        .execute_batch("DROP VIEW duration_histogram")
+        .expect("drop");
+    let out = env.dir.path().join("report.html");
+    for args in [
+        &["report", "duration_histogram"][..],
+        &["report", "overview"],
+        &["dashboard", "--out", out.to_str().expect("utf-8")],
+    ] {
+        let error = env.fails(args);
+        assert!(
+            error.contains("another sessiondb build") && error.contains("checkpoint"),
+            "{args:?}: {error}"
+        );
+        assert_eq!(error.trim().lines().count(), 1, "{error}");
+    }
+    env.ok(&["checkpoint"]);
+    assert!(
+        env.ok(&["report", "duration_histogram", "--format", "csv"])
+            .starts_with("bucket,")
     );
 }

@@ -82,7 +82,7 @@ fn database() -> Env {
 fn assert_reads_as_sqlite(env: &Env, client: &str, script: &str) {
     let views: Vec<String> =
         env.rows("SELECT name FROM sqlite_master WHERE type = 'view' ORDER BY name");
-    assert_eq!(views.len(), 18, "{views:?}");
+    assert_eq!(views.len(), 21, "{views:?}");
     let names: Vec<&str> = TABLES
         .iter()
         .copied()

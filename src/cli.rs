@@ -52,6 +52,9 @@ pub enum Command {
     /// Recompute sessions, flags and summaries from the events and say
     /// whether they equal the stored ones.
     Check(cmd::check::Args),
+    /// Print a SQL script that builds the sessions and every view in Spark
+    /// SQL or ClickHouse from a source of raw events there.
+    Sql(cmd::sql::Args),
     /// Move what is committed into the .db file and put it back in
     /// rollback-journal mode, as every write command does when it ends.
     Checkpoint(cmd::checkpoint::Args),

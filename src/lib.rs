@@ -9,6 +9,7 @@ pub mod bulk;
 pub mod cli;
 pub mod cmd;
 pub mod compare;
+pub mod engine_sql;
 pub mod event;
 pub mod explain;
 pub mod funnel;

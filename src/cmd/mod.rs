@@ -27,6 +27,7 @@ pub mod query;
 pub mod report;
 pub mod resessionize;
 pub mod rules_args;
+pub mod sql;
 pub mod timezone;
 
 use crate::cli::{Cli, Command};
@@ -61,6 +62,7 @@ pub fn run(cli: Cli) -> Result<()> {
         Command::Funnel(args) => funnel::run(&cli.db, args, wait),
         Command::Timezone(args) => timezone::run(&cli.db, args, wait),
         Command::Check(args) => check::run(&cli.db, args, wait),
+        Command::Sql(args) => sql::run(&cli.db, args, wait),
         Command::Checkpoint(args) => checkpoint::run(&cli.db, args, wait),
     }
 }

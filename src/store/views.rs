@@ -184,6 +184,11 @@ impl View {
         }
     }
 
+    /// The file's text, opening comment included.
+    pub fn sql(&self) -> &'static str {
+        self.sql
+    }
+
     /// The `CREATE VIEW` statement as SQLite stores it in `sqlite_master`.
     fn create_statement(&self) -> &'static str {
         let start = self.sql.find("CREATE VIEW").unwrap_or(0);

@@ -8,7 +8,7 @@
 use super::rules_args::{RULE_OPTIONS, RulesArgs};
 use crate::engine_sql::{self, Engine, ScriptOptions};
 use crate::rules::SessionRules;
-use crate::session::DEFAULT_CONVERSION_TYPES;
+use crate::session::{DEFAULT_CONVERSION_TYPES, DEFAULT_PAGE_VIEW};
 use crate::store::Store;
 use crate::timestamp::InputZone;
 use anyhow::{Result, bail};
@@ -18,7 +18,7 @@ use std::path::Path;
 #[derive(Debug, clap::Args)]
 pub struct Args {
     /// The engine the script is for: spark (Spark SQL) or clickhouse.
-    #[arg(long, value_enum)]
+    #[arg(long, value_parser = super::choice_arg::choice::<Engine>())]
     engine: Engine,
 
     /// The raw events: a table name or a table expression of the engine
@@ -43,6 +43,11 @@ pub struct Args {
     #[arg(long, value_name = "TYPES", value_delimiter = ',')]
     conversions: Vec<String>,
 
+    /// The event types that count as page views, comma-separated
+    /// [default: those of --db, or page_view].
+    #[arg(long, value_name = "TYPES", value_delimiter = ',')]
+    page_view_types: Vec<String>,
+
     /// The reporting time zone, of sessions' days and hours: UTC, +05:30,
     /// Europe/Paris [default: that of --db, or UTC].
     #[arg(long, value_name = "ZONE", allow_hyphen_values = true)]
@@ -53,6 +58,7 @@ pub struct Args {
 struct Stored {
     rules: Option<SessionRules>,
     conversion_types: Vec<String>,
+    page_view_types: Vec<String>,
     zone: InputZone,
     funnels: Vec<(String, Vec<crate::funnel::Step>)>,
 }
@@ -63,11 +69,17 @@ pub fn run(db: &Path, args: Args, wait: std::time::Duration) -> Result<()> {
             "--conversions needs event types, comma-separated, for example: --conversions purchase,signup"
         );
     }
+    if args.page_view_types.iter().any(|t| t.trim().is_empty()) {
+        bail!(
+            "--page-view-types needs event types, comma-separated, for example: --page-view-types page_view,screen"
+        );
+    }
     let stored = if db.exists() {
         let store = Store::open_read(db, wait)?;
         Some(Stored {
             rules: store.session_rules()?,
             conversion_types: store.conversion_types()?,
+            page_view_types: store.page_view_types()?,
             zone: store.reporting_zone()?,
             funnels: store.saved_funnels()?,
         })
@@ -83,14 +95,7 @@ pub fn run(db: &Path, args: Args, wait: std::time::Duration) -> Result<()> {
             .unwrap_or_default(),
     };
     let conversion_types: Vec<String> = if !args.conversions.is_empty() {
-        let mut types: Vec<String> = args
-            .conversions
-            .iter()
-            .map(|t| t.trim().to_string())
-            .collect();
-        types.sort();
-        types.dedup();
-        types
+        sorted_types(&args.conversions)
     } else if let Some(stored) = &stored {
         stored.conversion_types.clone()
     } else {
@@ -102,6 +107,13 @@ pub fn run(db: &Path, args: Args, wait: std::time::Duration) -> Result<()> {
             db.display()
         );
     }
+    let page_view_types: Vec<String> = if !args.page_view_types.is_empty() {
+        sorted_types(&args.page_view_types)
+    } else if let Some(stored) = &stored {
+        stored.page_view_types.clone()
+    } else {
+        vec![DEFAULT_PAGE_VIEW.to_string()]
+    };
     let zone = args
         .tz
         .or(stored.as_ref().map(|s| s.zone))
@@ -112,10 +124,19 @@ pub fn run(db: &Path, args: Args, wait: std::time::Duration) -> Result<()> {
         source: &args.events,
         rules: &rules,
         conversion_types: &conversion_types,
+        page_view_types: &page_view_types,
         zone,
         funnels: &funnels,
     })
     .map_err(anyhow::Error::msg)?;
     std::io::stdout().lock().write_all(script.as_bytes())?;
     Ok(())
+}
+
+/// Event types as given, trimmed, sorted, each once.
+fn sorted_types(given: &[String]) -> Vec<String> {
+    let mut types: Vec<String> = given.iter().map(|t| t.trim().to_string()).collect();
+    types.sort();
+    types.dedup();
+    types
 }

@@ -24,16 +24,34 @@
 //! (`join_use_nulls`), and a cast keeps NULL (`cast_keep_nullable`), as in
 //! SQL.
 
+use crate::choice::Choice;
 use crate::timestamp::InputZone;
 
 /// An engine `sessiondb sql` writes a script for.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, clap::ValueEnum)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Engine {
     /// Spark SQL (spark-sql -f, or spark.sql statement by statement).
     Spark,
     /// ClickHouse (clickhouse-client --multiquery, or chdb).
-    #[value(name = "clickhouse")]
     ClickHouse,
+}
+
+impl Choice for Engine {
+    const ALL: &'static [Engine] = &[Engine::Spark, Engine::ClickHouse];
+
+    fn name(self) -> &'static str {
+        match self {
+            Engine::Spark => "spark",
+            Engine::ClickHouse => "clickhouse",
+        }
+    }
+
+    fn help(self) -> &'static str {
+        match self {
+            Engine::Spark => "Spark SQL (spark-sql -f)",
+            Engine::ClickHouse => "ClickHouse (clickhouse-client --multiquery)",
+        }
+    }
 }
 
 /// What `SETTINGS` clause ClickHouse queries carry (see the module's
@@ -61,7 +79,7 @@ const REFUSED: &[&str] = &[
 ];
 
 impl Engine {
-    pub fn name(self) -> &'static str {
+    pub fn title(self) -> &'static str {
         match self {
             Engine::Spark => "Spark SQL",
             Engine::ClickHouse => "ClickHouse",
@@ -259,7 +277,7 @@ impl Engine {
             if find_code(sql, &code, construct, 0).is_some() {
                 return Err(format!(
                     "{construct} has no translation for {}: write it in the subset every engine reads alike (src/engine_sql/dialect.rs)",
-                    self.name()
+                    self.title()
                 ));
             }
         }

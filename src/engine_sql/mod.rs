@@ -36,6 +36,8 @@ pub struct ScriptOptions<'a> {
     pub source: &'a str,
     pub rules: &'a SessionRules,
     pub conversion_types: &'a [String],
+    /// The event types that count as page views.
+    pub page_view_types: &'a [String],
     /// The reporting zone: sessions' days and hours.
     pub zone: InputZone,
     /// The saved funnels, for the `funnels` view.
@@ -59,6 +61,7 @@ pub fn script(options: &ScriptOptions<'_>) -> Result<String, String> {
         engine: e,
         rules: options.rules,
         conversion_types: options.conversion_types,
+        page_view_types: options.page_view_types,
         zone: options.zone,
         source: options.source,
     };
@@ -78,6 +81,17 @@ pub fn script(options: &ScriptOptions<'_>) -> Result<String, String> {
         Ok::<(), String>(())
     };
 
+    for (name, what, types) in [
+        ("page_view_events", "page views", options.page_view_types),
+        ("conversion_events", "conversions", options.conversion_types),
+    ] {
+        table(
+            &mut statements,
+            name,
+            &format!("The event types that count as {what}, as sessiondb keeps them in {name}."),
+            &type_rows(e, types),
+        )?;
+    }
     for t in sessionizer.tables() {
         table(&mut statements, t.name, &t.comment, &t.query)?;
     }
@@ -156,10 +170,15 @@ fn header(options: &ScriptOptions<'_>) -> String {
         Engine::Spark => "spark-sql -f FILE",
         Engine::ClickHouse => "clickhouse-client --multiquery < FILE",
     };
-    let tables: Vec<&str> = [SESSIONED_EVENTS, "session_records"]
-        .into_iter()
-        .chain(SUMMARY_TABLES.iter().map(|t| t.name))
-        .collect();
+    let tables: Vec<&str> = [
+        "page_view_events",
+        "conversion_events",
+        SESSIONED_EVENTS,
+        "session_records",
+    ]
+    .into_iter()
+    .chain(SUMMARY_TABLES.iter().map(|t| t.name))
+    .collect();
     let views: Vec<&str> = VIEWS.iter().map(|v| v.name).collect();
     let funnels = if options.funnels.is_empty() {
         "none".to_string()
@@ -175,12 +194,12 @@ fn header(options: &ScriptOptions<'_>) -> String {
             .join("; ")
     };
     let text = format!(
-        "Written by sessiondb sql --engine {engine}: sessiondb's sessions and every public view, in {name}, from the raw events of {source} (columns event_id, user_id, ts_ms, event_type, page, referrer, utm_source, utm_medium, utm_campaign, device, country, revenue{key}; others are ignored). Session rules: {rules}. Conversions: {conversions}. Reporting zone: {zone}. Saved funnels: {funnels}. Run it with: {run}. Each statement ends with ';' at the end of a line. It (re)creates the tables {tables} and the views {views}, replacing those of an earlier run, from all the events of the source.",
+        "Written by sessiondb sql --engine {engine}: sessiondb's sessions and every public view, in {name}, from the raw events of {source} (columns event_id, user_id, ts_ms, event_type, page, referrer, utm_source, utm_medium, utm_campaign, device, country, revenue{key}; others are ignored). Session rules: {rules}. Page views: {page_views}. Conversions: {conversions}. Reporting zone: {zone}. Saved funnels: {funnels}. Run it with: {run}. Each statement ends with ';' at the end of a line. It (re)creates the tables {tables} and the views {views}, replacing those of an earlier run, from all the events of the source.",
         engine = match options.engine {
             Engine::Spark => "spark",
             Engine::ClickHouse => "clickhouse",
         },
-        name = options.engine.name(),
+        name = options.engine.title(),
         source = options.source,
         key = if options.rules.source_sessions {
             ", session_key"
@@ -188,6 +207,7 @@ fn header(options: &ScriptOptions<'_>) -> String {
             ""
         },
         rules = options.rules,
+        page_views = options.page_view_types.join(", "),
         conversions = options.conversion_types.join(", "),
         zone = options.zone,
         tables = tables.join(", "),
@@ -197,6 +217,15 @@ fn header(options: &ScriptOptions<'_>) -> String {
         .iter()
         .map(|line| format!("-- {line}\n"))
         .collect()
+}
+
+/// The rows of a table of event types (`event_type`), one per type.
+fn type_rows(e: Engine, types: &[String]) -> String {
+    types
+        .iter()
+        .map(|t| format!("SELECT {} AS event_type", e.literal(t)))
+        .collect::<Vec<_>>()
+        .join("\nUNION ALL ")
 }
 
 /// The `--` comment lines a SQL file opens with, as one paragraph.
@@ -300,6 +329,7 @@ mod tests {
                     source: "events",
                     rules,
                     conversion_types: &["purchase".to_string()],
+                    page_view_types: &["page_view".to_string(), "$pageview".to_string()],
                     zone: "+05:30".parse()?,
                     funnels: &funnels,
                 })?;
@@ -317,7 +347,12 @@ mod tests {
                 for summary in SUMMARY_TABLES {
                     assert!(text.contains(&format!("CREATE TABLE {} ", summary.name)));
                 }
-                assert!(!text.contains("GLOB"));
+                assert!(
+                    text.lines()
+                        .filter(|l| !l.trim_start().starts_with("--"))
+                        .all(|l| !l.contains("GLOB")),
+                    "GLOB is SQLite's"
+                );
                 // Only statements end lines with ';'.
                 for line in text.lines().filter(|l| l.ends_with(';')) {
                     assert!(!line.starts_with("--"), "{line}");

@@ -43,6 +43,8 @@ pub struct Sessionizer<'a> {
     pub engine: Engine,
     pub rules: &'a SessionRules,
     pub conversion_types: &'a [String],
+    /// The event types that count as page views.
+    pub page_view_types: &'a [String],
     pub zone: InputZone,
     pub source: &'a str,
 }
@@ -99,8 +101,9 @@ impl Sessionizer<'_> {
         tables.push(Table {
             name: "session_records",
             comment: format!(
-                "One row per session, with the columns of sessiondb's session_records: its times, size, entry and exit, source and flags; day and hour in the reporting zone ({}); conversions are events of type {}.",
+                "One row per session, with the columns of sessiondb's session_records: its times, size, entry and exit, source and flags; day and hour in the reporting zone ({}); page views are events of type {}, conversions of type {}.",
                 self.zone,
+                self.page_view_types.join(", "),
                 self.conversion_types.join(", ")
             ),
             query: self.session_records(),
@@ -423,7 +426,8 @@ FROM (
     /// One row per session from the events with their sessions.
     fn session_records(&self) -> String {
         let e = self.engine;
-        let conversions: Vec<String> = self.conversion_types.iter().map(|t| e.literal(t)).collect();
+        let is_conversion = type_in("x.event_type", self.conversion_types, e);
+        let is_page_view = |column: &str| type_in(column, self.page_view_types, e);
         let first = |column: &str| {
             format!("max(CASE WHEN x.pos = x.first_pos THEN x.{column} END) AS {column}")
         };
@@ -431,11 +435,12 @@ FROM (
             "CAST(min(x.ts_ms) AS BIGINT) AS started_ms".to_string(),
             "CAST(max(x.ts_ms) AS BIGINT) AS ended_ms".to_string(),
             "count(*) AS events".to_string(),
-            "CAST(sum(CASE WHEN x.event_type = 'page_view' THEN 1 ELSE 0 END) AS BIGINT) AS pageviews"
-                .to_string(),
             format!(
-                "CAST(sum(CASE WHEN x.event_type IN ({}) THEN 1 ELSE 0 END) AS BIGINT) AS conversions",
-                conversions.join(", ")
+                "CAST(sum(CASE WHEN {} THEN 1 ELSE 0 END) AS BIGINT) AS pageviews",
+                is_page_view("x.event_type")
+            ),
+            format!(
+                "CAST(sum(CASE WHEN {is_conversion} THEN 1 ELSE 0 END) AS BIGINT) AS conversions"
             ),
             format!("{} AS revenue", e.ordered_revenue_sum("x")),
             "max(CASE WHEN x.pos = x.landing_pos THEN x.page END) AS landing_page".to_string(),
@@ -471,8 +476,8 @@ FROM (
             {facts}
         FROM (
             SELECT se.*, min(se.pos) OVER s AS first_pos,
-                min(CASE WHEN se.event_type = 'page_view' THEN se.pos END) OVER s AS landing_pos,
-                max(CASE WHEN se.event_type = 'page_view' THEN se.pos END) OVER s AS exit_pos
+                min(CASE WHEN {page_view} THEN se.pos END) OVER s AS landing_pos,
+                max(CASE WHEN {page_view} THEN se.pos END) OVER s AS exit_pos
             FROM {SESSIONED_EVENTS} se
             WINDOW s AS (PARTITION BY se.user_id, se.session_id)
         ) x
@@ -487,6 +492,7 @@ FROM (
             domain = referrer_domain_sql("l.referrer", &|t| e.literal(t)),
             local_start = e.local_ms("g.started_ms", self.zone),
             facts = facts.join(",\n            "),
+            page_view = is_page_view("se.event_type"),
         )
     }
 
@@ -516,4 +522,15 @@ FROM (
             part(1, 1000, 3),
         )
     }
+}
+
+/// `column IN (types)`, the types quoted for the engine (a database's sets
+/// of page-view and conversion types are never empty; an empty one matches
+/// nothing).
+pub fn type_in(column: &str, types: &[String], e: Engine) -> String {
+    if types.is_empty() {
+        return "1 = 0".to_string();
+    }
+    let types: Vec<String> = types.iter().map(|t| e.literal(t)).collect();
+    format!("{column} IN ({})", types.join(", "))
 }

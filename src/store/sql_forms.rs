@@ -2,13 +2,15 @@
 //! session flags (`crate::session::flag_sql`) and the referrer's domain
 //! (`crate::event::referrer_domain_sql`), which the scripts of `sessiondb
 //! sql` compute with. Each form is evaluated in SQLite over many inputs and
-//! compared with the Rust function. They live in the store because only the
+//! compared with the Rust function. And the funnels' page patterns: the
+//! regular expressions the scripts match pages with must match what
+//! SQLite's GLOB matches. They live in the store because only the
 //! store uses rusqlite; SQLite lacks regular expressions, so the test gives
 //! it `regexp_extract` and `regexp_replace` with Spark's meaning (the
 //! engine tests run the same forms in Spark and ClickHouse).
 
 use crate::event::{referrer_domain, referrer_domain_sql};
-use crate::session::{ConversionTypes, SessionSummary, flag_sql, summarize};
+use crate::session::{EventTypes, SessionSummary, flag_sql, summarize};
 use rusqlite::Connection;
 use rusqlite::functions::FunctionFlags;
 
@@ -175,7 +177,7 @@ fn the_flag_sql_is_the_rust_flags() -> rusqlite::Result<()> {
             event_type: "click".into(),
             ..Default::default()
         }],
-        &ConversionTypes::default(),
+        &EventTypes::default(),
     );
     let threshold = crate::session::ENGAGED_AFTER_MS;
     let mut checked = 0;
@@ -233,5 +235,146 @@ fn the_flag_sql_is_the_rust_flags() -> rusqlite::Result<()> {
             "bounced_posthog"
         ]
     );
+    Ok(())
+}
+
+#[test]
+fn glob_patterns_as_regexes_match_what_sqlite_glob_matches() -> rusqlite::Result<()> {
+    use crate::engine_sql::funnels::glob_regex;
+    let conn = Connection::open_in_memory()?;
+    let mut glob = conn.prepare("SELECT ?1 GLOB ?2")?;
+    let patterns = [
+        "*",
+        "",
+        "/blog/*",
+        "/p?ge",
+        "/products/?",
+        "?",
+        "??",
+        "*?",
+        "?*",
+        "**",
+        "a*b*c",
+        "*.html",
+        "/a_b",
+        "/a%b",
+        "/Product/*",
+        "[abc]",
+        "[a-c]x",
+        "[^a-c]",
+        "[]]",
+        "[]a]",
+        "[^]]",
+        "[a-]",
+        "[-a]",
+        "[z-a]",
+        "[^z-a]",
+        "[a-c-e]",
+        "[a-cx-z]*",
+        "x[",
+        "x[a",
+        "*[0-9]",
+        "[*]",
+        "[?]",
+        "\\",
+        "a\\*",
+        ".",
+        "(x)",
+        "a|b",
+        "$^",
+        "{1}",
+        "<b>",
+        "日*",
+        "[日本]",
+        "?本",
+        "[ä-ü]*",
+        "a\nb",
+        "*\n*",
+        " x",
+        "[ ]",
+        "+",
+        "/p?oducts/[0-9]*",
+        "[^/]*",
+        "*[]]*",
+        "[^]-]",
+    ];
+    let texts = [
+        "",
+        "a",
+        "b",
+        "c",
+        "x",
+        "z",
+        "-",
+        "]",
+        "^",
+        "ab",
+        "abc",
+        "axbxc",
+        "/blog/",
+        "/blog/a/b",
+        "/page",
+        "/pge",
+        "/products/1",
+        "/products/12",
+        "/a_b",
+        "/aXb",
+        "/a%b",
+        "/Product/x",
+        "/product/x",
+        "ax",
+        "dx",
+        "e",
+        "y",
+        "x[",
+        "x[a",
+        "x",
+        "a1",
+        "9",
+        "*",
+        "?",
+        "\\",
+        "a\\*",
+        "a\\b",
+        ".",
+        "(x)",
+        "a|b",
+        "$^",
+        "{1}",
+        "<b>",
+        "日本",
+        "日",
+        "本",
+        "ä",
+        "ö",
+        "ü",
+        "ÿ",
+        "a\nb",
+        "\n",
+        " x",
+        " ",
+        "+",
+        "/p?oducts/12",
+        "/products/3",
+        "/x",
+        "a]b",
+        "é",
+    ];
+    let mut checked = 0;
+    for pattern in patterns {
+        let regex = glob_regex(pattern).map(|r| regex::Regex::new(&r).expect("a valid regex"));
+        for text in texts {
+            let sqlite: bool = glob.query_row([text, pattern], |r| r.get(0))?;
+            let ours = regex.as_ref().is_some_and(|r| r.is_match(text));
+            assert_eq!(
+                ours,
+                sqlite,
+                "{text:?} GLOB {pattern:?} (regex {:?})",
+                glob_regex(pattern)
+            );
+            checked += 1;
+        }
+    }
+    assert!(checked > 3000);
     Ok(())
 }

@@ -14,6 +14,7 @@ import csv
 import json
 import os
 import sys
+import threading
 from datetime import datetime, timedelta
 
 import pyarrow as pa
@@ -54,7 +55,9 @@ def write_parquet(csv_paths, path):
                 columns[name].append(row.get(name) or None)
     schema = pa.schema([(name, pa.int64() if name == "ts_ms" else pa.float64() if name == "revenue" else pa.string())
                         for name in columns])
-    tmp = path + ".tmp"
+    # Jobs running side by side may write the same file: each its own
+    # temporary one, moved into place whole.
+    tmp = f"{path}.{os.getpid()}.{threading.get_ident()}.tmp"
     pq.write_table(pa.table(columns, schema=schema), tmp)
     os.replace(tmp, path)
 
@@ -85,9 +88,17 @@ def prepare(job):
         return statements(f.read())
 
 
-def fail(job, index, statement, error):
+class JobFailed(Exception):
+    """A statement of a job's script failed."""
+
+
+def failure(job, index, statement, error):
     first = "\n".join(str(error).strip().splitlines()[:6])
-    sys.exit(f"{job['script']}: statement {index + 1} failed:\n{statement[:3000]}\n--\n{first}")
+    return f"{job['script']}: statement {index + 1} failed:\n{statement[:3000]}\n--\n{first}"
+
+
+def fail(job, index, statement, error):
+    sys.exit(failure(job, index, statement, error))
 
 
 def dump(job, tables, seconds):

@@ -9,6 +9,7 @@ import json
 import os
 import sys
 import time
+from concurrent.futures import ThreadPoolExecutor
 
 import engine_jobs
 
@@ -54,27 +55,42 @@ def read(spark, names):
     return tables
 
 
+def run_job(spark, index, job):
+    """One job in a session of its own whose current database is the
+    job's, so that jobs can run side by side."""
+    begun = time.time()
+    session = spark.newSession()
+    session.sql(f"CREATE DATABASE IF NOT EXISTS job{index}")
+    session.sql(f"USE job{index}")
+    for number, statement in enumerate(engine_jobs.prepare(job)):
+        try:
+            session.sql(statement).collect()
+        except Exception as error:  # noqa: BLE001 - reported with its statement
+            raise engine_jobs.JobFailed(engine_jobs.failure(job, number, statement, error)) from None
+    ran = time.time() - begun
+    tables = read(session, job["read"])
+    seconds = time.time() - begun
+    print(f"spark: {os.path.basename(job['script'])} in {seconds:.1f} s "
+          f"({ran:.1f} s the script, the rest reading)", file=sys.stderr)
+    engine_jobs.dump(job, tables, seconds)
+
+
 def main():
     jobs = engine_jobs.jobs()
     started = time.time()
     spark = session(sys.argv[2])
     spark.sparkContext.setLogLevel("ERROR")
     print(f"spark: started in {time.time() - started:.1f} s", file=sys.stderr)
-    for job in jobs:
-        begun = time.time()
-        for index, statement in enumerate(engine_jobs.prepare(job)):
+    # Two jobs at a time: most of a small job's time is the driver planning
+    # and compiling queries, one thread each.
+    with ThreadPoolExecutor(max_workers=int(os.environ.get("SESSIONDB_SPARK_THREADS", "2"))) as pool:
+        futures = [pool.submit(run_job, spark, i, job) for i, job in enumerate(jobs)]
+        for future in futures:
             try:
-                t = time.time()
-                spark.sql(statement).collect()
-                if os.environ.get("SESSIONDB_ENGINE_TIMES"):
-                    print(f"  {time.time() - t:6.1f} s  {statement.splitlines()[-1][:60]}", file=sys.stderr)
-            except Exception as error:  # noqa: BLE001 - reported with its statement
-                engine_jobs.fail(job, index, statement, error)
-        ran = time.time() - begun
-        tables = read(spark, job["read"])
-        seconds = time.time() - begun
-        print(f"spark: {os.path.basename(job['script'])} in {seconds:.1f} s ({ran:.1f} s the script, the rest reading)", file=sys.stderr)
-        engine_jobs.dump(job, tables, seconds)
+                future.result()
+            except engine_jobs.JobFailed as failed:
+                pool.shutdown(cancel_futures=True)
+                sys.exit(str(failed))
     spark.stop()
 
 

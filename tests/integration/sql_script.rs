@@ -40,7 +40,7 @@ fn without_a_database_the_script_takes_the_defaults() {
         let script = env.ok(&["sql", "--engine", engine]);
         let head = header(&script);
         assert!(head.contains("Session rules: --timeout 30m."), "{head}");
-        assert!(head.contains("Conversions: purchase, signup."));
+        assert!(head.contains("Page views: page_view. Conversions: purchase, signup."));
         assert!(head.contains("Reporting zone: UTC."));
         assert!(head.contains("Saved funnels: none."));
         // The default source is the table `events`; the rule's timeout
@@ -48,6 +48,8 @@ fn without_a_database_the_script_takes_the_defaults() {
         assert!(script.contains("FROM events\n"), "{script}");
         assert!(script.contains("> 1800000"));
         assert!(script.contains("IN ('purchase', 'signup')"));
+        assert!(script.contains("event_type IN ('page_view')"));
+        assert!(!script.contains("= 'page_view'"), "page views by the set");
         let parts = statements(&script);
         assert!(parts.len() > 40, "{}", parts.len());
         for part in &parts {
@@ -86,6 +88,8 @@ fn the_database_gives_rules_conversions_zone_and_funnels_and_options_override_th
             "2h",
             "--internal-domain",
             "Shop.Example",
+            "--page-view-types",
+            "page_view,screen",
         ],
         &fixture("small.csv"),
     );
@@ -97,8 +101,13 @@ fn the_database_gives_rules_conversions_zone_and_funnels_and_options_override_th
     assert!(head.contains(
         "Session rules: --timeout 30m --max-length 2h --split-midnight UTC --split-on-campaign=utm+referrer --internal-domain shop.example."
     ), "{head}");
-    assert!(head.contains("Conversions: add_to_cart, signup."));
+    assert!(head.contains("Page views: page_view, screen. Conversions: add_to_cart, signup."));
     assert!(head.contains("Reporting zone: Europe/Berlin."));
+    assert!(
+        stored.contains("SELECT 'screen' AS event_type"),
+        "page_view_events"
+    );
+    assert!(stored.contains("event_type IN ('page_view', 'screen')"));
     assert!(head.contains("Saved funnels: it's (page_view:/p* -> signup)."));
     assert!(stored.contains("FROM raw\n"));
     assert!(stored.contains("> 7200000"), "the maximum length");
@@ -120,6 +129,8 @@ fn the_database_gives_rules_conversions_zone_and_funnels_and_options_override_th
         "shop.example",
         "--conversions",
         "signup,add_to_cart",
+        "--page-view-types",
+        "screen,page_view",
         "--tz",
         "Europe/Berlin",
     ]);
@@ -133,12 +144,14 @@ fn the_database_gives_rules_conversions_zone_and_funnels_and_options_override_th
         "10m",
         "--conversions",
         "purchase",
+        "--page-view-types",
+        "view",
         "--tz",
         "+05:30",
     ]);
     let head = header(&other);
     assert!(head.contains("Session rules: --timeout 10m."), "{head}");
-    assert!(head.contains("Conversions: purchase."));
+    assert!(head.contains("Page views: view. Conversions: purchase."));
     assert!(head.contains("Reporting zone: +05:30."));
     assert!(
         other.contains("started_ms + 19800000)"),
@@ -177,6 +190,12 @@ fn bad_options_and_files_that_are_no_database_are_refused() {
     let stderr = String::from_utf8_lossy(&output.stderr);
     assert!(
         stderr.contains("--conversions needs event types"),
+        "{stderr}"
+    );
+    assert_eq!(stderr.lines().count(), 1, "{stderr}");
+    let stderr = env.fails(&["sql", "--engine", "spark", "--page-view-types", ","]);
+    assert!(
+        stderr.contains("--page-view-types needs event types"),
         "{stderr}"
     );
     assert_eq!(stderr.lines().count(), 1, "{stderr}");

@@ -5,6 +5,8 @@
     python3 benches/bench.py --sizes 1m      # quicker
     python3 benches/bench.py --duckdb        # also DuckDB (pip, in a venv)
     python3 benches/bench.py --baseline OLD  # also another sessiondb binary
+    python3 benches/bench.py --sizes 10m --engines --skip-sqlite3
+                                             # also Spark local and chdb
 
 Generates deterministic dumps with ../shared/tools/gen_events.py into
 target/bench-data/ (kept between runs), builds sessiondb in release mode,
@@ -12,7 +14,11 @@ and for each size times: sessiondb's full import into a new database, an
 incremental import of 1% more events (half newer than everything, half late
 events spread over the whole range), every canned report, and the same job
 done by the sqlite3 shell (benches/sqlite3_pipeline.sql) and, optionally,
-DuckDB (benches/duckdb_pipeline.py). Peak memory comes from /usr/bin/time -v.
+DuckDB (benches/duckdb_pipeline.py). With --engines, the script of
+`sessiondb sql` runs in Spark local mode and in chdb (benches/
+engines_pipeline.py, with target/venv of tests/engines/requirements.txt)
+over the same rows as Parquet.
+Peak memory comes from /usr/bin/time -v.
 With --baseline, the full import of another sessiondb build (say, of the
 previous release) alternates with this one's, three times each, so that a
 change of layout is measured against the same machine load.
@@ -247,6 +253,54 @@ def bench_duckdb(size_name, full):
     return {"pipeline_s": seconds, "pipeline_peak_mib": peak, "overview": overview_numbers(stdout)}
 
 
+def engine_python():
+    """target/venv, as .ci/run makes it for the engine tests."""
+    python = ROOT / "target" / "venv" / "bin" / "python3"
+    if not python.exists():
+        print("making target/venv from tests/engines/requirements.txt ...", file=sys.stderr)
+        run([sys.executable, "-m", "venv", str(ROOT / "target" / "venv")])
+        run([str(python), "-m", "pip", "install", "--quiet", "-r", str(ROOT / "tests" / "engines" / "requirements.txt")])
+    return python
+
+
+def to_parquet(size_name, full):
+    """The dump's rows with sessiondb's columns (ts_ms in epoch ms, empty
+    cells absent), as the engines read them: (path, seconds to write it)."""
+    path = DATA / f"events_{size_name}.parquet"
+    if path.exists():
+        return path, None
+    code = f"""
+import sys, pyarrow as pa, pyarrow.csv as pc, pyarrow.compute as c, pyarrow.parquet as pq
+table = pc.read_csv(sys.argv[1], convert_options=pc.ConvertOptions(
+    column_types={{"timestamp": pa.timestamp("ms", tz="UTC"), "revenue": pa.float64()}},
+    strings_can_be_null=True, null_values=[""]))
+ts = table.column("timestamp").cast(pa.int64())
+table = table.drop_columns(["timestamp"]).append_column("ts_ms", ts)
+pq.write_table(table, sys.argv[2])
+"""
+    started = time.perf_counter()
+    partial = path.with_suffix(".partial")
+    run([str(engine_python()), "-c", code, str(full), str(partial)])
+    partial.rename(path)
+    return path, time.perf_counter() - started
+
+
+def bench_engine(engine, size_name, parquet, db):
+    """`sessiondb sql` for the engine, run by benches/engines_pipeline.py."""
+    work = DATA / f"{engine}_{size_name}"
+    shutil.rmtree(work, ignore_errors=True)
+    work.mkdir()
+    source = f"parquet.`{parquet}`" if engine == "spark" else f"file('{parquet}', Parquet)"
+    script = work / "script.sql"
+    script.write_text(run([BINARY, "--db", db, "sql", "--engine", engine, "--events", source]).stdout)
+    seconds, peak, stdout, _ = timed([engine_python(), ROOT / "benches" / "engines_pipeline.py", engine, script, work])
+    timing = next(line for line in stdout.splitlines() if line.startswith("timings "))
+    start_s, script_s = (float(x) for x in timing.split()[1:])
+    overview = overview_numbers(stdout.split(timing, 1)[1])
+    shutil.rmtree(work)
+    return {"total_s": seconds, "start_s": start_s, "script_s": script_s, "peak_mib": peak, "overview": overview}
+
+
 def main():
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--sizes", default="1m,10m", help="comma-separated: 100k, 1m, 10m")
@@ -254,6 +308,8 @@ def main():
     parser.add_argument("--skip-sqlite3", action="store_true")
     parser.add_argument("--baseline", type=Path, help="another sessiondb binary whose full import to compare")
     parser.add_argument("--repeat", type=int, default=5, help="runs per report (median)")
+    parser.add_argument("--engines", action="store_true",
+                        help="also run the script of sessiondb sql in Spark local mode and chdb (target/venv)")
     args = parser.parse_args()
     if not GENERATOR.exists():
         sys.exit(f"{GENERATOR} is missing: the benchmark needs ../shared beside the repository")
@@ -281,6 +337,13 @@ def main():
         if args.duckdb:
             print(f"{size}: duckdb ...", file=sys.stderr)
             results[size]["duckdb"] = bench_duckdb(size, full)
+        if args.engines:
+            parquet, parquet_s = to_parquet(size, full)
+            results[size]["parquet_s"] = parquet_s
+            db = DATA / f"db_{size}" / "analytics.db"
+            for engine in ("spark", "clickhouse"):
+                print(f"{size}: {engine} ...", file=sys.stderr)
+                results[size][engine] = bench_engine(engine, size, parquet, db)
 
     def cells(pick, fmt="{:.2f}"):
         out = []
@@ -310,6 +373,13 @@ def main():
         print(f"| baseline full import, median of 3 (s) | {cells(lambda r: r['baseline']['baseline_s'])} |")
         print(f"| sessiondb full import, median of 3 alternating (s) | {cells(lambda r: r['baseline']['sessiondb_s'])} |")
         print(f"| **sessiondb / baseline time (x)** | {cells(lambda r: r['baseline']['sessiondb_s'] / r['baseline']['baseline_s'])} |")
+    if args.engines:
+        for engine, label in (("spark", "Spark local[2]"), ("clickhouse", "chdb")):
+            print(f"| {label}: the script, sessions to views (s) | {cells(lambda r, e=engine: r[e]['script_s'])} |")
+            print(f"| {label}: engine start (s) | {cells(lambda r, e=engine: r[e]['start_s'])} |")
+            print(f"| {label}: peak memory (MiB) | {cells(lambda r, e=engine: r[e]['peak_mib'], '{:.0f}')} |")
+            print(f"| **{label} script / sessiondb import (x)** | {cells(lambda r, e=engine: r[e]['script_s'] / r['sessiondb']['import_s'])} |")
+        print(f"| CSV to Parquet for the engines, pyarrow (s) | {cells(lambda r: r['parquet_s'] or float('nan'))} |")
     print(f"| sessiondb incremental import of 1% (s) | {cells(lambda r: r['sessiondb']['incremental_s'])} |")
     print(f"| **incremental / full import (%)** | {cells(lambda r: 100 * r['sessiondb']['incremental_s'] / r['sessiondb']['import_s'], '{:.1f}')} |")
     for report in REPORTS:
@@ -327,7 +397,7 @@ def main():
 
     for size in sizes:
         ours = results[size]["sessiondb"]["overview"]
-        for other in ("sqlite3", "duckdb", "baseline"):
+        for other in ("sqlite3", "duckdb", "baseline", "spark", "clickhouse"):
             if other in results[size]:
                 problems = compare_overviews(other, ours, results[size][other]["overview"])
                 verdict = "same overview" if not problems else "DIFFERENT overview: " + "; ".join(problems)

@@ -57,6 +57,9 @@ pub enum Command {
     /// Recompute sessions, flags and summaries from the events and say
     /// whether they equal the stored ones.
     Check(cmd::check::Args),
+    /// Print a SQL script that builds the sessions and every view in Spark
+    /// SQL or ClickHouse from a source of raw events there.
+    Sql(cmd::sql::Args),
     /// Move what is committed into the .db file and put it back in
     /// rollback-journal mode, as every write command does when it ends.
     Checkpoint(cmd::checkpoint::Args),
@@ -79,6 +82,7 @@ impl Cli {
             Command::Funnel(args) => cmd::funnel::run(&cli.db, args, wait),
             Command::Timezone(args) => cmd::timezone::run(&cli.db, args, wait),
             Command::Check(args) => cmd::check::run(&cli.db, args, wait),
+            Command::Sql(args) => cmd::sql::run(&cli.db, args, wait),
             Command::Checkpoint(args) => cmd::checkpoint::run(&cli.db, args, wait),
         }
     }

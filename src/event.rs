@@ -371,6 +371,28 @@ pub fn referrer_domain(referrer: &str) -> Option<String> {
     (!host.is_empty() && host != "-").then(|| host.to_string())
 }
 
+/// [`referrer_domain`] in SQL, for the engines `sessiondb sql` writes for:
+/// the same cuts as regular expressions (leftmost-first, as RE2, Java and
+/// the regex crate match them), in Spark's spelling (`regexp_extract`,
+/// `regexp_replace`, and `lower`, meant ASCII-only as here), with
+/// `literal` quoting each pattern for the engine. The referrer is one as
+/// stored: trimmed, without control characters. A test holds it to the
+/// function over many referrers (src/store/sql_forms.rs).
+pub fn referrer_domain_sql(referrer: &str, literal: &dyn Fn(&str) -> String) -> String {
+    // Scheme (before any / ? #) or a leading //, user info up to the
+    // last @, then the host: a bracketed IPv6 literal up to its ], or up
+    // to the port's colon.
+    let host = literal(r"^(?:[^/?#]*://|//)?(?:[^/?#]*@)?(\[[^\]/?#]*\]?|[^/?#:]*)");
+    let trailing_dots = literal(r"\.+\z");
+    let www = literal(r"^www\.");
+    let empty = literal("");
+    format!(
+        "nullif(nullif(regexp_replace(lower(regexp_replace(regexp_extract({referrer}, {host}, 1), \
+         {trailing_dots}, {empty})), {www}, {empty}), {empty}), {dash})",
+        dash = literal("-")
+    )
+}
+
 /// Why a valid row is left out of the sessions: counted as filtered, by
 /// reason, not stored (README, "Access logs").
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]

@@ -13,6 +13,7 @@ pub mod cli;
 pub mod cmd;
 pub mod compare;
 pub mod dashboard;
+pub mod engine_sql;
 pub mod event;
 pub mod explain;
 pub mod funnel;

@@ -67,6 +67,41 @@ pub struct SessionSummary {
 /// threshold is written.
 pub const ENGAGED_AFTER_MS: i64 = 10_000;
 
+/// The conversion set of a new database (`conversion_events`), and of
+/// `sessiondb sql` without a database.
+pub const DEFAULT_CONVERSION_TYPES: [&str; 2] = ["purchase", "signup"];
+
+/// The flags of [`SessionSummary`] as SQL, 1 or 0, over a session's facts
+/// (the columns `events`, `pageviews`, `conversions`, `started_ms`,
+/// `ended_ms`), in the column order of `session_records`. The scripts of
+/// `sessiondb sql` compute the flags with these; a test evaluates each one
+/// over a grid of facts and holds it to its method, so a changed flag
+/// changes every engine or fails.
+pub fn flag_sql() -> [(&'static str, String); 5] {
+    let flag = |condition: String| format!("CASE WHEN {condition} THEN 1 ELSE 0 END");
+    let duration = "ended_ms - started_ms";
+    [
+        ("bounced", flag("events = 1".to_string())),
+        (
+            "engaged",
+            flag(format!(
+                "{duration} > {ENGAGED_AFTER_MS} OR pageviews >= 2 OR conversions > 0"
+            )),
+        ),
+        ("converted", flag("conversions > 0".to_string())),
+        (
+            "bounced_plausible",
+            flag("pageviews < 2 AND events = pageviews".to_string()),
+        ),
+        (
+            "bounced_posthog",
+            flag(format!(
+                "pageviews <= 1 AND {duration} < {ENGAGED_AFTER_MS}"
+            )),
+        ),
+    ]
+}
+
 /// The session flags, each defined once (README, "Metrics" and "Bounce
 /// definitions side by side"). The import stores them in `session_records`;
 /// every view and summary reads the stored values.

@@ -6,9 +6,9 @@
 CREATE VIEW bounce_definitions AS
 WITH totals AS (
     SELECT
-        sum(sessions) AS sessions,
+        sum(daily_stats.sessions) AS sessions,
         sum(bounced) AS single_event,
-        sum(sessions) - sum(engaged) AS not_engaged,
+        sum(daily_stats.sessions) - sum(engaged) AS not_engaged,
         sum(bounced_plausible) AS plausible,
         sum(bounced_posthog) AS posthog
     FROM daily_stats

@@ -13,4 +13,4 @@ SELECT
     sum(revenue) AS revenue
 FROM traffic_sources
 GROUP BY channel
-ORDER BY sum(sessions) DESC, channel;
+ORDER BY sum(traffic_sources.sessions) DESC, channel;

@@ -16,4 +16,4 @@ SELECT
 FROM segment_stats
 WHERE dimension = 'country'
 GROUP BY segment_stats.value
-ORDER BY sum(sessions) DESC, segment_stats.value = '', segment_stats.value;
+ORDER BY sum(segment_stats.sessions) DESC, segment_stats.value = '', segment_stats.value;

@@ -12,4 +12,4 @@ SELECT
     CAST(sum(duration_ms) AS DOUBLE) / 1000 / nullif(sum(exits), 0) AS avg_duration_s
 FROM exit_stats
 GROUP BY exit_stats.page
-ORDER BY sum(exits) DESC, exit_stats.page = '', exit_stats.page;
+ORDER BY sum(exit_stats.exits) DESC, exit_stats.page = '', exit_stats.page;

@@ -14,4 +14,4 @@ SELECT
     CAST(sum(revenue_micros) AS DOUBLE) / 1000000 AS revenue
 FROM landing_stats
 GROUP BY landing_stats.page
-ORDER BY sum(sessions) DESC, landing_stats.page = '', landing_stats.page;
+ORDER BY sum(landing_stats.sessions) DESC, landing_stats.page = '', landing_stats.page;

@@ -30,6 +30,7 @@ pub mod query;
 pub mod report;
 pub mod resessionize;
 pub mod rules_args;
+pub mod sql;
 pub mod timezone;
 mod type_set;
 

@@ -21,8 +21,10 @@ mod resessionize;
 mod schema;
 mod session_rows;
 mod settings;
+#[cfg(test)]
+mod sql_forms;
 mod summaries;
-mod summary_sql;
+pub mod summary_sql;
 pub mod views;
 
 pub use check::CheckReport;

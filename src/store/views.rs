@@ -216,6 +216,11 @@ impl View {
         }
     }
 
+    /// The file's text, opening comment included.
+    pub fn sql(&self) -> &'static str {
+        self.sql
+    }
+
     /// The `CREATE VIEW` statement as SQLite stores it in `sqlite_master`.
     fn create_statement(&self) -> &'static str {
         let start = self.sql.find("CREATE VIEW").unwrap_or(0);
@@ -491,7 +496,7 @@ mod tests {
         // A view over another view runs over that view's rows of the range.
         let channels = find("channels").expect("registered").report_sql(true);
         assert!(
-            channels.starts_with("WITH traffic_sources AS (WITH source_stats AS (SELECT * FROM main.source_stats WHERE day BETWEEN ?1 AND ?2), search_engines"),
+            channels.starts_with("WITH traffic_sources AS (WITH source_stats AS (SELECT * FROM main.source_stats WHERE day BETWEEN ?1 AND ?2), site_lists"),
             "{channels}"
         );
         assert_eq!(overview.report_sql(false), "SELECT * FROM overview");

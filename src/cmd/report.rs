@@ -73,10 +73,10 @@ pub fn run(db: &Path, args: Args, wait: std::time::Duration) -> Result<()> {
                 sessiondb_command(db, &["query", &sql])
             )
         } else {
-            String::new()
+            crate::suggest::did_you_mean(&args.name, names.iter().copied())
         };
         bail!(
-            "unknown report {:?}; the reports are: {}{hint}",
+            "unknown report {:?}{hint} (the reports are: {})",
             args.name,
             names.join(", ")
         );
@@ -88,8 +88,11 @@ pub fn run(db: &Path, args: Args, wait: std::time::Duration) -> Result<()> {
     }
     let filter = SessionFilter::new(args.filters.clone());
     let sql = report_sql(&store, view, range.is_some(), args.tz, &filter)?;
-    let format = super::output_format(args.format);
-    let mut sink = output::sink(format, TableStyle::Human, std::io::stdout().lock());
+    let style = match view.is_one_row() {
+        true => TableStyle::Metrics,
+        false => TableStyle::Human,
+    };
+    let mut sink = super::stdout_sink(args.format, style);
     match &range {
         Some((from, to)) => store.run_query(
             &sql,
@@ -154,11 +157,14 @@ pub fn report_sql(
 }
 
 fn compare_with_previous(store: &Store, view: &views::View, args: &Args) -> Result<()> {
-    const ONE_ROW: [&str; 3] = ["overview", "durations", "conversions"];
-    if !ONE_ROW.contains(&view.name) {
+    if !view.is_one_row() {
+        let one_row: Vec<&str> = views::reports()
+            .filter(|v| v.is_one_row())
+            .map(|v| v.name)
+            .collect();
         bail!(
             "--compare works with the one-row reports ({}), not {}",
-            ONE_ROW.join(", "),
+            one_row.join(", "),
             view.name
         );
     }
@@ -191,7 +197,7 @@ fn compare_with_previous(store: &Store, view: &views::View, args: &Args) -> Resu
         &results[1].rows[0],
         format == OutputFormat::Table,
     );
-    let mut sink = output::sink(format, TableStyle::Human, std::io::stdout().lock());
+    let mut sink = super::stdout_sink(args.format, TableStyle::Human);
     let columns: Vec<String> = compare::COLUMNS.iter().map(|c| c.to_string()).collect();
     sink.columns(&columns)?;
     for row in &rows {

@@ -27,6 +27,7 @@ mod sessions;
 mod source_sessions;
 mod streams;
 mod summaries;
+mod terminal;
 mod timezones;
 mod trust;
 mod util;

@@ -1,0 +1,265 @@
+//! The terminal side: wide tables, NULL, "did you mean", plurals, CSV
+//! rounding, imports where every row is rejected.
+
+use crate::util::{Env, content_digest, fixture};
+
+// tests/fixtures/small.csv gives six sessions (worked out from its rows):
+//   alice 2026-03-01 10:00:00  35m  3 events  /home → /pricing  google.com  engaged converted
+//   alice 2026-03-01 11:05:00   0s  1 event   /home → /home     direct      bounced
+//   bob   2026-03-01 23:50:00  20m  3 events  /blog → /welcome  newsletter  engaged converted
+//   carol 2026-03-02 09:00:00   5s  2 clicks, no page view                direct
+//   carol 2026-03-02 12:00:00  11s  2 events  /home → /home     news.ycombinator.com engaged
+//   dave  2026-03-03 08:00:00  10s  2 events  /pricing → /pricing direct
+fn env_with_small() -> Env {
+    let env = Env::new();
+    env.import(&[&fixture("small.csv")]);
+    env
+}
+
+/// Standard output of `sessiondb ARGS` with the terminal `columns` wide.
+fn at_width(env: &Env, columns: usize, args: &[&str]) -> String {
+    let output = env
+        .sessiondb()
+        .env("COLUMNS", columns.to_string())
+        .args(args)
+        .output()
+        .expect("run sessiondb");
+    assert!(
+        output.status.success(),
+        "{args:?}: {}",
+        String::from_utf8_lossy(&output.stderr)
+    );
+    String::from_utf8(output.stdout).expect("utf-8")
+}
+
+fn width(line: &str) -> usize {
+    line.chars().count()
+}
+
+#[test]
+fn a_table_too_wide_for_the_terminal_is_shown_one_record_a_block() {
+    let env = env_with_small();
+    // 27 columns c01..c27, each 1.
+    let columns: Vec<String> = (1..=27).map(|i| format!("1 AS c{i:02}")).collect();
+    let sql = format!("SELECT {} FROM (VALUES (1), (2))", columns.join(", "));
+    let narrow = at_width(&env, 80, &["query", &sql, "--format", "table"]);
+    for line in narrow.lines() {
+        assert!(width(line) <= 80, "{line:?}");
+    }
+    assert!(
+        narrow.contains("record 1") && narrow.contains("record 2"),
+        "{narrow}"
+    );
+    // Each column on its own line, its value beside it.
+    assert!(narrow.lines().any(|l| l == "c27 │ 1"), "{narrow}");
+    assert_eq!(narrow.lines().filter(|l| l.starts_with("c01 ")).count(), 2);
+    // Where it fits, the same result stays a table: one header line.
+    let wide = at_width(&env, 400, &["query", &sql, "--format", "table"]);
+    assert!(!wide.contains("record 1"), "{wide}");
+    assert!(
+        wide.lines().any(|l| l.contains("c01") && l.contains("c27")),
+        "{wide}"
+    );
+}
+
+#[test]
+fn null_reads_the_same_in_report_and_query() {
+    let env = env_with_small();
+    let query = at_width(
+        &env,
+        200,
+        &["query", "SELECT NULL AS x", "--format", "table"],
+    );
+    assert!(query.contains("│ NULL │"), "{query}");
+    // small.csv has no country column: the one row's country is NULL.
+    let report = at_width(&env, 200, &["report", "countries", "--format", "table"]);
+    let row = report
+        .lines()
+        .find(|l| l.contains("100.0%"))
+        .expect("the country row");
+    assert!(row.starts_with("│ NULL "), "{report}");
+}
+
+#[test]
+fn a_group_report_with_one_row_keeps_its_table() {
+    let env = env_with_small();
+    let report = at_width(&env, 200, &["report", "countries", "--format", "table"]);
+    assert!(!report.contains("metric"), "{report}");
+    let header = report.lines().nth(1).expect("header");
+    assert!(
+        header.contains("country") && header.contains("sessions"),
+        "{report}"
+    );
+    // The one-row reports still show one metric a line.
+    let overview = at_width(&env, 200, &["report", "overview", "--format", "table"]);
+    assert!(
+        overview
+            .lines()
+            .nth(1)
+            .unwrap_or_default()
+            .contains("metric"),
+        "{overview}"
+    );
+}
+
+#[test]
+fn csv_without_format_is_rounded_and_asked_for_keeps_every_digit() {
+    let env = env_with_small();
+    let sql = "SELECT 0.1 + 0.2 AS x, 1.0 / 3 AS third, 0.0000001 AS tiny";
+    // Standard output is a pipe here, so CSV is the default.
+    assert_eq!(
+        env.ok(&["query", sql]),
+        "x,third,tiny\n0.3,0.333333,0.0000001\n"
+    );
+    assert_eq!(
+        env.ok(&["query", sql, "--format", "csv"]),
+        "x,third,tiny\n0.30000000000000004,0.3333333333333333,0.0000001\n"
+    );
+    let json = env.ok(&["query", sql, "--format", "json"]);
+    assert!(json.contains("0.30000000000000004"), "{json}");
+}
+
+#[test]
+fn unknown_names_get_the_closest_known_ones() {
+    let env = env_with_small();
+    let stderr = env.fails(&["report", "overveiw"]);
+    assert!(stderr.contains("did you mean overview?"), "{stderr}");
+    // Subcommands: a usage error (exit 2), on one line.
+    let output = env.sessiondb().arg("reprot").output().expect("run");
+    assert_eq!(output.status.code(), Some(2));
+    let stderr = String::from_utf8_lossy(&output.stderr);
+    assert!(stderr.contains("did you mean report?"), "{stderr}");
+    assert_eq!(stderr.lines().count(), 1, "{stderr}");
+    // Filter fields, event fields and columns.
+    let output = env
+        .sessiondb()
+        .args(["report", "--filter", "chanel=Direct"])
+        .output()
+        .expect("run");
+    let stderr = String::from_utf8_lossy(&output.stderr);
+    assert_eq!(output.status.code(), Some(2), "{stderr}");
+    assert!(stderr.contains("did you mean channel?"), "{stderr}");
+    let file = env.write(
+        "mapped.csv",
+        b"usr,ts,kind\nu1,2026-03-01T10:00:00Z,page_view\n",
+    );
+    let output = env
+        .sessiondb()
+        .args(["import", "--map", "usr_id=usr"])
+        .arg(&file)
+        .output()
+        .expect("run");
+    let stderr = String::from_utf8_lossy(&output.stderr);
+    assert!(stderr.contains("did you mean user_id?"), "{stderr}");
+    let output = env
+        .sessiondb()
+        .args([
+            "import",
+            "--map",
+            "user_id=user,timestamp=ts,event_type=kind",
+        ])
+        .arg(&file)
+        .output()
+        .expect("run");
+    let stderr = String::from_utf8_lossy(&output.stderr);
+    assert!(stderr.contains("did you mean usr?"), "{stderr}");
+    // Zones: any case is the zone itself; a near miss names it.
+    let shown = env.ok(&["report", "daily_metrics", "--tz", "europe/paris"]);
+    assert!(shown.contains("2026-03-01"), "{shown}");
+    let output = env
+        .sessiondb()
+        .args(["report", "--tz", "Europe/Pariss"])
+        .output()
+        .expect("run");
+    let stderr = String::from_utf8_lossy(&output.stderr);
+    assert!(stderr.contains("did you mean Europe/Paris"), "{stderr}");
+}
+
+#[test]
+fn a_zone_in_any_case_is_stored_in_its_own_spelling() {
+    let env = env_with_small();
+    env.ok(&["timezone", "america/NEW_york"]);
+    let shown = env.ok(&["timezone"]);
+    assert!(shown.contains("America/New_York"), "{shown}");
+}
+
+#[test]
+fn counts_of_one_are_singular() {
+    let env = Env::new();
+    let file = env.write(
+        "one.csv",
+        b"user_id,timestamp,event_type\nu1,2026-03-01T10:00:00Z,page_view\nu1,2026-03-01T10:00:00Z,page_view\n",
+    );
+    let summary = env.import(&[&file]);
+    assert!(
+        summary.contains("2 rows read, 1 imported, 1 duplicate, 0 rejected"),
+        "{summary}"
+    );
+    assert!(
+        summary.contains("imported 1 of 2 rows from 1 file in"),
+        "{summary}"
+    );
+    assert!(summary.contains("(1 duplicate, 0 rejected)"), "{summary}");
+    let one = env.write(
+        "one_more.csv",
+        b"user_id,timestamp,event_type\nu2,2026-03-02T10:00:00Z,page_view\n",
+    );
+    let summary = env.import(&[&one]);
+    assert!(
+        summary.contains("1 row read, 1 imported, 0 duplicates"),
+        "{summary}"
+    );
+}
+
+#[test]
+fn an_import_where_every_row_is_rejected_fails_and_leaves_nothing() {
+    let env = Env::new();
+    // Right columns, but no timestamp sessiondb can read.
+    let log = env.write(
+        "times.csv",
+        b"user_id,timestamp,event_type\nu1,01/03/2026 10:00,page_view\nu2,01/03/2026 10:05,page_view\n",
+    );
+    let bad = env.write(
+        "bad.csv",
+        b"who,when,what\nu1,yesterday,page_view\nu2,today,page_view\n",
+    );
+    let output = env
+        .sessiondb()
+        .args(["import", "--format", "csv"])
+        .args(["--map", "user_id=who,timestamp=when,event_type=what"])
+        .arg(&bad)
+        .output()
+        .expect("run");
+    let stderr = String::from_utf8_lossy(&output.stderr);
+    assert_eq!(output.status.code(), Some(3), "{stderr}");
+    assert!(
+        stderr.contains("every row was rejected (2 rows)"),
+        "{stderr}"
+    );
+    assert!(
+        stderr.contains("--time-format"),
+        "the likely cause: {stderr}"
+    );
+    assert!(stderr.contains("--max-rejects 2"), "{stderr}");
+    assert_eq!(stderr.lines().count(), 1, "{stderr}");
+    assert!(!env.db().exists(), "a database was left behind");
+    // Into an existing database: the file is as it was.
+    env.import(&[&fixture("small.csv")]);
+    let before = content_digest(&env.db());
+    let output = env
+        .sessiondb()
+        .args(["import", "--format", "csv"])
+        .arg(&log)
+        .output()
+        .expect("run");
+    assert_eq!(output.status.code(), Some(3));
+    assert!(String::from_utf8_lossy(&output.stderr).contains("every row was rejected"));
+    assert_eq!(content_digest(&env.db()), before);
+    // --max-rejects allows it: the rejects are stored.
+    let summary = env.import_with(&["--format", "csv", "--max-rejects", "10"], &log);
+    assert!(summary.contains("0 imported"), "{summary}");
+    assert_eq!(
+        env.number("SELECT count(*) FROM rejected_rows WHERE file LIKE '%times.csv'"),
+        2.0
+    );
+}

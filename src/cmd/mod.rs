@@ -29,6 +29,7 @@ pub mod query;
 pub mod report;
 pub mod resessionize;
 pub mod rules_args;
+pub mod sessions;
 pub mod timezone;
 mod type_set;
 

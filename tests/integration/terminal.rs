@@ -1,5 +1,6 @@
-//! The terminal side: wide tables, NULL, "did you mean", plurals, CSV
-//! rounding, imports where every row is rejected.
+//! The terminal side: wide tables, NULL, session listings, "did
+//! you mean", completions and the man page, plurals, CSV rounding, imports
+//! where every row is rejected.
 
 use crate::util::{Env, content_digest, fixture};
 
@@ -120,6 +121,57 @@ fn csv_without_format_is_rounded_and_asked_for_keeps_every_digit() {
 }
 
 #[test]
+fn sessions_lists_newest_first_with_pages_source_and_flags() {
+    let env = env_with_small();
+    let all = env.ok(&["sessions"]);
+    let lines: Vec<&str> = all.lines().collect();
+    assert_eq!(
+        lines[0],
+        "start_utc,duration_s,events,user_id,pages,source,flags,session_id"
+    );
+    let rows: Vec<Vec<&str>> = lines[1..].iter().map(|l| l.split(',').collect()).collect();
+    let summary: Vec<String> = rows.iter().map(|r| r[..7].join(",")).collect();
+    assert_eq!(
+        summary,
+        vec![
+            "2026-03-03 08:00:00,10,2,dave,/pricing → /pricing,direct,",
+            "2026-03-02 12:00:00,11,2,carol,/home → /home,news.ycombinator.com,engaged",
+            "2026-03-02 09:00:00,5,2,carol,(no page view) → (no page view),direct,",
+            "2026-03-01 23:50:00,1200,3,bob,/blog → /welcome,newsletter,engaged converted",
+            "2026-03-01 11:05:00,0,1,alice,/home → /home,direct,bounced",
+            "2026-03-01 10:00:00,2100,3,alice,/home → /pricing,google.com,engaged converted",
+        ]
+    );
+    // One user (no user column then), a range of days, a limit.
+    let alice = env.ok(&["sessions", "--user", "alice", "--limit", "1"]);
+    assert_eq!(alice.lines().count(), 2, "{alice}");
+    assert!(
+        alice.starts_with("start_utc,duration_s,events,pages,"),
+        "{alice}"
+    );
+    assert!(
+        alice.contains("2026-03-01 11:05:00,0,1,/home → /home"),
+        "{alice}"
+    );
+    let day = env.ok(&["sessions", "--from", "2026-03-02", "--to", "2026-03-02"]);
+    assert_eq!(day.lines().count(), 3, "{day}");
+    assert!(day.lines().skip(1).all(|l| l.contains(",carol,")), "{day}");
+    // A table for people: durations as text.
+    let table = at_width(&env, 200, &["sessions", "--format", "table"]);
+    assert!(
+        table.contains("35m 0s") && table.contains("engaged converted"),
+        "{table}"
+    );
+    let none = env
+        .sessiondb()
+        .args(["sessions", "--user", "nobody"])
+        .output()
+        .expect("run");
+    assert!(none.status.success());
+    assert!(String::from_utf8_lossy(&none.stderr).contains("no sessions of user \"nobody\""));
+}
+
+#[test]
 fn unknown_names_get_the_closest_known_ones() {
     let env = env_with_small();
     let stderr = env.fails(&["report", "overveiw"]);
@@ -181,6 +233,58 @@ fn a_zone_in_any_case_is_stored_in_its_own_spelling() {
     env.ok(&["timezone", "america/NEW_york"]);
     let shown = env.ok(&["timezone"]);
     assert!(shown.contains("America/New_York"), "{shown}");
+}
+
+#[test]
+fn completions_are_generated_for_each_shell() {
+    let env = Env::new();
+    let bash = env.ok(&["completions", "bash"]);
+    for word in ["sessions", "report", "completions", "--limit", "--filter"] {
+        assert!(bash.contains(word), "bash completion lacks {word}");
+    }
+    let script = env.write("sessiondb.bash", bash.as_bytes());
+    let loaded = std::process::Command::new("bash")
+        .arg("-c")
+        .arg(format!(
+            "source {} && complete -p sessiondb",
+            script.display()
+        ))
+        .output()
+        .expect("run bash");
+    assert!(
+        loaded.status.success() && String::from_utf8_lossy(&loaded.stdout).contains("sessiondb"),
+        "{}",
+        String::from_utf8_lossy(&loaded.stderr)
+    );
+    let zsh = env.ok(&["completions", "zsh"]);
+    assert!(zsh.starts_with("#compdef sessiondb"), "{zsh}");
+    let fish = env.ok(&["completions", "fish"]);
+    assert!(fish.contains("complete -c sessiondb"), "{fish}");
+    let output = env
+        .sessiondb()
+        .args(["completions", "tcsh"])
+        .output()
+        .expect("run");
+    assert_eq!(output.status.code(), Some(2));
+}
+
+#[test]
+fn the_man_pages_describe_every_command() {
+    let env = Env::new();
+    let page = env.ok(&["man"]);
+    assert!(page.contains(".TH sessiondb 1"), "{page}");
+    for command in ["import", "report", "query", "sessions", "completions"] {
+        assert!(page.contains(command), "the man page lacks {command}");
+    }
+    let report = env.ok(&["man", "report"]);
+    assert!(report.contains(".TH sessiondb-report 1"), "{report}");
+    // Its own options and the global ones.
+    assert!(
+        report.contains("\\-\\-filter") && report.contains("\\-\\-db"),
+        "{report}"
+    );
+    let stderr = env.fails(&["man", "reprot"]);
+    assert!(stderr.contains("did you mean report?"), "{stderr}");
 }
 
 #[test]

@@ -6,6 +6,7 @@
 
 pub mod boundary;
 pub mod bulk;
+pub mod chart;
 pub mod choice;
 pub mod cli;
 pub mod cmd;

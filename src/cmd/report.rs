@@ -47,6 +47,19 @@ pub struct Args {
     #[arg(long = "filter", value_name = "FIELD=VALUE")]
     filters: Vec<Condition>,
 
+    /// Draw the report with unicode bars fitting the terminal instead of a
+    /// table: a bar a row for COLUMN (by default the first numeric one),
+    /// sparklines of every numeric column for reports by day or hour, a
+    /// bar for each rate of a one-row report.
+    #[arg(
+        long,
+        value_name = "COLUMN",
+        num_args = 0..=1,
+        default_missing_value = "",
+        conflicts_with_all = ["format", "compare", "list"]
+    )]
+    chart: Option<String>,
+
     /// List the reports, with what each shows (with --format, as the
     /// columns report, description).
     #[arg(long)]
@@ -92,7 +105,14 @@ pub fn run(db: &Path, args: Args, wait: std::time::Duration) -> Result<()> {
         true => TableStyle::Metrics,
         false => TableStyle::Human,
     };
-    let mut sink = super::stdout_sink(args.format, style);
+    let mut sink = match &args.chart {
+        Some(column) => Box::new(crate::chart::ChartSink::new(
+            std::io::stdout().lock(),
+            (!column.is_empty()).then(|| column.clone()),
+            super::terminal_width(),
+        )),
+        None => super::stdout_sink(args.format, style),
+    };
     match &range {
         Some((from, to)) => store.run_query(
             &sql,

@@ -1,4 +1,4 @@
-//! The terminal side: wide tables, NULL, session listings, "did
+//! The terminal side: charts, wide tables, NULL, session listings, "did
 //! you mean", completions and the man page, plurals, CSV rounding, imports
 //! where every row is rejected.
 
@@ -35,6 +35,72 @@ fn at_width(env: &Env, columns: usize, args: &[&str]) -> String {
 
 fn width(line: &str) -> usize {
     line.chars().count()
+}
+
+/// The number of full blocks (█) of a bar, eighths as fractions.
+fn bar_length(line: &str) -> f64 {
+    let eighths = [' ', '▏', '▎', '▍', '▌', '▋', '▊', '▉'];
+    line.chars()
+        .map(|c| match c {
+            '█' => 1.0,
+            c => eighths
+                .iter()
+                .position(|e| *e == c && c != ' ')
+                .map_or(0.0, |p| p as f64 / 8.0),
+        })
+        .sum()
+}
+
+#[test]
+fn a_chart_draws_a_bar_a_row_that_fits_the_terminal() {
+    let env = env_with_small();
+    let chart = at_width(&env, 60, &["report", "daily_metrics", "--chart"]);
+    let lines: Vec<&str> = chart.lines().collect();
+    assert_eq!(lines[0], "sessions by day", "{chart}");
+    for line in &lines {
+        assert!(width(line) <= 60, "wider than 60: {line:?}\n{chart}");
+    }
+    // 3, 2 and 1 sessions on the three days: bars in the ratio 3:2:1.
+    let bars: Vec<(&str, f64)> = lines[1..4]
+        .iter()
+        .map(|l| (l.split(' ').next().unwrap_or_default(), bar_length(l)))
+        .collect();
+    assert_eq!(bars[0].0, "2026-03-01");
+    assert!(
+        lines[1].ends_with(" 3") && lines[3].ends_with(" 1"),
+        "{chart}"
+    );
+    let full = bars[0].1;
+    assert!(
+        full >= 40.0,
+        "the largest bar takes the width left: {chart}"
+    );
+    assert!((bars[1].1 - full * 2.0 / 3.0).abs() <= 0.125, "{chart}");
+    assert!((bars[2].1 - full / 3.0).abs() <= 0.125, "{chart}");
+    // A time series: a sparkline per column, oldest to newest (3, 2, 1
+    // sessions: highest, middle, lowest level).
+    let spark = lines[4..]
+        .iter()
+        .find(|l| l.starts_with("sessions "))
+        .expect("a sessions sparkline");
+    assert!(spark.contains("█▅▁") && spark.ends_with("1 … 3"), "{spark}");
+    // Another column, by name; a wrong name is one line with the closest.
+    let users = at_width(&env, 60, &["report", "daily_metrics", "--chart", "users"]);
+    assert!(users.starts_with("users by day\n"), "{users}");
+    let stderr = env.fails(&["report", "daily_metrics", "--chart", "usrs"]);
+    assert!(stderr.contains("did you mean users?"), "{stderr}");
+    // A one-row report: a bar for each rate, against 100%.
+    let overview = at_width(&env, 60, &["report", "overview", "--chart"]);
+    let bounce = overview
+        .lines()
+        .find(|l| l.starts_with("bounce_rate"))
+        .expect("bounce_rate bar");
+    let whole = overview.lines().map(bar_length).fold(0.0_f64, f64::max) / 0.5; // engagement_rate is 50%, the longest bar
+    assert!(bounce.ends_with("16.7%"), "{overview}");
+    assert!(
+        (bar_length(bounce) - whole / 6.0).abs() <= 0.125,
+        "{overview}"
+    );
 }
 
 #[test]

@@ -106,6 +106,23 @@ fn the_readme_names_every_report() {
     }
 }
 
+#[test]
+fn the_readme_synopsis_names_every_command() {
+    use clap::CommandFactory;
+    let text = readme();
+    for command in sessiondb::cli::Cli::command().get_subcommands() {
+        let name = command.get_name();
+        if name == "help" {
+            continue;
+        }
+        assert!(
+            text.contains(&format!("sessiondb [--db PATH] {name}"))
+                || text.contains(&format!("sessiondb {name}")),
+            "the README's synopsis lacks {name}"
+        );
+    }
+}
+
 /// Every `--OPTION A|B|C` the README names, with its values: in the
 /// command synopsis and in the prose alike (`--format\nclf|combined`).
 fn readme_choices() -> Vec<(String, Vec<String>)> {

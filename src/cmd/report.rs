@@ -78,19 +78,22 @@ pub fn run(db: &Path, args: Args, wait: std::time::Duration) -> Result<()> {
     }
     let Some(view) = views::find(&args.name).filter(|view| view.is_report) else {
         let names: Vec<&str> = views::reports().map(|v| v.name).collect();
-        let hint = if views::find(&args.name).is_some() {
+        // A view that is not a report ends the line with the command that
+        // prints it, to paste; a near miss names the closest reports.
+        if views::find(&args.name).is_some() {
             let sql = format!("SELECT * FROM {}", sql_identifier(&args.name));
-            format!(
-                " ({} is a view: {})",
+            bail!(
+                "unknown report {:?}; the reports are: {} ({} is a view: {})",
+                args.name,
+                names.join(", "),
                 args.name,
                 sessiondb_command(db, &["query", &sql])
-            )
-        } else {
-            crate::suggest::did_you_mean(&args.name, names.iter().copied())
-        };
+            );
+        }
         bail!(
-            "unknown report {:?}{hint} (the reports are: {})",
+            "unknown report {:?}{} (the reports are: {})",
             args.name,
+            crate::suggest::did_you_mean(&args.name, names.iter().copied()),
             names.join(", ")
         );
     };

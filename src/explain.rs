@@ -115,7 +115,10 @@ pub fn flag_reasons(explanation: &Explanation, event_types: &[String]) -> Vec<Fl
         because: if s.bounced() {
             "exactly one event".to_string()
         } else {
-            format!("{} events, not one", s.events)
+            format!(
+                "{}, not one",
+                crate::output::counted(s.events as u64, "event", "events")
+            )
         },
     };
     let duration_s = s.duration_ms() as f64 / 1000.0;

@@ -8,6 +8,7 @@
 
 pub mod boundary;
 pub mod bulk;
+pub mod chart;
 pub mod choice;
 pub mod cli;
 pub mod cmd;

@@ -69,7 +69,8 @@ pub enum ImportStopped {
         reason: String,
     },
     #[error(
-        "more than {max} rows rejected, the last at {file}:{line}: {reason} (--max-rejects: nothing was imported)"
+        "more than {} rejected, the last at {file}:{line}: {reason} (--max-rejects: nothing was imported)",
+        crate::output::counted(*max, "row", "rows")
     )]
     TooManyRejects {
         max: u64,
@@ -77,8 +78,105 @@ pub enum ImportStopped {
         line: u64,
         reason: String,
     },
+    #[error(
+        "every row was rejected ({}), so nothing was imported; the first, {file}:{line}: {reason}. {cause} To store them as rejected rows all the same, add --max-rejects {rejected}",
+        crate::output::counted(*rejected, "row", "rows")
+    )]
+    AllRejected {
+        rejected: u64,
+        file: String,
+        line: u64,
+        reason: String,
+        cause: &'static str,
+    },
     #[error("interrupted: nothing of this import was stored")]
     Interrupted,
+}
+
+/// What most likely made every row of an import fail this way, and what
+/// to do about it.
+fn likely_cause(reason: &RejectReason) -> &'static str {
+    match reason {
+        RejectReason::MissingField(_) => {
+            "No column or key was read as a required field (user_id, timestamp, event_type): name the file's own with --map FIELD=COLUMN, or read another tool's export with --preset."
+        }
+        RejectReason::BadLogLine(_) => {
+            "The lines are not in an access-log layout sessiondb reads: is --format right?"
+        }
+        RejectReason::BadJson(_)
+        | RejectReason::NotAnObject
+        | RejectReason::BadFieldType { .. } => {
+            "The file is not JSON lines of objects with plain field values: is --format right?"
+        }
+        RejectReason::WrongFieldCount { .. } | RejectReason::UnterminatedQuote => {
+            "The rows do not split into the header's columns: are --format and --delimiter right?"
+        }
+        RejectReason::BadTimestamp { .. } => {
+            "The timestamps cannot be read: say how with --time-format (epoch-s, epoch-ms, epoch-us or a pattern such as \"%d.%m.%Y %H:%M\"), or map another column with --map timestamp=COLUMN."
+        }
+        RejectReason::InvalidUtf8 => {
+            "The file is not UTF-8: convert it first (iconv -f latin1 -t utf-8, say)."
+        }
+        RejectReason::RecordTooLong { .. } => {
+            "Every record is longer than --max-record-size: is --format right (a file without line breaks?), or does it need a larger --max-record-size?"
+        }
+        RejectReason::ControlCharacter { .. } | RejectReason::BadRevenue(_) => {
+            "Every row holds a value sessiondb refuses: fix the input, or map other columns with --map."
+        }
+    }
+}
+
+/// One file's rejected rows by reason code: the first row with each code
+/// and how many rows had it.
+#[derive(Default)]
+struct RejectTally(Vec<(RejectReason, u64, u64)>);
+
+impl RejectTally {
+    fn add(&mut self, reason: &RejectReason, line: u64) {
+        match self
+            .0
+            .iter_mut()
+            .find(|(r, _, _)| r.code() == reason.code())
+        {
+            Some((_, _, count)) => *count += 1,
+            None => self.0.push((reason.clone(), line, 1)),
+        }
+    }
+}
+
+/// [`ImportStopped::AllRejected`] when every row read was rejected: the
+/// likely cause is a wrong `--format` or a missing `--map`, not bad data,
+/// and an import of rejects only would give an empty database that looks
+/// like a success. The most common reason names the cause.
+fn check_not_all_rejected(files: &[FileState], options: &Options) -> Result<()> {
+    let (read, rejected) = files.iter().fold((0, 0), |(read, rejected), f| {
+        (read + f.read, rejected + f.rejected)
+    });
+    if read == 0 || rejected < read || options.max_rejects.is_some() {
+        return Ok(());
+    }
+    let mut by_code: Vec<(&RejectReason, &str, u64, u64)> = Vec::new();
+    for file in files {
+        for (reason, line, count) in &file.rejects.0 {
+            match by_code.iter_mut().find(|(r, ..)| r.code() == reason.code()) {
+                Some((.., total)) => *total += count,
+                None => by_code.push((reason, &file.name, *line, *count)),
+            }
+        }
+    }
+    // The most common reason; of equals, the one met first.
+    let Some(&(reason, file, line, _)) = by_code.iter().rev().max_by_key(|(.., count)| *count)
+    else {
+        return Ok(());
+    };
+    Err(ImportStopped::AllRejected {
+        rejected,
+        file: file.to_string(),
+        line,
+        reason: reason.to_string(),
+        cause: likely_cause(reason),
+    }
+    .into())
 }
 
 /// What an import did, per file and in all.
@@ -151,6 +249,7 @@ struct FileState {
     duplicates: u64,
     bytes: u64,
     sha256: String,
+    rejects: RejectTally,
 }
 
 /// What the parser thread hands back.
@@ -243,6 +342,7 @@ pub fn run(
         .timings
         .add("read, parse and sort (wall)", started.elapsed());
     let mut files = files;
+    check_not_all_rejected(&files, options)?;
 
     // Phase 3: merge the runs.
     progress.phase("storing events and sessions");
@@ -379,6 +479,7 @@ fn receive(
                     duplicates: 0,
                     bytes: 0,
                     sha256: String::new(),
+                    rejects: RejectTally::default(),
                 });
             }
             Message::Rejected { line, reason, raw } => {
@@ -401,6 +502,11 @@ fn receive(
                     .into());
                 }
                 importer.insert_rejected(file.import_id, &file.name, line, &reason, &raw)?;
+                files
+                    .last_mut()
+                    .expect("a file was started")
+                    .rejects
+                    .add(&reason, line);
             }
             Message::FileDone {
                 read,

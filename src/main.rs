@@ -49,12 +49,35 @@ fn usage_error(error: clap::Error) -> ExitCode {
                 .split_whitespace()
                 .collect::<Vec<_>>()
                 .join(" ");
+            let hint = suggestion(&error);
             let _ = writeln!(
                 std::io::stderr(),
-                "sessiondb: {message} (see sessiondb --help)"
+                "sessiondb: {message}{hint} (see sessiondb --help)"
             );
             ExitCode::from(cmd::EXIT_USAGE)
         }
+    }
+}
+
+/// `; did you mean report?` for a subcommand, option or value close to
+/// what was typed (clap finds them; its tips come after the line kept).
+fn suggestion(error: &clap::Error) -> String {
+    use clap::error::{ContextKind, ContextValue};
+    let mut close = Vec::new();
+    for kind in [
+        ContextKind::SuggestedSubcommand,
+        ContextKind::SuggestedArg,
+        ContextKind::SuggestedValue,
+    ] {
+        match error.get(kind) {
+            Some(ContextValue::String(name)) => close.push(name.clone()),
+            Some(ContextValue::Strings(names)) => close.extend(names.iter().cloned()),
+            _ => {}
+        }
+    }
+    match close.is_empty() {
+        true => String::new(),
+        false => format!("; did you mean {}?", close.join(" or ")),
     }
 }
 

@@ -8,6 +8,7 @@
 pub use crate::rows::{RowSink, Value};
 use comfy_table::{CellAlignment, ContentArrangement, Table, presets};
 use std::io::{self, Write};
+use unicode_width::{UnicodeWidthChar, UnicodeWidthStr};
 
 /// `--format` of `report` and `query`.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -37,30 +38,67 @@ impl crate::choice::Choice for OutputFormat {
     }
 }
 
-/// How a table shows numbers: as stored, or for people (percentages,
+/// How a table shows values: as stored, or for people (percentages,
 /// durations, thousands separators). CSV and JSON always keep raw values.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum TableStyle {
     Raw,
     Human,
+    /// For people, and a result of one row is shown one metric a line:
+    /// the one-row reports (`overview`, `durations`, `conversions`).
+    Metrics,
 }
 
-/// A sink writing `format` to `out`.
+/// What a sink knows of where its text goes, beyond the format.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Display {
+    /// The width a table must fit, in terminal columns; a wider one is
+    /// printed one record per block.
+    pub width: usize,
+    /// Whether CSV rounds reals to what a person reads (6 decimals), as the
+    /// CSV a command prints when no `--format` was asked for does.
+    pub round_reals: bool,
+}
+
+impl Default for Display {
+    /// No width limit, full precision.
+    fn default() -> Display {
+        Display {
+            width: usize::MAX,
+            round_reals: false,
+        }
+    }
+}
+
+/// A sink writing `format` to `out`, at full precision and without a
+/// width limit.
 pub fn sink<'w, W: Write + 'w>(
     format: OutputFormat,
     style: TableStyle,
+    out: W,
+) -> Box<dyn RowSink + 'w> {
+    sink_for(format, style, Display::default(), out)
+}
+
+/// A sink writing `format` to `out` for `display`.
+pub fn sink_for<'w, W: Write + 'w>(
+    format: OutputFormat,
+    style: TableStyle,
+    display: Display,
     out: W,
 ) -> Box<dyn RowSink + 'w> {
     match format {
         OutputFormat::Table => Box::new(TableSink {
             out,
             style,
+            width: display.width,
             columns: Vec::new(),
             rows: Vec::new(),
         }),
         OutputFormat::Csv => Box::new(CsvSink {
             writer: csv::Writer::from_writer(out),
             fields: Vec::new(),
+            round_reals: display.round_reals,
         }),
         OutputFormat::Json => Box::new(JsonSink {
             out,
@@ -73,6 +111,7 @@ pub fn sink<'w, W: Write + 'w>(
 struct CsvSink<W: Write> {
     writer: csv::Writer<W>,
     fields: Vec<String>,
+    round_reals: bool,
 }
 
 impl<W: Write> RowSink for CsvSink<W> {
@@ -82,7 +121,11 @@ impl<W: Write> RowSink for CsvSink<W> {
 
     fn row(&mut self, values: &[Value]) -> io::Result<()> {
         self.fields.clear();
-        self.fields.extend(values.iter().map(raw_text));
+        let round = self.round_reals;
+        self.fields.extend(values.iter().map(|value| match value {
+            Value::Real(r) if round => readable_real(*r),
+            other => raw_text(other),
+        }));
         self.writer.write_record(&self.fields).map_err(csv_to_io)
     }
 
@@ -168,6 +211,7 @@ pub fn json_value(value: &Value) -> serde_json::Value {
 struct TableSink<W: Write> {
     out: W,
     style: TableStyle,
+    width: usize,
     columns: Vec<String>,
     rows: Vec<Vec<Value>>,
 }
@@ -184,68 +228,261 @@ impl<W: Write> RowSink for TableSink<W> {
     }
 
     fn finish(&mut self) -> io::Result<()> {
-        let table = render_table(&self.columns, &self.rows, self.style);
+        let table = render_table(&self.columns, &self.rows, self.style, self.width);
         writeln!(self.out, "{table}")?;
         self.out.flush()
     }
 }
 
-/// The table text. A single human-style row is shown as one metric a line,
-/// which reads better than a very wide table.
-pub fn render_table(columns: &[String], rows: &[Vec<Value>], style: TableStyle) -> String {
+/// The table text, at most `width` columns wide. A table that would be
+/// wider is shown one record per block (each column's name and value on a
+/// line), rather than squeezed into columns too narrow to read; with
+/// [`TableStyle::Metrics`], a single row is shown one metric a line.
+pub fn render_table(
+    columns: &[String],
+    rows: &[Vec<Value>],
+    style: TableStyle,
+    width: usize,
+) -> String {
+    let cell = |column: &str, value: &Value| match style {
+        TableStyle::Raw => raw_cell(value),
+        TableStyle::Human | TableStyle::Metrics => human_cell(column, value),
+    };
+    let cells: Vec<Vec<String>> = rows
+        .iter()
+        .map(|row| columns.iter().zip(row).map(|(c, v)| cell(c, v)).collect())
+        .collect();
+    if style == TableStyle::Metrics && rows.len() == 1 {
+        let metrics: Vec<Vec<String>> = columns
+            .iter()
+            .zip(&cells[0])
+            .map(|(column, value)| vec![column.clone(), value.clone()])
+            .collect();
+        let names = ["metric".to_string(), "value".to_string()];
+        if table_width(&names, &metrics) <= width {
+            return boxed(&names, &metrics, &[false, true]);
+        }
+        return records(columns, &cells, width);
+    }
+    let Some(widths) = column_widths(columns, &cells, width) else {
+        return records(columns, &cells, width);
+    };
+    let header: Vec<String> = columns
+        .iter()
+        .zip(&widths)
+        .map(|(name, &w)| wrap_name(name, w).join("\n"))
+        .collect();
+    let numeric: Vec<bool> = (0..columns.len())
+        .map(|index| {
+            rows.iter()
+                .any(|r| matches!(r[index], Value::Integer(_) | Value::Real(_)))
+                && rows
+                    .iter()
+                    .all(|r| matches!(r[index], Value::Integer(_) | Value::Real(_) | Value::Null))
+        })
+        .collect();
+    boxed(&header, &cells, &numeric)
+}
+
+/// A boxed table of `cells` under `header`, right-aligning the columns of
+/// `right`.
+fn boxed(header: &[String], cells: &[Vec<String>], right: &[bool]) -> String {
     let mut table = Table::new();
     table
         .load_style(presets::UTF8_FULL_CONDENSED)
-        .set_content_arrangement(ContentArrangement::Dynamic);
-    let cell = |column: &str, value: &Value| match style {
-        TableStyle::Raw => raw_cell(value),
-        TableStyle::Human => human_cell(column, value),
-    };
-    if style == TableStyle::Human && rows.len() == 1 {
-        table.set_header(vec!["metric", "value"]);
-        for (column, value) in columns.iter().zip(&rows[0]) {
-            table.add_row(vec![column.clone(), cell(column, value)]);
-        }
-        if let Some(values) = table.column_mut(1) {
-            values.set_cell_alignment(CellAlignment::Right);
-        }
-        return table.to_string();
+        .set_content_arrangement(ContentArrangement::Disabled)
+        .set_header(header.to_vec());
+    for row in cells {
+        table.add_row(row.clone());
     }
-    table.set_header(columns.to_vec());
-    for row in rows {
-        table.add_row(
-            columns
-                .iter()
-                .zip(row)
-                .map(|(c, v)| cell(c, v))
-                .collect::<Vec<_>>(),
-        );
-    }
-    for (index, _) in columns.iter().enumerate() {
-        let numeric = rows
-            .iter()
-            .any(|r| matches!(r[index], Value::Integer(_) | Value::Real(_)))
-            && rows
-                .iter()
-                .all(|r| matches!(r[index], Value::Integer(_) | Value::Real(_) | Value::Null));
-        if let (true, Some(column)) = (numeric, table.column_mut(index)) {
+    for (index, right) in right.iter().enumerate() {
+        if let (true, Some(column)) = (*right, table.column_mut(index)) {
             column.set_cell_alignment(CellAlignment::Right);
         }
     }
     table.to_string()
 }
 
+/// How wide the boxed table of `cells` under `header` is: each column as
+/// wide as its widest line, plus a border and a space on each side.
+fn table_width(header: &[String], cells: &[Vec<String>]) -> usize {
+    let widths = natural_widths(header, cells);
+    boxed_width(&widths)
+}
+
+fn boxed_width(widths: &[usize]) -> usize {
+    widths.iter().sum::<usize>() + 3 * widths.len() + 1
+}
+
+/// Each column's widest line, its name included.
+fn natural_widths(header: &[String], cells: &[Vec<String>]) -> Vec<usize> {
+    (0..header.len())
+        .map(|index| text_width(&header[index]).max(cell_width(cells, index)))
+        .collect()
+}
+
+fn cell_width(cells: &[Vec<String>], index: usize) -> usize {
+    cells
+        .iter()
+        .map(|row| text_width(&row[index]))
+        .max()
+        .unwrap_or(0)
+        .max(1)
+}
+
+/// The width of each column of a boxed table that fits `width`, or `None`
+/// when none does. Values are never cut: a column is at least as wide as
+/// its widest value. Names give way, the widest first: first down to
+/// their longest part between underscores (`bounce_` over `rate`), then,
+/// if that is not enough, anywhere down to 4 columns.
+fn column_widths(header: &[String], cells: &[Vec<String>], width: usize) -> Option<Vec<usize>> {
+    let mut widths = natural_widths(header, cells);
+    let least = |shortest: &dyn Fn(&str) -> usize| -> Vec<usize> {
+        header
+            .iter()
+            .enumerate()
+            .map(|(i, name)| cell_width(cells, i).max(shortest(name)))
+            .collect()
+    };
+    let longest_part = |name: &str| name.split_inclusive('_').map(text_width).max().unwrap_or(0);
+    let soft = least(&longest_part);
+    let hard = least(&|name: &str| text_width(name).min(4));
+    if boxed_width(&hard) > width {
+        return None;
+    }
+    for least in [soft, hard] {
+        while boxed_width(&widths) > width {
+            let Some(widest) = (0..widths.len())
+                .filter(|&i| widths[i] > least[i])
+                .max_by_key(|&i| (widths[i], std::cmp::Reverse(i)))
+            else {
+                break;
+            };
+            widths[widest] -= 1;
+        }
+    }
+    (boxed_width(&widths) <= width).then_some(widths)
+}
+
+/// A column name on lines of at most `width`: cut after underscores where
+/// it can be, anywhere where it must.
+fn wrap_name(name: &str, width: usize) -> Vec<String> {
+    let mut lines: Vec<String> = Vec::new();
+    let mut current = String::new();
+    for part in name.split_inclusive('_') {
+        if !current.is_empty() && text_width(&current) + text_width(part) > width {
+            lines.push(std::mem::take(&mut current));
+        }
+        current.push_str(part);
+    }
+    lines.push(current);
+    lines.iter().flat_map(|line| wrap(line, width)).collect()
+}
+
+/// The widest line of `text`, in terminal columns.
+pub fn text_width(text: &str) -> usize {
+    text.lines().map(UnicodeWidthStr::width).max().unwrap_or(0)
+}
+
+/// One block per record: a rule naming the record, then each column's
+/// name and value, values wrapped to fit `width`.
+fn records(columns: &[String], cells: &[Vec<String>], width: usize) -> String {
+    if cells.is_empty() {
+        return format!("(no rows; the columns are {})", columns.join(", "));
+    }
+    let name_width = columns.iter().map(|c| text_width(c)).max().unwrap_or(0);
+    // At least 20 columns for the values, however narrow the terminal.
+    let value_width = width.saturating_sub(name_width + 3).max(20);
+    let rule_width = cells
+        .iter()
+        .flatten()
+        .map(|value| text_width(value).min(value_width))
+        .max()
+        .unwrap_or(0)
+        + name_width
+        + 3;
+    // The rule is no wider than the terminal, even where a value must be.
+    let rule_width = rule_width.min(width);
+    let mut text = String::new();
+    for (number, row) in cells.iter().enumerate() {
+        let title = format!("─[ record {} ]", number + 1);
+        let fill = rule_width.saturating_sub(text_width(&title));
+        text.push_str(&title);
+        text.push_str(&"─".repeat(fill));
+        text.push('\n');
+        for (column, value) in columns.iter().zip(row) {
+            let mut lines = wrap(value, value_width).into_iter();
+            let first = lines.next().unwrap_or_default();
+            let pad = name_width - text_width(column);
+            text.push_str(&format!("{column}{} │ {first}\n", " ".repeat(pad)));
+            for line in lines {
+                text.push_str(&format!("{} │ {line}\n", " ".repeat(name_width)));
+            }
+        }
+    }
+    text.pop();
+    text
+}
+
+/// `text` cut into lines of at most `width` columns, at its line breaks
+/// and, within a line, wherever the width runs out.
+fn wrap(text: &str, width: usize) -> Vec<String> {
+    let mut lines = Vec::new();
+    for line in text.split('\n') {
+        let mut current = String::new();
+        let mut used = 0;
+        for c in line.chars() {
+            let w = UnicodeWidthChar::width(c).unwrap_or(0);
+            if used + w > width && !current.is_empty() {
+                lines.push(std::mem::take(&mut current));
+                used = 0;
+            }
+            current.push(c);
+            used += w;
+        }
+        lines.push(current);
+    }
+    lines
+}
+
 fn raw_cell(value: &Value) -> String {
     match value {
-        Value::Null => "NULL".to_string(),
-        Value::Real(r) => {
-            // Enough digits to read, without 0.30000000000000004 noise.
-            let text = format!("{r:.6}");
-            let text = text.trim_end_matches('0').trim_end_matches('.');
-            text.to_string()
-        }
+        Value::Null => NULL_TEXT.to_string(),
+        Value::Real(r) => readable_real(*r),
         other => raw_text(other),
     }
+}
+
+/// How a table shows NULL, in `query` and `report` alike.
+const NULL_TEXT: &str = "NULL";
+
+/// A real with enough digits to read (6 decimals, trailing zeros dropped),
+/// without `0.30000000000000004` noise; a value too small for 6 decimals
+/// keeps every digit rather than read as 0.
+pub fn readable_real(r: f64) -> String {
+    let text = format!("{r:.6}");
+    let text = text.trim_end_matches('0').trim_end_matches('.');
+    match text {
+        "0" | "-0" if r != 0.0 => r.to_string(),
+        "-0" => "0".to_string(),
+        _ => text.to_string(),
+    }
+}
+
+/// `1 row`, `0 rows`, `12,345 rows`: a count with its noun, singular for
+/// exactly one. Every message that counts something says it this way.
+pub fn counted(n: u64, one: &str, many: &str) -> String {
+    format!(
+        "{} {}",
+        group_thousands(&n.to_string()),
+        plural(n, one, many)
+    )
+}
+
+/// `one` for exactly 1, else `many` (a noun, or a verb agreeing with a
+/// count: `is` / `are`).
+pub fn plural<'a>(n: u64, one: &'a str, many: &'a str) -> &'a str {
+    if n == 1 { one } else { many }
 }
 
 /// A value for people, by what its column name says it is.
@@ -256,7 +493,7 @@ pub fn human_cell(column: &str, value: &Value) -> String {
         Value::Null if matches!(column, "page" | "landing_page" | "exit_page") => {
             return "(no page view)".to_string();
         }
-        Value::Null => return "-".to_string(),
+        Value::Null => return NULL_TEXT.to_string(),
         Value::Integer(i) => *i as f64,
         Value::Real(r) => *r,
         Value::Text(t) => return t.clone(),
@@ -388,20 +625,70 @@ mod tests {
     #[test]
     fn human_tables_show_percentages_durations_and_separators() {
         let text = render(OutputFormat::Table, TableStyle::Human, &COLUMNS, &sample());
-        for expected in ["25.0%", "100.0%", "1,234", "5m 13s", "-"] {
+        for expected in ["25.0%", "100.0%", "1,234", "5m 13s", "NULL"] {
             assert!(text.contains(expected), "{expected} missing in\n{text}");
         }
     }
 
     #[test]
-    fn a_single_human_row_is_shown_one_metric_a_line() {
+    fn a_single_metrics_row_is_shown_one_metric_a_line_and_a_group_row_is_not() {
         let rows = vec![sample().remove(0)];
-        let text = render(OutputFormat::Table, TableStyle::Human, &COLUMNS, &rows);
+        let text = render(OutputFormat::Table, TableStyle::Metrics, &COLUMNS, &rows);
         assert!(
             text.contains("metric") && text.contains("bounce_rate"),
             "{text}"
         );
         assert_eq!(text.lines().filter(|l| l.contains("sessions")).count(), 1);
+        let text = render(OutputFormat::Table, TableStyle::Human, &COLUMNS, &rows);
+        assert!(!text.contains("metric"), "{text}");
+        assert!(
+            text.lines().nth(1).unwrap_or_default().contains("page"),
+            "{text}"
+        );
+    }
+
+    #[test]
+    fn a_table_wider_than_the_width_wraps_names_then_becomes_blocks() {
+        let columns: Vec<String> = ["bounce_rate", "engagement_rate", "sessions"]
+            .iter()
+            .map(|c| c.to_string())
+            .collect();
+        let rows = vec![vec![Value::Real(0.5), Value::Real(0.25), Value::Integer(7)]];
+        // Natural: 11 + 15 + 8 + 3 * 3 + 1 = 44 columns.
+        let wide = render_table(&columns, &rows, TableStyle::Human, 44);
+        assert_eq!(wide.lines().count(), 5, "{wide}");
+        // 40: the widest name wraps after its underscore.
+        let wrapped = render_table(&columns, &rows, TableStyle::Human, 40);
+        assert!(wrapped.lines().all(|l| text_width(l) <= 40), "{wrapped}");
+        assert!(
+            wrapped.contains("engagement_") && wrapped.contains(" rate "),
+            "{wrapped}"
+        );
+        // 20: no table fits; one record a block.
+        let blocks = render_table(&columns, &rows, TableStyle::Human, 20);
+        assert!(blocks.contains("record 1"), "{blocks}");
+        assert!(
+            blocks.lines().any(|l| l == "engagement_rate │ 25.0%"),
+            "{blocks}"
+        );
+        assert!(
+            blocks
+                .lines()
+                .all(|l| text_width(l) <= 20 || l.contains(" │ ")),
+            "{blocks}"
+        );
+    }
+
+    #[test]
+    fn readable_reals_round_to_six_decimals_but_keep_tiny_values() {
+        assert_eq!(readable_real(0.1 + 0.2), "0.3");
+        assert_eq!(readable_real(1.0 / 6.0), "0.166667");
+        assert_eq!(readable_real(2.0), "2");
+        assert_eq!(readable_real(-0.0), "0");
+        assert_eq!(readable_real(1e-9), "0.000000001");
+        assert_eq!(counted(1, "row", "rows"), "1 row");
+        assert_eq!(counted(12345, "row", "rows"), "12,345 rows");
+        assert_eq!(counted(0, "row", "rows"), "0 rows");
     }
 
     #[test]

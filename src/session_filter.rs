@@ -79,8 +79,9 @@ impl std::str::FromStr for Condition {
             .find(|f| f.name().eq_ignore_ascii_case(name))
         else {
             let names: Vec<&str> = FilterField::ALL.iter().map(|f| f.name()).collect();
+            let hint = crate::suggest::did_you_mean(name, names.iter().copied());
             return Err(format!(
-                "{name:?} is not a field a filter can test; the fields are: {}",
+                "{name:?} is not a field a filter can test{hint} (the fields are: {})",
                 names.join(", ")
             ));
         };

@@ -39,9 +39,22 @@ impl FromStr for InputZone {
                 .map(|(seconds, _)| InputZone::Fixed(seconds))
                 .ok_or_else(|| format!("{text:?} is not an offset like +02:00"));
         }
-        text.parse::<Tz>().map(InputZone::Named).map_err(|_| {
-            format!("unknown time zone {text:?}: use UTC, an offset like +02:00, or an IANA name like Europe/Paris")
-        })
+        if let Ok(tz) = text.parse::<Tz>() {
+            return Ok(InputZone::Named(tz));
+        }
+        // Names are matched ignoring case (`europe/paris`), as people type
+        // them; the name shown is the database's own spelling.
+        let names = || chrono_tz::TZ_VARIANTS.iter().map(|tz| tz.name());
+        if let Some(tz) = chrono_tz::TZ_VARIANTS
+            .iter()
+            .find(|tz| tz.name().eq_ignore_ascii_case(text))
+        {
+            return Ok(InputZone::Named(*tz));
+        }
+        let hint = crate::suggest::did_you_mean(text, names());
+        Err(format!(
+            "unknown time zone {text:?}{hint} (use UTC, an offset like +02:00, or an IANA name like Europe/Paris)"
+        ))
     }
 }
 

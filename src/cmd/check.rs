@@ -3,6 +3,7 @@
 //! whether they equal what the imports stored. A way to trust a file after
 //! many imports; exits 1 when anything differs.
 
+use crate::output::counted;
 use crate::store::Store;
 use anyhow::{Result, bail};
 use std::io::Write;
@@ -17,9 +18,9 @@ pub fn run(db: &Path, _args: Args, wait: std::time::Duration) -> Result<()> {
     if report.is_clean() {
         writeln!(
             out,
-            "ok: {} events and {} sessions give the stored sessions, flags and summaries",
-            super::count(report.events),
-            super::count(report.sessions)
+            "ok: {} and {} give the stored sessions, flags and summaries",
+            counted(report.events, "event", "events"),
+            counted(report.sessions, "session", "sessions")
         )?;
         return Ok(());
     }

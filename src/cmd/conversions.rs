@@ -2,6 +2,7 @@
 //! conversions; a change recounts every session's `converted` flag at once.
 
 use super::type_set::Action;
+use crate::output::counted;
 use crate::store::Store;
 use anyhow::Result;
 use std::io::Write;
@@ -35,9 +36,9 @@ pub fn run(db: &Path, args: Args, wait: std::time::Duration) -> Result<()> {
     super::warn_unknown_event_types(&store, &named)?;
     super::finish(store, "the new conversion set")?;
     note!(
-        "conversion events: {}; {} sessions converted",
+        "conversion events: {}; {} converted",
         types.join(", "),
-        super::count(converted)
+        counted(converted, "session", "sessions")
     );
     Ok(())
 }

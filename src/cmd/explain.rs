@@ -2,6 +2,7 @@
 //! flags, event by event), or the sessions of one user with why each starts.
 
 use crate::explain::{self, Explanation, describe, duration_text, flag_reasons};
+use crate::output::counted;
 use crate::quote::sessiondb_command;
 use crate::rules::SessionRules;
 use crate::session::EventTypes;
@@ -85,12 +86,12 @@ fn print_session(
     writeln!(out, "session {} of user {}", s.session_id, s.user_id)?;
     writeln!(
         out,
-        "  {} to {} ({}), {} events, {} page views",
+        "  {} to {} ({}), {}, {}",
         format_utc_ms(s.started_ms),
         format_utc_ms(s.ended_ms),
         duration_text(s.duration_ms()),
-        s.events,
-        s.pageviews
+        counted(s.events as u64, "event", "events"),
+        counted(s.pageviews as u64, "page view", "page views")
     )?;
     writeln!(out, "  rules:  {rules}")?;
     writeln!(out, "  starts: {}", describe(&session.start, rules))?;
@@ -149,17 +150,17 @@ fn print_user(
 ) -> Result<()> {
     writeln!(
         out,
-        "user {user}: {} sessions under {rules}",
-        sessions.len()
+        "user {user}: {} under {rules}",
+        counted(sessions.len() as u64, "session", "sessions")
     )?;
     for session in sessions {
         let s = &session.summary;
         writeln!(
             out,
-            "  {}  {}  {:>3} events  {:>8}  starts: {}",
+            "  {}  {}  {:>10}  {:>8}  starts: {}",
             s.session_id,
             format_utc_ms(s.started_ms),
-            s.events,
+            counted(s.events as u64, "event", "events"),
             duration_text(s.duration_ms()),
             describe(&session.start, rules)
         )?;

@@ -51,13 +51,29 @@ pub struct Args {
 }
 
 pub fn run(db: &Path, args: Args, wait: std::time::Duration) -> Result<()> {
-    let list_hint = || sessiondb_command(db, &["funnel", "--list"]);
+    // The saved funnels closest to a name that is not one, else the
+    // command that lists them.
+    let unknown = |store: &Store, name: &str| -> Result<String> {
+        let saved = store.saved_funnels()?;
+        let hint = crate::suggest::did_you_mean(name, saved.iter().map(|(n, _)| n.as_str()));
+        Ok(match hint.is_empty() {
+            true => format!(
+                "no saved funnel {name:?} (see them with: {})",
+                sessiondb_command(db, &["funnel", "--list"])
+            ),
+            false => format!("no saved funnel {name:?}{hint}"),
+        })
+    };
     if let Some(name) = &args.delete {
         let mut store = Store::open_write_existing(db, wait)?;
         let deleted = store.delete_funnel(name)?;
+        let missing = match deleted {
+            true => None,
+            false => Some(unknown(&store, name)?),
+        };
         super::finish(store, "the deletion of the funnel")?;
-        if !deleted {
-            bail!("no saved funnel {name:?} ({})", list_hint());
+        if let Some(message) = missing {
+            bail!(message);
         }
         note!("deleted funnel {name:?}");
         return Ok(());
@@ -77,8 +93,7 @@ pub fn run(db: &Path, args: Args, wait: std::time::Duration) -> Result<()> {
     let days = args.days.days()?;
     let filter = SessionFilter::new(args.filters.clone());
     let store = Store::open_read(db, wait)?;
-    let format = super::output_format(args.format);
-    let mut sink = output::sink(format, TableStyle::Human, std::io::stdout().lock());
+    let mut sink = super::stdout_sink(args.format, TableStyle::Human);
     match &args.name {
         Some(name) => {
             if !store
@@ -86,7 +101,7 @@ pub fn run(db: &Path, args: Args, wait: std::time::Duration) -> Result<()> {
                 .iter()
                 .any(|(saved, _)| saved == name)
             {
-                bail!("no saved funnel {name:?} ({})", list_hint());
+                bail!(unknown(&store, name)?);
             }
             store.run_saved_funnel(name, days.as_ref(), &filter, sink.as_mut())?;
         }

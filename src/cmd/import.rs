@@ -17,6 +17,7 @@ use crate::ingest::fields::Mapping;
 use crate::ingest::presets::Preset;
 use crate::ingest::{self, Format, MaxRecordSize, ReadOptions};
 use crate::loader::{self, Options, Progress};
+use crate::output::counted;
 use crate::rules::SessionRules;
 use crate::store::{Importer, Store};
 use crate::timestamp::InputZone;
@@ -189,10 +190,12 @@ enum FormatChoice {
     /// Access logs: combined (with referrer and user agent).
     Combined,
     /// Access logs: combined after a virtual host.
+    #[value(name = "vhost_combined", alias = "vhost-combined")]
     VhostCombined,
     /// Access logs: nginx's default (combined, maybe with X-Forwarded-For).
     Nginx,
     /// JSON access logs: nginx with Matomo's JSON log format keys.
+    #[value(name = "nginx_json", alias = "nginx-json")]
     NginxJson,
     /// JSON access logs: Caddy.
     Caddy,
@@ -391,7 +394,10 @@ fn import_all(db: &Path, args: &Args, wait: Duration, interrupts: &Interrupts) -
     report.timings.time("commit", || importer.commit())?;
     let (totals, changes) = (report.totals, report.changes);
     // The summary is printed only once the .db file alone holds the import.
-    let what = format!("the import of {} events", count(totals.imported));
+    let what = format!(
+        "the import of {}",
+        counted(totals.imported, "event", "events")
+    );
     let finished = report
         .timings
         .time("checkpoint", || super::finish(store, &what));
@@ -414,20 +420,20 @@ fn import_all(db: &Path, args: &Args, wait: Duration, interrupts: &Interrupts) -
             }
         };
         note!(
-            "{name}: {} rows read, {} imported, {} duplicates, {} rejected{filtered}",
-            count(counts.read),
+            "{name}: {} read, {} imported, {}, {} rejected{filtered}",
+            counted(counts.read, "row", "rows"),
             count(counts.imported),
-            count(counts.duplicates),
+            counted(counts.duplicates, "duplicate", "duplicates"),
             count(counts.rejected)
         );
     }
     note!(
-        "imported {} of {} rows from {} file(s) in {:.2} s ({} duplicates, {} rejected); sessions: {} created, {} changed, {} removed; rules: {rules}",
+        "imported {} of {} from {} in {:.2} s ({}, {} rejected); sessions: {} created, {} changed, {} removed; rules: {rules}",
         count(totals.imported),
-        count(totals.read),
-        args.files.len(),
+        counted(totals.read, "row", "rows"),
+        counted(args.files.len() as u64, "file", "files"),
         started.elapsed().as_secs_f64(),
-        count(totals.duplicates),
+        counted(totals.duplicates, "duplicate", "duplicates"),
         count(totals.rejected),
         count(changes.created),
         count(changes.changed),
@@ -435,14 +441,17 @@ fn import_all(db: &Path, args: &Args, wait: Duration, interrupts: &Interrupts) -
     );
     if split_keys > 0 {
         note!(
-            "note: {} session keys are shared by several users; each user's events with the key are a session of their own (see the README, \"The source's sessions\")",
-            count(split_keys)
+            "note: {} shared by several users; each user's events with the key are a session of their own (see the README, \"The source's sessions\")",
+            match split_keys {
+                1 => "1 session key is".to_string(),
+                n => format!("{} are", counted(n, "session key", "session keys")),
+            }
         );
     }
     if args.timings {
         note!(
-            "timings ({} rows checked as possible duplicates):\n{}",
-            count(report.candidates),
+            "timings ({} checked as possible duplicates):\n{}",
+            counted(report.candidates, "row", "rows"),
             report.timings.report(started.elapsed())
         );
     }
@@ -483,8 +492,11 @@ fn warn_without_page_views(db: &Path, wait: Duration) -> Result<()> {
         })
         .map_or("view", |t| t.event_type.as_str());
     note!(
-        "warning: none of the {} events is a page view, so there are no page views, landing or exit pages; the event types are {}{}. If page views are called something else, run: {}",
-        count(total),
+        "warning: {} a page view, so there are no page views, landing or exit pages; the event types are {}{}. If page views are called something else, run: {}",
+        match total {
+            1 => "the one event is not".to_string(),
+            n => format!("none of the {} is", counted(n, "event", "events")),
+        },
         types.join(", "),
         if counts.len() > 8 { ", ..." } else { "" },
         crate::quote::sessiondb_command(db, &["page-views", "set", likely])
@@ -547,7 +559,7 @@ impl Progress for Bar {
         }
         if let Some(bar) = &self.bar {
             bar.set_position(bytes);
-            bar.set_message(format!("{} rows", count(rows)));
+            bar.set_message(counted(rows, "row", "rows"));
         }
     }
 

@@ -30,11 +30,12 @@ pub mod query;
 pub mod report;
 pub mod resessionize;
 pub mod rules_args;
+pub mod sessions;
 pub mod sql;
 pub mod timezone;
 mod type_set;
 
-use crate::output::OutputFormat;
+use crate::output::{self, Display, OutputFormat, RowSink, TableStyle};
 use crate::quote::sessiondb_command;
 use crate::store::{CheckpointError, Finished, Store};
 use anyhow::Result;
@@ -137,6 +138,37 @@ fn output_format(requested: Option<OutputFormat>) -> OutputFormat {
     } else {
         OutputFormat::Csv
     })
+}
+
+/// The sink a command prints rows to on standard output: the format asked
+/// for, else a table on a terminal and CSV otherwise. Tables fit
+/// [`terminal_width`]; the CSV printed without `--format` rounds reals to
+/// what a person reads, while `--format csv` (and JSON) keep every digit.
+fn stdout_sink(requested: Option<OutputFormat>, style: TableStyle) -> Box<dyn RowSink> {
+    let display = Display {
+        width: terminal_width(),
+        round_reals: requested.is_none(),
+    };
+    output::sink_for(
+        output_format(requested),
+        style,
+        display,
+        std::io::stdout().lock(),
+    )
+}
+
+/// The width tables and charts fit: `COLUMNS` when set to a number, else
+/// the terminal's when standard output is one, else 80.
+fn terminal_width() -> usize {
+    if let Some(columns) = std::env::var("COLUMNS")
+        .ok()
+        .and_then(|text| text.trim().parse::<usize>().ok())
+        .filter(|&columns| columns > 0)
+    {
+        return columns;
+    }
+    terminal_size::terminal_size_of(std::io::stdout())
+        .map_or(80, |(terminal_size::Width(width), _)| usize::from(width))
 }
 
 /// `12345` → `12,345`, for summaries.

@@ -34,9 +34,9 @@ pub fn run(db: &Path, args: Args, wait: std::time::Duration) -> Result<()> {
     super::warn_unknown_event_types(&store, &named)?;
     super::finish(store, "the new page-view set")?;
     note!(
-        "page-view events: {}; {} page views, every session summed up again",
+        "page-view events: {}; {}, every session summed up again",
         types.join(", "),
-        super::count(pageviews)
+        crate::output::counted(pageviews, "page view", "page views")
     );
     Ok(())
 }

@@ -1,7 +1,7 @@
 //! `sessiondb query "SQL"`: runs one statement on a read-only connection and
 //! prints the rows; `-` reads the SQL from standard input.
 
-use crate::output::{self, OutputFormat, TableStyle};
+use crate::output::{OutputFormat, TableStyle};
 use crate::store::Store;
 use anyhow::{Context, Result, bail};
 use std::io::Read;
@@ -32,8 +32,7 @@ pub fn run(db: &Path, args: Args, wait: std::time::Duration) -> Result<()> {
         bail!("the SQL statement is empty");
     }
     let store = Store::open_read(db, wait)?;
-    let format = super::output_format(args.format);
-    let mut sink = output::sink(format, TableStyle::Raw, std::io::stdout().lock());
+    let mut sink = super::stdout_sink(args.format, TableStyle::Raw);
     store.run_query(&sql, &[], sink.as_mut())?;
     Ok(())
 }

@@ -49,6 +49,19 @@ pub struct Args {
     #[arg(long = "filter", value_name = "FIELD=VALUE")]
     filters: Vec<Condition>,
 
+    /// Draw the report with unicode bars fitting the terminal instead of a
+    /// table: a bar a row for COLUMN (by default the first numeric one),
+    /// sparklines of every numeric column for reports by day or hour, a
+    /// bar for each rate of a one-row report.
+    #[arg(
+        long,
+        value_name = "COLUMN",
+        num_args = 0..=1,
+        default_missing_value = "",
+        conflicts_with_all = ["format", "compare", "list"]
+    )]
+    chart: Option<String>,
+
     /// List the reports, with what each shows (with --format, as the
     /// columns report, description).
     #[arg(long)]
@@ -67,19 +80,22 @@ pub fn run(db: &Path, args: Args, wait: std::time::Duration) -> Result<()> {
     }
     let Some(view) = views::find(&args.name).filter(|view| view.is_report) else {
         let names: Vec<&str> = views::reports().map(|v| v.name).collect();
-        let hint = if views::find(&args.name).is_some() {
+        // A view that is not a report ends the line with the command that
+        // prints it, to paste; a near miss names the closest reports.
+        if views::find(&args.name).is_some() {
             let sql = format!("SELECT * FROM {}", sql_identifier(&args.name));
-            format!(
-                " ({} is a view: {})",
+            bail!(
+                "unknown report {:?}; the reports are: {} ({} is a view: {})",
+                args.name,
+                names.join(", "),
                 args.name,
                 sessiondb_command(db, &["query", &sql])
-            )
-        } else {
-            String::new()
-        };
+            );
+        }
         bail!(
-            "unknown report {:?}; the reports are: {}{hint}",
+            "unknown report {:?}{} (the reports are: {})",
             args.name,
+            crate::suggest::did_you_mean(&args.name, names.iter().copied()),
             names.join(", ")
         );
     };
@@ -97,7 +113,7 @@ pub fn run(db: &Path, args: Args, wait: std::time::Duration) -> Result<()> {
         let rows = compare_report(&store, view, (from, to), args.tz, &filter)?
             .rows(format == OutputFormat::Table);
         note!("{from} to {to}, compared with {previous_from} to {previous_to}");
-        let mut sink = output::sink(format, TableStyle::Human, std::io::stdout().lock());
+        let mut sink = super::stdout_sink(args.format, TableStyle::Human);
         let columns: Vec<String> = compare::COLUMNS.iter().map(|c| c.to_string()).collect();
         sink.columns(&columns)?;
         for row in &rows {
@@ -106,7 +122,18 @@ pub fn run(db: &Path, args: Args, wait: std::time::Duration) -> Result<()> {
         sink.finish()?;
         return Ok(());
     }
-    let mut sink = output::sink(format, TableStyle::Human, std::io::stdout().lock());
+    let style = match view.is_one_row() {
+        true => TableStyle::Metrics,
+        false => TableStyle::Human,
+    };
+    let mut sink = match &args.chart {
+        Some(column) => Box::new(crate::chart::ChartSink::new(
+            std::io::stdout().lock(),
+            (!column.is_empty()).then(|| column.clone()),
+            super::terminal_width(),
+        )),
+        None => super::stdout_sink(args.format, style),
+    };
     run_report(
         &store,
         view,
@@ -154,14 +181,16 @@ pub fn run_report(
     }
 }
 
-/// The reports `--compare previous` works with.
-pub const ONE_ROW: [&str; 3] = ["overview", "durations", "conversions"];
-
+/// `--compare previous` works with the one-row reports only.
 fn comparable(view: &views::View) -> Result<()> {
-    if !ONE_ROW.contains(&view.name) {
+    if !view.is_one_row() {
+        let one_row: Vec<&str> = views::reports()
+            .filter(|v| v.is_one_row())
+            .map(|v| v.name)
+            .collect();
         bail!(
             "--compare works with the one-row reports ({}), not {}",
-            ONE_ROW.join(", "),
+            one_row.join(", "),
             view.name
         );
     }

@@ -30,8 +30,8 @@ pub fn run(db: &Path, args: Args, wait: std::time::Duration) -> Result<()> {
     let (before, after) = store.resessionize(&rules)?;
     super::finish(store, "the rebuild of the sessions")?;
     note!(
-        "rebuilt sessions with {rules}: {} sessions before, {} now",
-        super::count(before),
+        "rebuilt sessions with {rules}: {} before, {} now",
+        crate::output::counted(before, "session", "sessions"),
         super::count(after)
     );
     Ok(())

@@ -26,8 +26,8 @@ pub fn run(db: &Path, args: Args, wait: std::time::Duration) -> Result<()> {
             let sessions = store.set_reporting_zone(zone)?;
             super::finish(store, "the new reporting zone")?;
             note!(
-                "reporting time zone: {zone}; the days of {} sessions and every summary were recomputed",
-                super::count(sessions)
+                "reporting time zone: {zone}; the days of {} and every summary were recomputed",
+                crate::output::counted(sessions, "session", "sessions")
             );
         }
     }

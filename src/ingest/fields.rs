@@ -69,8 +69,10 @@ impl Mapping {
                     .find(|f| f.name() == field.trim())
                     .ok_or_else(|| {
                         let names: Vec<&str> = Field::ALL.iter().map(|f| f.name()).collect();
+                        let hint =
+                            crate::suggest::did_you_mean(field.trim(), names.iter().copied());
                         format!(
-                            "{field:?} is not a field; the fields are {}",
+                            "{field:?} is not a field{hint} (the fields are {})",
                             names.join(", ")
                         )
                     })?;
@@ -150,7 +152,11 @@ impl ColumnMap {
                             Field::SessionKey => format!("--session-key {source}"),
                             _ => format!("--map {field}={source}"),
                         };
-                        return Err(format!("{option}: there is no column {source:?}"));
+                        let hint = crate::suggest::did_you_mean(
+                            source,
+                            names.iter().map(|name| name.as_ref().trim()),
+                        );
+                        return Err(format!("{option}: there is no column {source:?}{hint}"));
                     }
                 },
                 // A column mapped to another field is not an alias of this one.

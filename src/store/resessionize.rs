@@ -8,6 +8,7 @@
 use super::session_rows::{self, StoredEvent, Write};
 use super::{settings, summaries};
 use crate::event::{EventRow, SessionEvent};
+use crate::output::counted;
 use crate::pages::SessionPages;
 use crate::rules::SessionRules;
 use crate::session::{EventTypeCounts, EventTypes, SessionSummary};
@@ -385,8 +386,13 @@ impl super::Store {
                 |r| r.get(0),
             )?;
             if keyless > 0 {
+                let keyless = keyless as u64;
                 anyhow::bail!(
-                    "{keyless} events have no session key (they were imported without --session-key); the source's sessions need one on every event"
+                    "{} no session key (imported without --session-key); the source's sessions need one on every event",
+                    match keyless {
+                        1 => "1 event has".to_string(),
+                        n => format!("{} have", counted(n, "event", "events")),
+                    }
                 );
             }
         }

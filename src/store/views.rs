@@ -201,6 +201,13 @@ pub fn find(name: &str) -> Option<&'static View> {
 }
 
 impl View {
+    /// Whether the view always has exactly one row (a summary of every
+    /// session in range): its table shows one metric a line, and
+    /// `--compare` sets it beside the previous period.
+    pub fn is_one_row(&self) -> bool {
+        matches!(self.name, "overview" | "durations" | "conversions")
+    }
+
     /// The first sentence of the file's opening comment.
     pub fn description(&self) -> String {
         let comment: Vec<&str> = self

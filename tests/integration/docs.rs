@@ -105,3 +105,108 @@ fn the_readme_names_every_report() {
         );
     }
 }
+
+#[test]
+fn the_readme_synopsis_names_every_command() {
+    use clap::CommandFactory;
+    let text = readme();
+    for command in sessiondb::cli::Cli::command().get_subcommands() {
+        let name = command.get_name();
+        if name == "help" {
+            continue;
+        }
+        assert!(
+            text.contains(&format!("sessiondb [--db PATH] {name}"))
+                || text.contains(&format!("sessiondb {name}")),
+            "the README's synopsis lacks {name}"
+        );
+    }
+}
+
+/// Every `--OPTION A|B|C` the README names, with its values: in the
+/// command synopsis and in the prose alike (`--format\nclf|combined`).
+fn readme_choices() -> Vec<(String, Vec<String>)> {
+    let text = readme().split_whitespace().collect::<Vec<_>>().join(" ");
+    let mut choices = Vec::new();
+    for (at, _) in text.match_indices("--") {
+        let rest = &text[at + 2..];
+        let name: String = rest
+            .chars()
+            .take_while(|c| c.is_ascii_lowercase() || *c == '-')
+            .collect();
+        let after = rest[name.len()..]
+            .strip_prefix("[=")
+            .or_else(|| rest[name.len()..].strip_prefix([' ', '=']));
+        let Some(after) = after else { continue };
+        let token: String = after
+            .chars()
+            .take_while(|c| c.is_ascii_alphanumeric() || "_+.-|".contains(*c))
+            .collect();
+        if name.is_empty() || !token.contains('|') {
+            continue;
+        }
+        let values = token
+            .split('|')
+            .filter(|v| !v.is_empty() && v.chars().any(|c| c.is_ascii_lowercase()))
+            .map(str::to_string)
+            .collect();
+        choices.push((name, values));
+    }
+    choices
+}
+
+#[test]
+fn every_option_value_the_readme_names_is_accepted() {
+    let env = Env::new();
+    let choices = readme_choices();
+    let names: Vec<&str> = choices.iter().map(|(name, _)| name.as_str()).collect();
+    for expected in ["format", "rules", "visitor", "preset", "time-format"] {
+        assert!(
+            names.contains(&expected),
+            "--{expected} not found: {names:?}"
+        );
+    }
+    let formats: Vec<&String> = choices
+        .iter()
+        .filter(|(name, _)| name == "format")
+        .flat_map(|(_, values)| values)
+        .collect();
+    for spelled in ["vhost_combined", "nginx_json", "table"] {
+        assert!(formats.iter().any(|f| *f == spelled), "{formats:?}");
+    }
+    // Each command that takes the option, with what it needs besides; a
+    // value is accepted when one of them parses it (`csv` is both an input
+    // and an output format).
+    let commands: [&[&str]; 5] = [
+        &["import", "missing.csv"],
+        &["query", "SELECT 1"],
+        &["report"],
+        &["funnel", "page_view"],
+        &["resessionize"],
+    ];
+    for (name, values) in &choices {
+        for value in values {
+            let option = format!("--{name}={value}");
+            let mut taken = Vec::new();
+            for command in commands {
+                let output = env
+                    .sessiondb()
+                    .arg(command[0])
+                    .arg(&option)
+                    .args(&command[1..])
+                    .output()
+                    .expect("run sessiondb");
+                let stderr = String::from_utf8_lossy(&output.stderr).into_owned();
+                if stderr.contains("unexpected argument") {
+                    continue;
+                }
+                taken.push((command[0], output.status.code(), stderr));
+            }
+            assert!(!taken.is_empty(), "no command takes {option}");
+            assert!(
+                taken.iter().any(|(_, code, _)| *code != Some(2)),
+                "{option} is refused: {taken:?}"
+            );
+        }
+    }
+}

@@ -27,7 +27,7 @@ fn a_session_shows_its_boundaries_flags_and_events() {
         env.rows("SELECT session_id FROM sessions WHERE started_at LIKE '%T10:00:%'")[0].clone();
     let out = env.ok(&["explain", &id]);
     for line in [
-        "2026-03-01T10:00:00.000Z to 2026-03-01T10:05:00.000Z (5m), 2 events, 1 page views",
+        "2026-03-01T10:00:00.000Z to 2026-03-01T10:05:00.000Z (5m), 2 events, 1 page view",
         "starts: the user's first event",
         "ends:   before the user's next event: a new campaign: newsletter/email/- after referral from google.com",
         "bounced   no   2 events, not one",

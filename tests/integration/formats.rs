@@ -53,7 +53,7 @@ fn the_nasa_tsv_with_a_mapping_gives_the_independent_sessions_per_host() {
         .arg(&tsv)
         .output()
         .expect("run");
-    assert!(String::from_utf8_lossy(&output.stderr).contains("30,968 imported, 1 duplicates"));
+    assert!(String::from_utf8_lossy(&output.stderr).contains("30,968 imported, 1 duplicate"));
 }
 
 #[test]

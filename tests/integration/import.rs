@@ -12,7 +12,7 @@ fn every_row_is_accounted_for() {
     let env = Env::new();
     let summary = env.import(&[&fixture("small.csv")]);
     assert!(
-        summary.contains("18 rows read, 13 imported, 1 duplicates, 4 rejected"),
+        summary.contains("18 rows read, 13 imported, 1 duplicate, 4 rejected"),
         "{summary}"
     );
     let counts = env.rows(

@@ -32,6 +32,7 @@ mod source_sessions;
 mod sql_script;
 mod streams;
 mod summaries;
+mod terminal;
 mod timezones;
 mod trust;
 mod util;

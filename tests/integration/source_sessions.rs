@@ -30,7 +30,7 @@ fn sessions_follow_the_key_whatever_the_gap() {
         "{summary}"
     );
     assert!(
-        summary.contains("1 session keys are shared by several users"),
+        summary.contains("1 session key is shared by several users"),
         "{summary}"
     );
     assert_eq!(

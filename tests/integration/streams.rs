@@ -422,7 +422,7 @@ fn a_long_run_of_blank_lines_is_only_blank_lines() {
     let mut text = b"\n".repeat(2 << 20);
     text.extend_from_slice(b"{\"user_id\":\"u1\",\"timestamp\":0,\"event_type\":\"a\"}\n");
     let summary = json.import_stdin(text);
-    assert!(summary.contains("1 rows read, 1 imported"), "{summary}");
+    assert!(summary.contains("1 row read, 1 imported"), "{summary}");
     assert_eq!(json.rows("SELECT format FROM imports"), vec!["ndjson"]);
 }
 

@@ -314,7 +314,7 @@ mod tests {
         assert_eq!(path.matches('M').count(), 2, "{path}");
         assert!(!path.contains('L'), "{path}");
         assert_eq!(
-            chart["bands"][1]["tip"], "d2: bounce rate -",
+            chart["bands"][1]["tip"], "d2: bounce rate NULL",
             "a missing value shows as report shows NULL"
         );
         assert_eq!(chart["ticks"][4]["label"], "100%");

@@ -44,6 +44,9 @@ pub enum Command {
     /// Explain one session (why it starts and ends, its flags, its events)
     /// or list a user's sessions with why each starts.
     Explain(cmd::explain::Args),
+    /// Write the events, the sessions and every report as Parquet (or
+    /// CSV) files, for warehouses, DuckDB, pandas, Spark and ClickHouse.
+    Export(cmd::export::Args),
     /// Count the sessions reaching each step of a funnel, in order; save
     /// funnels by name for the funnels view.
     Funnel(cmd::funnel::Args),

@@ -11,6 +11,7 @@ pub mod cmd;
 pub mod compare;
 pub mod event;
 pub mod explain;
+pub mod export;
 pub mod funnel;
 pub mod ingest;
 pub mod loader;

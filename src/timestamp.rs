@@ -177,11 +177,49 @@ fn within_range(ms: i64) -> Result<i64, String> {
     if (FIRST_MS..=LAST_MS).contains(&ms) {
         Ok(ms)
     } else {
-        Err(
-            "it is outside the accepted range, 0001-01-01T00:00:00Z to 9998-12-31T23:59:59.999Z"
-                .to_string(),
-        )
+        Err(outside_range())
     }
+}
+
+fn outside_range() -> String {
+    "it is outside the accepted range, 0001-01-01T00:00:00Z to 9998-12-31T23:59:59.999Z".to_string()
+}
+
+/// An instant from a typed timestamp column (Parquet's TIMESTAMP): `ms`
+/// milliseconds since the epoch, of UTC when `utc`, else of the local
+/// wall-clock time in `zone` (a timestamp "without time zone", read as
+/// text without an offset is). Checked against the accepted range.
+pub fn typed_instant(ms: i64, utc: bool, zone: InputZone) -> Result<i64, String> {
+    // A local time may be up to a day from its instant: check that it
+    // is near the range before splitting it into a date.
+    if !(FIRST_MS - 86_400_000..=LAST_MS + 86_400_000).contains(&ms) {
+        return Err(outside_range());
+    }
+    if utc {
+        return within_range(ms);
+    }
+    let days = ms.div_euclid(86_400_000);
+    let ms_of_day = ms.rem_euclid(86_400_000);
+    let date =
+        NaiveDate::from_num_days_from_ce_opt((days + 719_163) as i32).ok_or_else(outside_range)?;
+    let seconds = (ms_of_day / 1000) as u32;
+    within_range(local_to_utc(
+        ms,
+        date,
+        seconds / 3600,
+        seconds / 60 % 60,
+        seconds % 60,
+        (ms_of_day % 1000) as u32,
+        zone,
+    )?)
+}
+
+/// `2026-03-01T12:34:56.789`: a local time without an offset, as
+/// [`format_utc_ms`] writes an instant.
+pub fn format_local_ms(ms: i64) -> String {
+    let mut text = format_utc_ms(ms);
+    text.pop();
+    text
 }
 
 /// Reads an epoch number that arrived as a JSON number.

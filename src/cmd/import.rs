@@ -165,6 +165,8 @@ enum FormatChoice {
     /// Tab-separated values, without quoting.
     Tsv,
     Ndjson,
+    /// Apache Parquet.
+    Parquet,
     /// Access logs: NCSA common format.
     Clf,
     /// Access logs: combined (with referrer and user agent).
@@ -188,6 +190,7 @@ impl FormatChoice {
             FormatChoice::Csv => Some(Format::Csv),
             FormatChoice::Tsv => Some(Format::Tsv),
             FormatChoice::Ndjson => Some(Format::Ndjson),
+            FormatChoice::Parquet => Some(Format::Parquet),
             FormatChoice::Clf
             | FormatChoice::Combined
             | FormatChoice::VhostCombined
@@ -295,6 +298,7 @@ fn import_all(db: &Path, args: &Args, wait: Duration, stop: &AtomicBool) -> Resu
             mapping,
             time_format,
             keep_identical_rows: args.keep_identical_rows,
+            temp_dir: Some(spill_dir(db)),
         },
         strict: args.strict,
         max_rejects: args.max_rejects,

@@ -21,6 +21,7 @@ pub mod checkpoint;
 pub mod conversions;
 mod day_range;
 pub mod explain;
+pub mod export;
 pub mod funnel;
 pub mod import;
 pub mod query;
@@ -58,6 +59,7 @@ pub fn run(cli: Cli) -> Result<()> {
         Command::Conversions(args) => conversions::run(&cli.db, args, wait),
         Command::Resessionize(args) => resessionize::run(&cli.db, args, wait),
         Command::Explain(args) => explain::run(&cli.db, args, wait),
+        Command::Export(args) => export::run(&cli.db, args, wait),
         Command::Funnel(args) => funnel::run(&cli.db, args, wait),
         Command::Timezone(args) => timezone::run(&cli.db, args, wait),
         Command::Check(args) => check::run(&cli.db, args, wait),

@@ -13,6 +13,7 @@
 mod check;
 mod conversions;
 mod explain;
+pub mod export;
 mod funnels;
 mod importer;
 mod query;

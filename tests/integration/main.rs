@@ -8,6 +8,7 @@ mod commands;
 mod docs;
 mod duckdb;
 mod explain;
+mod export;
 mod fields;
 mod formats;
 mod funnels;

@@ -706,6 +706,43 @@ mod tests {
     }
 
     #[test]
+    fn typed_instants_are_utc_or_local_and_within_the_range() -> Result<(), String> {
+        let berlin: InputZone = "Europe/Berlin".parse()?;
+        // 2026-03-01T10:00:00: UTC as it is; a local time in Berlin (+01:00).
+        assert_eq!(
+            typed_instant(1_772_359_200_000, true, berlin)?,
+            1_772_359_200_000
+        );
+        assert_eq!(
+            typed_instant(1_772_359_200_000, false, berlin)?,
+            1_772_355_600_000
+        );
+        assert_eq!(
+            typed_instant(1_772_359_200_000, false, InputZone::Utc)?,
+            1_772_359_200_000
+        );
+        // 2026-03-29T02:30 does not exist in Berlin (clocks go forward).
+        assert!(
+            typed_instant(1_774_751_400_000, false, berlin)
+                .unwrap_err()
+                .contains("does not exist")
+        );
+        assert_eq!(typed_instant(LAST_MS, true, InputZone::Utc)?, LAST_MS);
+        assert!(typed_instant(LAST_MS + 1, true, InputZone::Utc).is_err());
+        // A local time just inside the range whose instant is outside it.
+        assert!(typed_instant(LAST_MS, false, "-01:00".parse()?).is_err());
+        assert_eq!(typed_instant(FIRST_MS, false, InputZone::Utc)?, FIRST_MS);
+        for far in [i64::MIN, i64::MAX, FIRST_MS - 86_400_001] {
+            assert!(typed_instant(far, false, berlin).is_err());
+        }
+        assert_eq!(
+            format_local_ms(1_772_359_200_123),
+            "2026-03-01T10:00:00.123"
+        );
+        Ok(())
+    }
+
+    #[test]
     fn instants_outside_years_0001_to_9998_are_refused() -> Result<(), String> {
         assert!(
             utc("1772368496789000")

@@ -700,3 +700,96 @@ fn json(array: &dyn Array, row: usize) -> Value {
 fn list_json(items: &ArrayRef) -> Value {
     Value::Array((0..items.len()).map(|i| json(items.as_ref(), i)).collect())
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use arrow_array::{
+        Decimal128Array, Float32Array, Int64Array, ListArray, StringArray, StructArray,
+        Time64MicrosecondArray, TimestampNanosecondArray,
+    };
+    use arrow_schema::Field as ArrowField;
+    use std::sync::Arc;
+
+    fn text_of(array: &dyn Array, row: usize) -> Option<String> {
+        match field_value(array, row, Field::Page) {
+            Ok(Some(FieldValue::Text(text))) => Some(text.into_owned()),
+            Ok(Some(FieldValue::Instant { ms, utc })) => Some(format!("{ms}/{utc}")),
+            Ok(None) => None,
+            Err(reason) => Some(reason.code().to_string()),
+        }
+    }
+
+    #[test]
+    fn typed_values_as_field_text() {
+        let decimal = Decimal128Array::from(vec![1250, -5])
+            .with_precision_and_scale(10, 2)
+            .expect("a decimal type");
+        assert_eq!(text_of(&decimal, 0).as_deref(), Some("12.50"));
+        assert_eq!(text_of(&decimal, 1).as_deref(), Some("-0.05"));
+        // A float32's own shortest text, not its double's.
+        assert_eq!(
+            text_of(&Float32Array::from(vec![0.1]), 0).as_deref(),
+            Some("0.1")
+        );
+        let time = Time64MicrosecondArray::from(vec![45_296_000_123]);
+        assert_eq!(text_of(&time, 0).as_deref(), Some("12:34:56.000123"));
+        // Nanoseconds before 1970 are floored, not rounded toward zero.
+        let before = TimestampNanosecondArray::from(vec![-1]);
+        assert_eq!(text_of(&before, 0).as_deref(), Some("-1/false"));
+        let blank = StringArray::from(vec![Some("  "), None]);
+        assert_eq!((text_of(&blank, 0), text_of(&blank, 1)), (None, None));
+        let list = ListArray::from_iter_primitive::<Int64Type, _, _>(vec![Some(vec![Some(1)])]);
+        assert_eq!(text_of(&list, 0).as_deref(), Some("bad_field_type"));
+    }
+
+    #[test]
+    fn nested_values_as_json_and_struct_paths() {
+        let inner = StructArray::from(vec![
+            (
+                Arc::new(ArrowField::new("n", DataType::Int64, true)),
+                Arc::new(Int64Array::from(vec![Some(7), None])) as ArrayRef,
+            ),
+            (
+                Arc::new(ArrowField::new("tag", DataType::Utf8, true)),
+                Arc::new(StringArray::from(vec!["a", "b"])) as ArrayRef,
+            ),
+        ]);
+        assert_eq!(json(&inner, 0).to_string(), r#"{"n":7,"tag":"a"}"#);
+        assert_eq!(json(&inner, 1).to_string(), r#"{"n":null,"tag":"b"}"#);
+        let mut out = Vec::new();
+        assert_eq!(write_property(&mut out, &inner, 0), Ok(true));
+        assert_eq!(out, br#"{"n":7,"tag":"a"}"#);
+        let fields = Fields::from(vec![ArrowField::new(
+            "context",
+            DataType::Struct(Fields::from(vec![ArrowField::new(
+                "kind",
+                DataType::Utf8,
+                true,
+            )])),
+            true,
+        )]);
+        assert_eq!(struct_path(&fields, "context.kind"), Some((0, vec![0])));
+        assert_eq!(struct_path(&fields, "context"), None);
+        assert_eq!(struct_path(&fields, "context.kind.deeper"), None);
+        assert_eq!(struct_path(&fields, "other.kind"), None);
+    }
+
+    #[test]
+    fn unreadable_types_are_named() {
+        let interval = DataType::Interval(arrow_schema::IntervalUnit::DayTime);
+        let error = check_supported(&DataType::List(Arc::new(ArrowField::new(
+            "x", interval, true,
+        ))))
+        .expect_err("intervals have no text form");
+        assert!(error.to_string().contains("Interval"), "{error}");
+        assert!(check_supported(&DataType::Decimal128(38, 9)).is_ok());
+    }
+
+    #[test]
+    fn floats_that_json_cannot_hold_are_strings() {
+        assert_eq!(float_json(f64::NAN), Value::from("NaN"));
+        assert_eq!(float_json(f64::NEG_INFINITY), Value::from("-inf"));
+        assert_eq!(float_json(1.5).to_string(), "1.5");
+    }
+}

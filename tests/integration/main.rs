@@ -16,6 +16,7 @@ mod import;
 mod logs;
 mod migrations;
 mod output;
+mod parquet;
 mod paths;
 mod quoting;
 mod reference;

@@ -39,6 +39,8 @@ pub enum Command {
     Query(cmd::query::Args),
     /// Show or change which event types count as conversions.
     Conversions(cmd::conversions::Args),
+    /// Show or change which event types count as page views.
+    PageViews(cmd::page_views::Args),
     /// Rebuild every session with new session rules.
     Resessionize(cmd::resessionize::Args),
     /// Explain one session (why it starts and ends, its flags, its events)
@@ -58,6 +60,28 @@ pub enum Command {
     /// Move what is committed into the .db file and put it back in
     /// rollback-journal mode, as every write command does when it ends.
     Checkpoint(cmd::checkpoint::Args),
+}
+
+impl Cli {
+    /// Runs the command the user asked for.
+    pub fn run(self) -> anyhow::Result<()> {
+        let cli = self;
+        let wait = std::time::Duration::from_millis(cli.wait_ms as u64);
+        match cli.command {
+            Command::Import(args) => cmd::import::run(&cli.db, *args, wait),
+            Command::Report(args) => cmd::report::run(&cli.db, args, wait),
+            Command::Query(args) => cmd::query::run(&cli.db, args, wait),
+            Command::Conversions(args) => cmd::conversions::run(&cli.db, args, wait),
+            Command::PageViews(args) => cmd::page_views::run(&cli.db, args, wait),
+            Command::Resessionize(args) => cmd::resessionize::run(&cli.db, args, wait),
+            Command::Explain(args) => cmd::explain::run(&cli.db, args, wait),
+            Command::Export(args) => cmd::export::run(&cli.db, args, wait),
+            Command::Funnel(args) => cmd::funnel::run(&cli.db, args, wait),
+            Command::Timezone(args) => cmd::timezone::run(&cli.db, args, wait),
+            Command::Check(args) => cmd::check::run(&cli.db, args, wait),
+            Command::Checkpoint(args) => cmd::checkpoint::run(&cli.db, args, wait),
+        }
+    }
 }
 
 #[cfg(test)]

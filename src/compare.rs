@@ -2,7 +2,8 @@
 //! same report for the period of the same length just before, metric by
 //! metric, with the change.
 
-use crate::output::{RowSink, Value, human_cell, is_fraction};
+use crate::output::{human_cell, is_fraction};
+use crate::rows::{RowSink, Value};
 use chrono::{Days, NaiveDate};
 use std::io;
 

@@ -8,7 +8,7 @@
 use std::cmp::Ordering;
 use std::fmt;
 
-/// An input field that sessiondb understands (PRODUCT.md, "Input events").
+/// An input field that sessiondb understands (README, "Input").
 /// Any other column or key is kept in the event's `properties`.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
 pub enum Field {
@@ -26,10 +26,16 @@ pub enum Field {
     Revenue,
     /// The source's own session, for `--session-key`.
     SessionKey,
+    /// A request's method and status, when a delimited or JSON access log
+    /// maps them (`--map method=...,status=...`): the request is then
+    /// classed as a log line is (page view, asset, failed status, other
+    /// method). Only read when mapped, never by a column's name alone.
+    Method,
+    Status,
 }
 
 impl Field {
-    pub const ALL: [Field; 13] = [
+    pub const ALL: [Field; 15] = [
         Field::UserId,
         Field::Timestamp,
         Field::EventType,
@@ -43,6 +49,8 @@ impl Field {
         Field::Country,
         Field::Revenue,
         Field::SessionKey,
+        Field::Method,
+        Field::Status,
     ];
 
     /// The field's canonical column name.
@@ -61,10 +69,12 @@ impl Field {
             Field::Country => "country",
             Field::Revenue => "revenue",
             Field::SessionKey => "session_key",
+            Field::Method => "method",
+            Field::Status => "status",
         }
     }
 
-    /// Other names accepted for the field, as PRODUCT.md lists them.
+    /// Other names accepted for the field, as the README lists them.
     pub fn aliases(self) -> &'static [&'static str] {
         match self {
             Field::UserId => &[
@@ -110,7 +120,14 @@ impl Field {
     pub fn for_column(column: &str) -> Option<(Field, u8)> {
         Field::ALL
             .iter()
+            .filter(|field| !field.is_request_fact())
             .find_map(|&field| field.match_rank(column).map(|rank| (field, rank)))
+    }
+
+    /// Method and status: read only when `--map` names their source, since
+    /// a column called `status` is as often an order's as a request's.
+    pub fn is_request_fact(self) -> bool {
+        matches!(self, Field::Method | Field::Status)
     }
 }
 
@@ -149,10 +166,6 @@ pub struct Event {
 }
 
 impl Event {
-    pub fn is_page_view(&self) -> bool {
-        self.event_type == "page_view"
-    }
-
     /// The first field holding a control character (U+0000 to U+001F, or
     /// U+007F), with the character. Such a value prints like another one
     /// (`u\0` and `u` look the same in the sqlite3 shell) yet counts apart,
@@ -358,6 +371,44 @@ pub fn referrer_domain(referrer: &str) -> Option<String> {
     (!host.is_empty() && host != "-").then(|| host.to_string())
 }
 
+/// Why a valid row is left out of the sessions: counted as filtered, by
+/// reason, not stored (README, "Access logs").
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+pub enum FilterReason {
+    /// A robot's request (`--keep-bots` keeps them).
+    Robot,
+    /// A static file: style sheet, script, image, font... (`--keep-assets`).
+    Asset,
+    /// A request answered with a status outside 200..399 (`--keep-assets`).
+    Status,
+    /// A request with a method that does not fetch a page (`--keep-assets`).
+    Method,
+}
+
+impl FilterReason {
+    pub const ALL: [FilterReason; 4] = [
+        FilterReason::Robot,
+        FilterReason::Asset,
+        FilterReason::Status,
+        FilterReason::Method,
+    ];
+
+    /// The stable code stored in `import_filters.reason`.
+    pub fn code(self) -> &'static str {
+        match self {
+            FilterReason::Robot => "robot",
+            FilterReason::Asset => "asset",
+            FilterReason::Status => "status",
+            FilterReason::Method => "method",
+        }
+    }
+
+    /// Its place in per-reason counts.
+    pub fn index(self) -> usize {
+        self as usize
+    }
+}
+
 /// Why an input row was not stored. Each reason has a stable code (stored in
 /// `rejected_rows.reason`) and a message for people.
 #[derive(Debug, Clone, PartialEq)]
@@ -387,6 +438,11 @@ pub enum RejectReason {
         field: Field,
         character: char,
     },
+    /// A record (a line, or a CSV record) longer than `--max-record-size`
+    /// (`max` bytes): it was not read, only skipped.
+    RecordTooLong {
+        max: usize,
+    },
 }
 
 impl RejectReason {
@@ -404,6 +460,7 @@ impl RejectReason {
             RejectReason::UnterminatedQuote => "unterminated_quote",
             RejectReason::BadLogLine(_) => "bad_log_line",
             RejectReason::ControlCharacter { .. } => "control_character",
+            RejectReason::RecordTooLong { .. } => "record_too_long",
         }
     }
 }
@@ -439,12 +496,28 @@ impl fmt::Display for RejectReason {
                 "field {field} contains the control character U+{:04X}, invisible in most tools: remove it from the input",
                 u32::from(*character)
             ),
+            RejectReason::RecordTooLong { max } => write!(
+                f,
+                "the record is longer than {} (--max-record-size); it is skipped and reading resumes on the next line",
+                size_text(*max)
+            ),
             RejectReason::UnterminatedQuote => write!(
                 f,
                 "a quoted field opened on this line runs past the end of the line and the row it makes is not valid (an unterminated quote?); this line is rejected and reading resumes on the next one"
             ),
         }
     }
+}
+
+/// A size in bytes as the README writes limits: `16 MiB`, `512 KiB`, or
+/// bytes when it is no whole number of those.
+pub fn size_text(bytes: usize) -> String {
+    for (shift, unit) in [(30, "GiB"), (20, "MiB"), (10, "KiB")] {
+        if bytes >= 1 << shift && bytes.is_multiple_of(1 << shift) {
+            return format!("{} {unit}", bytes >> shift);
+        }
+    }
+    format!("{bytes} bytes")
 }
 
 #[cfg(test)]
@@ -480,7 +553,8 @@ mod tests {
             assert_eq!(Field::for_column(column), Some((field, 1)), "{column}");
         }
         for field in Field::ALL {
-            assert_eq!(Field::for_column(field.name()), Some((field, 0)));
+            let expected = (!field.is_request_fact()).then_some((field, 0));
+            assert_eq!(Field::for_column(field.name()), expected, "{field}");
         }
     }
 
@@ -540,6 +614,7 @@ mod tests {
                 field: Field::UserId,
                 character: '\0',
             },
+            RejectReason::RecordTooLong { max: 1 },
         ];
         let mut codes: Vec<_> = reasons.iter().map(RejectReason::code).collect();
         codes.sort();
@@ -655,5 +730,14 @@ mod tests {
             prop_assert_eq!(event.control_character(), expected);
             prop_assert_eq!(event.clone().without_control_characters().is_ok(), expected.is_none());
         }
+    }
+
+    #[test]
+    fn a_record_too_long_names_the_limit_and_the_option() {
+        let reason = RejectReason::RecordTooLong { max: 16 << 20 };
+        assert_eq!(reason.code(), "record_too_long");
+        let message = reason.to_string();
+        assert!(message.contains("16 MiB"), "{message}");
+        assert!(message.contains("--max-record-size"), "{message}");
     }
 }

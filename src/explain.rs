@@ -6,7 +6,7 @@
 use crate::boundary::SessionStart;
 use crate::event::{Event, event_order};
 use crate::rules::SessionRules;
-use crate::session::{ConversionTypes, ENGAGED_AFTER_MS, SessionSummary};
+use crate::session::{ENGAGED_AFTER_MS, EventTypes, SessionSummary};
 use crate::sessionize::UserSessionizer;
 use std::collections::HashMap;
 
@@ -45,13 +45,13 @@ pub struct ExplainedEvent {
 pub fn explain_user(
     mut events: Vec<Event>,
     rules: &SessionRules,
-    conversion_types: &ConversionTypes,
+    event_types: &EventTypes,
 ) -> Vec<Explanation> {
     events.sort_by(event_order);
     let Some(user_id) = events.first().map(|e| e.user_id.clone()) else {
         return Vec::new();
     };
-    let mut sessionizer = UserSessionizer::new(&user_id, rules, conversion_types);
+    let mut sessionizer = UserSessionizer::new(&user_id, rules, event_types);
     let session_of: Vec<String> = events
         .iter()
         .map(|event| sessionizer.push(event).to_string())
@@ -84,7 +84,7 @@ pub fn explain_user(
                 .map(|(n, &index)| ExplainedEvent {
                     event: events[index].clone(),
                     gap_ms: (n > 0).then(|| events[index].ts_ms - events[indexes[n - 1]].ts_ms),
-                    conversion: conversion_types.contains(&events[index].event_type),
+                    conversion: event_types.is_conversion(&events[index].event_type),
                 })
                 .collect();
             Explanation {
@@ -107,7 +107,7 @@ pub struct FlagReason {
 
 /// Why the session is (or is not) bounced, engaged and converted, by the
 /// README's definitions.
-pub fn flag_reasons(explanation: &Explanation, conversion_types: &[String]) -> Vec<FlagReason> {
+pub fn flag_reasons(explanation: &Explanation, event_types: &[String]) -> Vec<FlagReason> {
     let s = &explanation.summary;
     let bounced = FlagReason {
         flag: "bounced",
@@ -153,7 +153,7 @@ pub fn flag_reasons(explanation: &Explanation, conversion_types: &[String]) -> V
                 event.event.event_type,
                 crate::timestamp::format_utc_ms(event.event.ts_ms)
             ),
-            None => format!("no event of type {}", conversion_types.join(", ")),
+            None => format!("no event of type {}", event_types.join(", ")),
         },
     };
     vec![bounced, engaged, converted]
@@ -235,7 +235,7 @@ mod tests {
             event("a", 0, "page_view"),
             event("b", 5 * MINUTE, "purchase"),
         ];
-        let conversions = ConversionTypes::new(["purchase"]);
+        let conversions = EventTypes::new(["purchase"]);
         let sessions = explain_user(events, &SessionRules::default(), &conversions);
         assert_eq!(sessions.len(), 2);
         assert_eq!(sessions[0].start, Boundary::Rule(SessionStart::First));
@@ -270,7 +270,7 @@ mod tests {
         let events: Vec<Event> = (0..50)
             .map(|i| event(&format!("e{i:02}"), i * 30 * MINUTE, "page_view"))
             .collect();
-        let sessions = explain_user(events, &rules, &ConversionTypes::default());
+        let sessions = explain_user(events, &rules, &EventTypes::default());
         assert_eq!(sessions.len(), 2);
         let text = describe(&sessions[0].end, &rules);
         assert_eq!(

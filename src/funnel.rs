@@ -1,6 +1,5 @@
 //! Funnel steps as the command line gives them (`page_view:/pricing`,
-//! `signup`), and the SQL that counts an ad-hoc funnel with the saved
-//! funnels' view, its steps given as values instead of the table.
+//! `signup`).
 
 use std::fmt;
 
@@ -46,32 +45,6 @@ impl fmt::Display for Step {
     }
 }
 
-/// The `funnels` view's query over `steps` (values bound from `?3` on)
-/// rather than the saved ones (`view_body` is the view's query); with
-/// `days`, sessions are those starting between `?1` and `?2`.
-pub fn ad_hoc_sql(view_body: &str, steps: usize, days: bool) -> String {
-    let values: Vec<String> = (0..steps)
-        .map(|i| {
-            let first = 3 + 3 * i;
-            format!("('', ?{first}, ?{}, ?{})", first + 1, first + 2)
-        })
-        .collect();
-    let mut ctes = vec![format!(
-        "funnel_steps (funnel, step, event_type, page_pattern) AS (VALUES {})",
-        values.join(", ")
-    )];
-    if days {
-        ctes.push(
-            "session_records AS (SELECT * FROM main.session_records WHERE day BETWEEN ?1 AND ?2)"
-                .to_string(),
-        );
-    }
-    format!(
-        "SELECT step, event_type, page_pattern, sessions, from_previous_rate, from_first_rate FROM ({})",
-        crate::store::views::with_ctes(&ctes.join(", "), view_body)
-    )
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -87,14 +60,5 @@ mod tests {
         assert!("".parse::<Step>().is_err());
         assert!(":/x".parse::<Step>().is_err());
         assert!("page_view:".parse::<Step>().is_err());
-    }
-
-    #[test]
-    fn the_ad_hoc_query_shadows_the_saved_steps() {
-        let sql = ad_hoc_sql("WITH RECURSIVE reached AS (SELECT 1) SELECT 2", 2, false);
-        assert_eq!(
-            sql,
-            "SELECT step, event_type, page_pattern, sessions, from_previous_rate, from_first_rate FROM (WITH RECURSIVE funnel_steps (funnel, step, event_type, page_pattern) AS (VALUES ('', ?3, ?4, ?5), ('', ?6, ?7, ?8)), reached AS (SELECT 1) SELECT 2)"
-        );
     }
 }

@@ -6,6 +6,7 @@
 
 pub mod boundary;
 pub mod bulk;
+pub mod choice;
 pub mod cli;
 pub mod cmd;
 pub mod compare;
@@ -18,10 +19,16 @@ pub mod loader;
 pub mod output;
 pub mod pages;
 pub mod quote;
+pub mod rows;
 pub mod rules;
 pub mod session;
+pub mod session_filter;
 pub mod sessionize;
 pub mod store;
+pub mod suggest;
 pub mod summary_delta;
 pub mod timestamp;
 pub mod timings;
+
+#[cfg(test)]
+mod architecture_tests;

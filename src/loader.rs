@@ -23,15 +23,16 @@ use crate::bulk::seen::SeenIds;
 use crate::event::{Field, RejectReason, Timed};
 use crate::ingest::{self, Format, ReadOptions};
 use crate::rules::SessionRules;
-use crate::session::ConversionTypes;
+use crate::session::EventTypes;
 use crate::sessionize::{CompletedSession, UserSessionizer};
-use crate::store::{BulkLoad, FileCounts, Importer, NewEvent, SessionChanges};
+use crate::store::{BulkLoad, FileCounts, Filtered, Importer, NewEvent, SessionChanges};
 use crate::summary_delta::{LocalStart, SummaryDelta, UserLedger};
 use crate::timings::Timings;
 use anyhow::{Context, Result, anyhow};
 use std::fs::File;
 use std::io::{self, BufReader, BufWriter, Seek, Write};
 use std::path::PathBuf;
+use std::sync::Arc;
 use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
 use std::sync::mpsc::{self, Receiver, RecvTimeoutError, Sender, SyncSender};
 use std::time::{Duration, Instant};
@@ -40,6 +41,8 @@ use std::time::{Duration, Instant};
 const RUN_BYTES: usize = 32 << 20;
 /// How often (in rows) the parser reports progress and looks for a stop.
 const CHECK_EVERY: u64 = 4096;
+/// How often the main thread looks for a stop while the parser reads.
+const POLL: Duration = Duration::from_millis(100);
 
 /// What to import and how.
 pub struct Options {
@@ -103,8 +106,18 @@ pub trait Progress {
 struct Shared {
     rows: AtomicU64,
     bytes: AtomicU64,
-    /// Set by the main thread when it gives up: the parser stops.
-    abort: AtomicBool,
+    /// Set by the main thread when it gives up: the parser stops at its next
+    /// read (the input's reads fail) or row.
+    abort: Arc<AtomicBool>,
+}
+
+/// What the parser thread needs of the options, owned: the thread may
+/// outlive the import (see [`run`]).
+struct ParseJob {
+    files: Vec<String>,
+    read: ReadOptions,
+    spill_dir: PathBuf,
+    require_session_key: bool,
 }
 
 enum Message {
@@ -121,7 +134,7 @@ enum Message {
     FileDone {
         read: u64,
         rejected: u64,
-        filtered: u64,
+        filtered: Filtered,
         bytes: u64,
         sha256: String,
     },
@@ -134,7 +147,7 @@ struct FileState {
     size: Option<u64>,
     read: u64,
     rejected: u64,
-    filtered: u64,
+    filtered: Filtered,
     duplicates: u64,
     bytes: u64,
     sha256: String,
@@ -148,6 +161,12 @@ struct Parsed {
 }
 
 /// Runs the import; the caller commits. `stop` is polled for Ctrl-C.
+///
+/// The parser and sorter threads are not joined when the import stops
+/// early (an interrupt, `--strict`, a failure): the parser may be blocked
+/// in a read of a stalled pipe, which nothing can interrupt, and the
+/// import must still end at once. They are told to stop, hold nothing of
+/// the database, and end with their next read, or with the process.
 pub fn run(
     importer: &mut Importer<'_>,
     options: &Options,
@@ -156,60 +175,70 @@ pub fn run(
 ) -> Result<Report> {
     let mut report = Report::default();
     let fresh = importer.has_no_events()?;
-    let conversion_types = importer.conversion_types().clone();
+    let event_types = importer.event_types().clone();
     let rules = importer.rules().clone();
-    let shared = Shared::default();
+    let shared = Arc::new(Shared::default());
     let started = Instant::now();
 
     // Phases 1 and 2: parse and sort on two threads; store rejects here.
-    let (files, parsed, runs) = std::thread::scope(|scope| {
-        let (message_tx, message_rx) = mpsc::channel();
-        let (run_tx, run_rx) = mpsc::sync_channel::<Vec<u8>>(1);
-        // Spilled buffers go back to the parser, so it does not fault in
-        // fresh pages for every run.
-        let (recycle_tx, recycle_rx) = mpsc::channel::<Vec<u8>>();
-        let parser = std::thread::Builder::new()
-            .name("parser".into())
-            .spawn_scoped(scope, || {
-                parse_all(options, message_tx, run_tx, recycle_rx, &shared, stop)
-            })
-            .context("cannot start the parser thread")?;
-        let sorter = std::thread::Builder::new()
-            .name("sorter".into())
-            .spawn_scoped(scope, || sort_runs(run_rx, recycle_tx, options))
-            .context("cannot start the sorter thread")?;
-        let received = receive(importer, options, message_rx, &shared, stop, progress);
-        if received.is_err() {
+    let (message_tx, message_rx) = mpsc::channel();
+    let (run_tx, run_rx) = mpsc::sync_channel::<Vec<u8>>(1);
+    // Spilled buffers go back to the parser, so it does not fault in fresh
+    // pages for every run.
+    let (recycle_tx, recycle_rx) = mpsc::channel::<Vec<u8>>();
+    let job = ParseJob {
+        files: options.files.clone(),
+        read: ReadOptions {
+            cancel: Some(Arc::clone(&shared.abort)),
+            ..options.read.clone()
+        },
+        spill_dir: options.spill_dir.clone(),
+        require_session_key: options.require_session_key,
+    };
+    let parser_shared = Arc::clone(&shared);
+    let parser = std::thread::Builder::new()
+        .name("parser".into())
+        .spawn(move || parse_all(&job, message_tx, run_tx, recycle_rx, &parser_shared))
+        .context("cannot start the parser thread")?;
+    let spill_dir = options.spill_dir.clone();
+    let sorter = std::thread::Builder::new()
+        .name("sorter".into())
+        .spawn(move || sort_runs(run_rx, recycle_tx, &spill_dir))
+        .context("cannot start the sorter thread")?;
+    let received = receive(importer, options, message_rx, &shared, stop, progress);
+    // The first failure is the one to report: an interrupt, ours, then the
+    // parser's (which may only say the sorter stopped), then the sorter's.
+    let files = match received {
+        Ok(files) if !stop.load(Ordering::Relaxed) => files,
+        stopped => {
             shared.abort.store(true, Ordering::Relaxed);
+            return Err(match stopped {
+                Err(error) if !stop.load(Ordering::Relaxed) => error,
+                _ => ImportStopped::Interrupted.into(),
+            });
         }
-        let parsed = parser
-            .join()
-            .map_err(|_| anyhow!("the parser thread panicked"))?;
-        let sorted = sorter
-            .join()
-            .map_err(|_| anyhow!("the sorter thread panicked"))?;
-        // The first failure is the one to report: an interrupt, ours, then
-        // the parser's (which may only say the sorter stopped), then the
-        // sorter's.
-        if stop.load(Ordering::Relaxed) {
-            return Err(ImportStopped::Interrupted.into());
+    };
+    // The parser closed its channel: it has returned, and the sorter only
+    // has its last buffer to sort.
+    let parsed = parser
+        .join()
+        .map_err(|_| anyhow!("the parser thread panicked"))?;
+    let sorted = sorter
+        .join()
+        .map_err(|_| anyhow!("the sorter thread panicked"))?;
+    let (runs, sort_time) = match (parsed.as_ref(), sorted) {
+        (Err(_), Err(sort_error)) => {
+            return Err(anyhow::Error::new(sort_error).context("cannot sort the events"));
         }
-        let files = received?;
-        let (runs, sort_time) = match (parsed.as_ref(), sorted) {
-            (Err(_), Err(sort_error)) => {
-                return Err(anyhow::Error::new(sort_error).context("cannot sort the events"));
-            }
-            (_, sorted) => sorted.context("cannot sort the events")?,
-        };
-        let parsed = parsed?;
-        report
-            .timings
-            .add("parse (parser thread)", parsed.parse_time);
-        report
-            .timings
-            .add("sort and spill runs (sorter thread)", sort_time);
-        Ok::<_, anyhow::Error>((files, parsed, runs))
-    })?;
+        (_, sorted) => sorted.context("cannot sort the events")?,
+    };
+    let parsed = parsed?;
+    report
+        .timings
+        .add("parse (parser thread)", parsed.parse_time);
+    report
+        .timings
+        .add("sort and spill runs (sorter thread)", sort_time);
     report
         .timings
         .add("read, parse and sort (wall)", started.elapsed());
@@ -225,7 +254,7 @@ pub fn run(
             &mut merger,
             &files,
             &rules,
-            &conversion_types,
+            &event_types,
             &mut report,
             options,
             stop,
@@ -283,10 +312,11 @@ pub fn run(
     for file in &files {
         let counts = FileCounts {
             read: file.read,
-            imported: file.read - file.rejected - file.filtered - file.duplicates,
+            imported: file.read - file.rejected - file.filtered.total() - file.duplicates,
             duplicates: file.duplicates,
             rejected: file.rejected,
-            filtered: file.filtered,
+            filtered: file.filtered.total(),
+            filtered_by: file.filtered,
         };
         importer.finish_file(file.import_id, &counts, file.bytes, &file.sha256)?;
         report.totals.read += counts.read;
@@ -294,6 +324,7 @@ pub fn run(
         report.totals.duplicates += counts.duplicates;
         report.totals.rejected += counts.rejected;
         report.totals.filtered += counts.filtered;
+        report.totals.filtered_by.add(&counts.filtered_by);
         report.files.push((file.name.clone(), counts));
     }
     report.first_import_id = files.first().map(|f| f.import_id);
@@ -313,12 +344,12 @@ fn receive(
     let mut files: Vec<FileState> = Vec::new();
     let mut rejected_so_far = 0;
     loop {
-        let message = match messages.recv_timeout(Duration::from_millis(100)) {
+        if stop.load(Ordering::Relaxed) {
+            return Err(ImportStopped::Interrupted.into());
+        }
+        let message = match messages.recv_timeout(POLL) {
             Ok(message) => message,
             Err(RecvTimeoutError::Timeout) => {
-                if stop.load(Ordering::Relaxed) {
-                    return Err(ImportStopped::Interrupted.into());
-                }
                 if let Some(file) = files.last() {
                     let bytes = shared.bytes.load(Ordering::Relaxed);
                     progress.reading(
@@ -344,7 +375,7 @@ fn receive(
                     size,
                     read: 0,
                     rejected: 0,
-                    filtered: 0,
+                    filtered: Filtered::default(),
                     duplicates: 0,
                     bytes: 0,
                     sha256: String::new(),
@@ -398,7 +429,7 @@ pub const VISITOR_SETTING: &str = "log_visitor";
 /// database, or one person would be two users: the first import of a log
 /// stores the rule, later ones must match it.
 fn check_visitor_rule(importer: &Importer<'_>, options: &Options) -> Result<()> {
-    let used = options.read.log_rules.visitor.name();
+    let used = crate::choice::Choice::name(options.read.log_rules.visitor);
     match importer.setting(VISITOR_SETTING)? {
         None => importer.set_setting(VISITOR_SETTING, used),
         Some(stored) if stored == used => Ok(()),
@@ -410,12 +441,11 @@ fn check_visitor_rule(importer: &Importer<'_>, options: &Options) -> Result<()> 
 
 /// The parser thread: every file, row by row.
 fn parse_all(
-    options: &Options,
+    options: &ParseJob,
     messages: Sender<Message>,
     runs: SyncSender<Vec<u8>>,
     recycled: Receiver<Vec<u8>>,
     shared: &Shared,
-    stop: &AtomicBool,
 ) -> Result<Parsed> {
     let started = Instant::now();
     let main_gone = || anyhow!("the import stopped");
@@ -435,7 +465,7 @@ fn parse_all(
                 size: input.size_bytes,
             })
             .map_err(|_| main_gone())?;
-        let (mut read, mut rejected, mut filtered) = (0u64, 0u64, 0u64);
+        let (mut read, mut rejected, mut filtered) = (0u64, 0u64, Filtered::default());
         let mut last_line = 0;
         // A Parquet row's "line" is its row number.
         let unit = match input.format {
@@ -449,8 +479,8 @@ fn parse_all(
         {
             last_line = row.line;
             read += 1;
-            if row.filtered {
-                filtered += 1;
+            if let Some(reason) = row.filtered {
+                filtered.count(reason);
                 continue;
             }
             let result = match row.result {
@@ -501,7 +531,7 @@ fn parse_all(
             if read.is_multiple_of(CHECK_EVERY) {
                 shared.rows.fetch_add(CHECK_EVERY, Ordering::Relaxed);
                 shared.bytes.store(input.bytes_read(), Ordering::Relaxed);
-                if shared.abort.load(Ordering::Relaxed) || stop.load(Ordering::Relaxed) {
+                if shared.abort.load(Ordering::Relaxed) {
                     return Err(main_gone());
                 }
             }
@@ -536,7 +566,7 @@ fn parse_all(
 fn sort_runs(
     buffers: Receiver<Vec<u8>>,
     recycle: Sender<Vec<u8>>,
-    options: &Options,
+    spill_dir: &std::path::Path,
 ) -> io::Result<(Vec<Run>, Duration)> {
     let mut busy = Duration::ZERO;
     let mut runs = Vec::new();
@@ -544,7 +574,7 @@ fn sort_runs(
     for buffer in buffers {
         let started = Instant::now();
         if let Some((bytes, order)) = pending.take() {
-            runs.push(Run::spill(&bytes, &order, &options.spill_dir)?);
+            runs.push(Run::spill(&bytes, &order, spill_dir)?);
             // The parser may have finished; then the buffer is just freed.
             let _ = recycle.send(bytes);
         }
@@ -567,14 +597,14 @@ fn load_in_session_order(
     merger: &mut Merger,
     files: &[FileState],
     rules: &SessionRules,
-    conversion_types: &ConversionTypes,
+    event_types: &EventTypes,
     report: &mut Report,
     options: &Options,
     stop: &AtomicBool,
 ) -> Result<()> {
     importer.begin_bulk()?;
     let mut load = importer.bulk_load()?;
-    let mut stream = SessionStream::new(rules, conversion_types, importer.zone());
+    let mut stream = SessionStream::new(rules, event_types, importer.zone());
     let mut stored = 0u64;
     let mut insert_time = options.fine_timings.then_some(Duration::ZERO);
     let mut summary_time = Duration::ZERO;
@@ -619,7 +649,7 @@ fn load_in_session_order(
 /// soon as it is complete.
 struct SessionStream<'r> {
     rules: &'r SessionRules,
-    conversion_types: &'r ConversionTypes,
+    event_types: &'r EventTypes,
     /// The current user's sessionizer and ledger.
     user: Option<(UserSessionizer<'r>, UserLedger)>,
     delta: SummaryDelta,
@@ -628,12 +658,12 @@ struct SessionStream<'r> {
 impl<'r> SessionStream<'r> {
     fn new(
         rules: &'r SessionRules,
-        conversion_types: &'r ConversionTypes,
+        event_types: &'r EventTypes,
         zone: crate::timestamp::InputZone,
     ) -> Self {
         SessionStream {
             rules,
-            conversion_types,
+            event_types,
             user: None,
             delta: SummaryDelta::new(zone),
         }
@@ -654,7 +684,7 @@ impl<'r> SessionStream<'r> {
         if !same_user {
             self.finish_user(load)?;
             self.user = Some((
-                UserSessionizer::new(record.user_id(), self.rules, self.conversion_types),
+                UserSessionizer::new(record.user_id(), self.rules, self.event_types),
                 UserLedger::new(record.user_id()),
             ));
         }
@@ -709,7 +739,7 @@ fn store_session(
     let start = LocalStart::of(&session.summary, delta.zone);
     load.session(&session.summary, &start)?;
     ledger.add(&session.summary, start.day.clone());
-    delta.add_session_at(&start, &session.summary, &session.pages, 1);
+    delta.add_session_at(&start, &session.summary, &session.pages, &session.types, 1);
     Ok(())
 }
 

@@ -5,25 +5,36 @@
 //! memory. The table needs every row to size its columns and is meant for
 //! results people read.
 
+pub use crate::rows::{RowSink, Value};
 use comfy_table::{CellAlignment, ContentArrangement, Table, presets};
 use std::io::{self, Write};
 
-/// One value of a result row, independent of the database library.
-#[derive(Debug, Clone, PartialEq)]
-pub enum Value {
-    Null,
-    Integer(i64),
-    Real(f64),
-    Text(String),
-    Blob(Vec<u8>),
-}
-
 /// `--format` of `report` and `query`.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, clap::ValueEnum)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum OutputFormat {
     Table,
     Csv,
     Json,
+}
+
+impl crate::choice::Choice for OutputFormat {
+    const ALL: &'static [Self] = &[OutputFormat::Table, OutputFormat::Csv, OutputFormat::Json];
+
+    fn name(self) -> &'static str {
+        match self {
+            OutputFormat::Table => "table",
+            OutputFormat::Csv => "csv",
+            OutputFormat::Json => "json",
+        }
+    }
+
+    fn help(self) -> &'static str {
+        match self {
+            OutputFormat::Table => "a table for people",
+            OutputFormat::Csv => "a header row, then rows",
+            OutputFormat::Json => "one array of objects keyed by column name",
+        }
+    }
 }
 
 /// How a table shows numbers: as stored, or for people (percentages,
@@ -32,13 +43,6 @@ pub enum OutputFormat {
 pub enum TableStyle {
     Raw,
     Human,
-}
-
-/// Receives a result: the column names once, then each row.
-pub trait RowSink {
-    fn columns(&mut self, names: &[String]) -> io::Result<()>;
-    fn row(&mut self, values: &[Value]) -> io::Result<()>;
-    fn finish(&mut self) -> io::Result<()>;
 }
 
 /// A sink writing `format` to `out`.
@@ -242,6 +246,11 @@ fn raw_cell(value: &Value) -> String {
 /// A value for people, by what its column name says it is.
 pub fn human_cell(column: &str, value: &Value) -> String {
     let number = match value {
+        // A session without a page view has no landing or exit page: say
+        // so, rather than show what reads like a page named "-".
+        Value::Null if matches!(column, "page" | "landing_page" | "exit_page") => {
+            return "(no page view)".to_string();
+        }
         Value::Null => return "-".to_string(),
         Value::Integer(i) => *i as f64,
         Value::Real(r) => *r,

@@ -49,19 +49,6 @@ impl SessionPages {
     }
 }
 
-/// The pages of a session's events, given in event order.
-pub fn session_pages<E: crate::event::SessionEvent>(events: &[E]) -> SessionPages {
-    let mut pages = SessionPages::default();
-    for event in events {
-        pages.add(
-            event.event_type() == "page_view",
-            event.page(),
-            event.ts_ms(),
-        );
-    }
-    pages
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;

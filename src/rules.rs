@@ -7,6 +7,7 @@
 //! sessions (`--session-key`). New rules become new fields with defaults,
 //! so files written now stay readable.
 
+use crate::choice::Choice;
 use crate::timestamp::InputZone;
 use serde::{Deserialize, Serialize};
 use std::fmt;
@@ -41,7 +42,7 @@ pub struct SessionRules {
 }
 
 /// What counts as an event's campaign for `split_on_campaign`.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, clap::ValueEnum)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(rename_all = "snake_case")]
 pub enum CampaignRule {
     /// utm_source, utm_medium and utm_campaign, when any is set (Matomo's
@@ -49,22 +50,32 @@ pub enum CampaignRule {
     Utm,
     /// The utm fields when any is set, otherwise an external referrer's
     /// domain (Universal Analytics: any new traffic source).
-    #[value(name = "utm+referrer")]
     UtmOrReferrer,
 }
 
-impl CampaignRule {
+impl Choice for CampaignRule {
+    const ALL: &'static [Self] = &[CampaignRule::Utm, CampaignRule::UtmOrReferrer];
+
     fn name(self) -> &'static str {
         match self {
             CampaignRule::Utm => "utm",
             CampaignRule::UtmOrReferrer => "utm+referrer",
         }
     }
+
+    fn help(self) -> &'static str {
+        match self {
+            CampaignRule::Utm => "a new utm source, medium or campaign (Matomo)",
+            CampaignRule::UtmOrReferrer => {
+                "a new utm campaign, or an external referrer without one (Universal Analytics)"
+            }
+        }
+    }
 }
 
 /// Named rule sets that reproduce other tools' sessions (README lists what
 /// each means and where it approximates).
-#[derive(Debug, Clone, Copy, PartialEq, Eq, clap::ValueEnum)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum RulesPreset {
     /// 30 minutes of inactivity; nothing else splits a session.
     Ga4,
@@ -76,6 +87,36 @@ pub enum RulesPreset {
     Posthog,
     /// 30 minutes, midnight UTC (its visitor ids change daily).
     Plausible,
+}
+
+impl Choice for RulesPreset {
+    const ALL: &'static [Self] = &[
+        RulesPreset::Ga4,
+        RulesPreset::Ua,
+        RulesPreset::Matomo,
+        RulesPreset::Posthog,
+        RulesPreset::Plausible,
+    ];
+
+    fn name(self) -> &'static str {
+        match self {
+            RulesPreset::Ga4 => "ga4",
+            RulesPreset::Ua => "ua",
+            RulesPreset::Matomo => "matomo",
+            RulesPreset::Posthog => "posthog",
+            RulesPreset::Plausible => "plausible",
+        }
+    }
+
+    fn help(self) -> &'static str {
+        match self {
+            RulesPreset::Ga4 => "30 minutes of inactivity; nothing else splits a session",
+            RulesPreset::Ua => "30 minutes, midnight, any new traffic source",
+            RulesPreset::Matomo => "30 minutes, midnight, a new utm campaign",
+            RulesPreset::Posthog => "30 minutes, at most 24 hours",
+            RulesPreset::Plausible => "30 minutes, midnight UTC (its visitor ids change daily)",
+        }
+    }
 }
 
 impl RulesPreset {

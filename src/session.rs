@@ -116,18 +116,56 @@ impl SessionSummary {
     }
 }
 
-/// The event types that count as conversions. A handful at most, so a
-/// linear scan beats hashing on every event.
-#[derive(Debug, Clone, Default, PartialEq)]
-pub struct ConversionTypes(Vec<String>);
+/// The event types a database counts as page views (`page_view_events`,
+/// default `page_view`) and as conversions (`conversion_events`). A
+/// handful each at most, so a linear scan beats hashing on every event.
+#[derive(Debug, Clone, PartialEq)]
+pub struct EventTypes {
+    page_views: Vec<String>,
+    conversions: Vec<String>,
+}
 
-impl ConversionTypes {
-    pub fn new<S: Into<String>>(types: impl IntoIterator<Item = S>) -> Self {
-        ConversionTypes(types.into_iter().map(Into::into).collect())
+/// The page-view type of a new database.
+pub const DEFAULT_PAGE_VIEW: &str = "page_view";
+
+impl Default for EventTypes {
+    /// Page views are `page_view`; no conversion.
+    fn default() -> Self {
+        EventTypes::new(Vec::<String>::new())
+    }
+}
+
+impl EventTypes {
+    /// `conversions`, with page views called `page_view`.
+    pub fn new<S: Into<String>>(conversions: impl IntoIterator<Item = S>) -> Self {
+        EventTypes {
+            page_views: vec![DEFAULT_PAGE_VIEW.to_string()],
+            conversions: conversions.into_iter().map(Into::into).collect(),
+        }
     }
 
-    pub fn contains(&self, event_type: &str) -> bool {
-        self.0.iter().any(|t| t == event_type)
+    /// The same, with page views of these types instead.
+    pub fn with_page_views<S: Into<String>>(self, page_views: impl IntoIterator<Item = S>) -> Self {
+        EventTypes {
+            page_views: page_views.into_iter().map(Into::into).collect(),
+            ..self
+        }
+    }
+
+    pub fn is_page_view(&self, event_type: &str) -> bool {
+        self.page_views.iter().any(|t| t == event_type)
+    }
+
+    pub fn is_conversion(&self, event_type: &str) -> bool {
+        self.conversions.iter().any(|t| t == event_type)
+    }
+
+    pub fn page_views(&self) -> &[String] {
+        &self.page_views
+    }
+
+    pub fn conversions(&self) -> &[String] {
+        &self.conversions
     }
 }
 
@@ -138,6 +176,35 @@ pub struct SessionBuilder {
     summary: SessionSummary,
     seen_page_view: bool,
     pages: SessionPages,
+    types: EventTypeCounts,
+}
+
+/// A session's events counted by type (`event_type_stats`). Sessions have
+/// a handful of types, so a list beats a map.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct EventTypeCounts(Vec<(String, i64)>);
+
+impl EventTypeCounts {
+    pub fn add(&mut self, event_type: &str) {
+        match self.0.iter_mut().find(|(t, _)| t == event_type) {
+            Some((_, n)) => *n += 1,
+            None => self.0.push((event_type.to_string(), 1)),
+        }
+    }
+
+    /// Each type with its number of events.
+    pub fn counts(&self) -> &[(String, i64)] {
+        &self.0
+    }
+}
+
+/// What a finished builder gives: the session, its page views by page and
+/// its events by type.
+#[derive(Debug, Clone, PartialEq)]
+pub struct BuiltSession {
+    pub summary: SessionSummary,
+    pub pages: SessionPages,
+    pub types: EventTypeCounts,
 }
 
 impl SessionBuilder {
@@ -145,7 +212,7 @@ impl SessionBuilder {
     pub fn start<E: SessionEvent + ?Sized>(
         user_id: &str,
         first: &E,
-        conversion_types: &ConversionTypes,
+        event_types: &EventTypes,
     ) -> Self {
         let owned = |value: Option<&str>| value.map(str::to_string);
         let mut builder = SessionBuilder {
@@ -171,8 +238,9 @@ impl SessionBuilder {
             },
             seen_page_view: false,
             pages: SessionPages::default(),
+            types: EventTypeCounts::default(),
         };
-        builder.add(first, conversion_types);
+        builder.add(first, event_types);
         builder
     }
 
@@ -185,12 +253,13 @@ impl SessionBuilder {
     }
 
     /// Adds the session's next event (the first is added by `start`).
-    pub fn add<E: SessionEvent + ?Sized>(&mut self, event: &E, conversion_types: &ConversionTypes) {
+    pub fn add<E: SessionEvent + ?Sized>(&mut self, event: &E, event_types: &EventTypes) {
         let s = &mut self.summary;
         s.ended_ms = event.ts_ms();
         s.events += 1;
-        let is_page_view = event.event_type() == "page_view";
+        let is_page_view = event_types.is_page_view(event.event_type());
         self.pages.add(is_page_view, event.page(), event.ts_ms());
+        self.types.add(event.event_type());
         if is_page_view {
             s.pageviews += 1;
             if !self.seen_page_view {
@@ -199,7 +268,7 @@ impl SessionBuilder {
             }
             s.exit_page = event.page().map(str::to_string);
         }
-        if conversion_types.contains(event.event_type()) {
+        if event_types.is_conversion(event.event_type()) {
             s.conversions += 1;
         }
         if let Some(revenue) = event.revenue() {
@@ -207,9 +276,12 @@ impl SessionBuilder {
         }
     }
 
-    /// The summary, and the session's page views by page.
-    pub fn finish(self) -> (SessionSummary, SessionPages) {
-        (self.summary, self.pages)
+    pub fn finish(self) -> BuiltSession {
+        BuiltSession {
+            summary: self.summary,
+            pages: self.pages,
+            types: self.types,
+        }
     }
 }
 
@@ -217,13 +289,13 @@ impl SessionBuilder {
 pub fn summarize<E: SessionEvent>(
     user_id: &str,
     events: &[E],
-    conversion_types: &ConversionTypes,
+    event_types: &EventTypes,
 ) -> SessionSummary {
-    let mut builder = SessionBuilder::start(user_id, &events[0], conversion_types);
+    let mut builder = SessionBuilder::start(user_id, &events[0], event_types);
     for event in &events[1..] {
-        builder.add(event, conversion_types);
+        builder.add(event, event_types);
     }
-    builder.finish().0
+    builder.finish().summary
 }
 
 #[cfg(test)]
@@ -294,7 +366,7 @@ mod tests {
                 ..event("4", 180_000)
             },
         ];
-        let s = summarize("u", &events, &ConversionTypes::new(["purchase"]));
+        let s = summarize("u", &events, &EventTypes::new(["purchase"]));
         assert_eq!((s.events, s.pageviews, s.conversions), (4, 2, 1));
         assert_eq!(s.revenue, 12.75);
         assert_eq!(s.landing_page.as_deref(), Some("/home"));
@@ -314,7 +386,7 @@ mod tests {
                 ended_ms: duration_ms,
                 pageviews,
                 conversions,
-                ..summarize("u", &[event("a", 0)], &ConversionTypes::default())
+                ..summarize("u", &[event("a", 0)], &EventTypes::default())
             };
         let one = session(1, 0, 1, 0);
         assert!(one.bounced() && !one.engaged() && !one.converted());
@@ -344,7 +416,7 @@ mod tests {
             page: Some("/x".into()),
             ..event("1", 0)
         }];
-        let s = summarize("u", &events, &ConversionTypes::default());
+        let s = summarize("u", &events, &EventTypes::default());
         assert_eq!(
             (
                 s.landing_page.as_deref(),

@@ -13,7 +13,7 @@ use crate::boundary::{OpenSession, SessionStart};
 use crate::event::{Event, SessionEvent, event_order};
 use crate::pages::SessionPages;
 use crate::rules::SessionRules;
-use crate::session::{ConversionTypes, SessionBuilder, SessionSummary};
+use crate::session::{EventTypeCounts, EventTypes, SessionBuilder, SessionSummary};
 use std::collections::HashMap;
 
 /// A session the pipeline has completed.
@@ -22,6 +22,8 @@ pub struct CompletedSession {
     pub summary: SessionSummary,
     /// Its page views by page, with the time on page (`page_stats`).
     pub pages: SessionPages,
+    /// Its events by type (`event_type_stats`).
+    pub types: EventTypeCounts,
     /// Why it starts, under gap detection and the rules; `None` with the
     /// source's sessions (a session is its key).
     pub start: Option<SessionStart>,
@@ -39,7 +41,7 @@ pub struct CompletedSession {
 pub struct UserSessionizer<'r> {
     user_id: String,
     rules: &'r SessionRules,
-    conversion_types: &'r ConversionTypes,
+    event_types: &'r EventTypes,
     /// Gap detection: the open session, what the rules remember of it, and
     /// why it started.
     open: Option<(OpenSession, SessionBuilder, SessionStart)>,
@@ -54,15 +56,11 @@ pub struct UserSessionizer<'r> {
 }
 
 impl<'r> UserSessionizer<'r> {
-    pub fn new(
-        user_id: &str,
-        rules: &'r SessionRules,
-        conversion_types: &'r ConversionTypes,
-    ) -> Self {
+    pub fn new(user_id: &str, rules: &'r SessionRules, event_types: &'r EventTypes) -> Self {
         UserSessionizer {
             user_id: user_id.to_string(),
             rules,
-            conversion_types,
+            event_types,
             open: None,
             keyed: Vec::new(),
             keys: HashMap::new(),
@@ -96,7 +94,7 @@ impl<'r> UserSessionizer<'r> {
         let reason = match &mut self.open {
             Some((rules_state, builder, _)) => match rules_state.split_before(event, self.rules) {
                 None => {
-                    builder.add(event, self.conversion_types);
+                    builder.add(event, self.event_types);
                     rules_state.add(event, self.rules);
                     None
                 }
@@ -106,7 +104,7 @@ impl<'r> UserSessionizer<'r> {
         };
         if let Some(reason) = reason {
             self.complete_open();
-            let builder = SessionBuilder::start(&self.user_id, event, self.conversion_types);
+            let builder = SessionBuilder::start(&self.user_id, event, self.event_types);
             self.open = Some((OpenSession::start(event, self.rules), builder, reason));
         }
         self.open
@@ -120,11 +118,11 @@ impl<'r> UserSessionizer<'r> {
         let key = event.session_key().unwrap_or_default();
         let index = match self.keys.get(key) {
             Some(&index) => {
-                self.keyed[index].add(event, self.conversion_types);
+                self.keyed[index].add(event, self.event_types);
                 index
             }
             None => {
-                let builder = SessionBuilder::start(&self.user_id, event, self.conversion_types);
+                let builder = SessionBuilder::start(&self.user_id, event, self.event_types);
                 self.keyed.push(builder);
                 self.keys.insert(key.to_string(), self.keyed.len() - 1);
                 self.keyed.len() - 1
@@ -135,10 +133,11 @@ impl<'r> UserSessionizer<'r> {
 
     fn complete_open(&mut self) {
         if let Some((_, builder, start)) = self.open.take() {
-            let (summary, pages) = builder.finish();
+            let built = builder.finish();
             self.completed.push(CompletedSession {
-                summary,
-                pages,
+                summary: built.summary,
+                pages: built.pages,
+                types: built.types,
                 start: Some(start),
             });
         }
@@ -154,10 +153,11 @@ impl<'r> UserSessionizer<'r> {
     pub fn finish(mut self) -> Vec<CompletedSession> {
         self.complete_open();
         for builder in self.keyed.drain(..) {
-            let (summary, pages) = builder.finish();
+            let built = builder.finish();
             self.completed.push(CompletedSession {
-                summary,
-                pages,
+                summary: built.summary,
+                pages: built.pages,
+                types: built.types,
                 start: None,
             });
         }
@@ -171,10 +171,10 @@ pub fn sessionize(
     user_id: &str,
     events: &mut [Event],
     rules: &SessionRules,
-    conversion_types: &ConversionTypes,
+    event_types: &EventTypes,
 ) -> Vec<SessionSummary> {
     events.sort_by(event_order);
-    let mut sessionizer = UserSessionizer::new(user_id, rules, conversion_types);
+    let mut sessionizer = UserSessionizer::new(user_id, rules, event_types);
     for event in events.iter() {
         sessionizer.push(event);
     }
@@ -286,7 +286,7 @@ mod tests {
     /// Index lists into `events` (in event order): each session's events,
     /// sessions in order of their first event, as the pipeline groups them.
     fn session_groups(events: &[Event], rules: &SessionRules) -> Vec<Vec<usize>> {
-        let conversions = ConversionTypes::default();
+        let conversions = EventTypes::default();
         let mut sessionizer = UserSessionizer::new("u", rules, &conversions);
         let mut groups: Vec<Vec<usize>> = Vec::new();
         let mut group_of: HashMap<String, usize> = HashMap::new();
@@ -314,7 +314,7 @@ mod tests {
     }
 
     fn sizes(events: &mut [Event]) -> Vec<i64> {
-        sessionize("u", events, &rules(), &ConversionTypes::default())
+        sessionize("u", events, &rules(), &EventTypes::default())
             .iter()
             .map(|s| s.events)
             .collect()
@@ -335,7 +335,7 @@ mod tests {
     #[test]
     fn equal_timestamps_are_ordered_by_event_id() {
         let mut events = vec![event("b", 5), event("a", 5), event("c", 5)];
-        let sessions = sessionize("u", &mut events, &rules(), &ConversionTypes::default());
+        let sessions = sessionize("u", &mut events, &rules(), &EventTypes::default());
         assert_eq!(sessions.len(), 1);
         assert_eq!(sessions[0].session_id, session_id("u", &event("a", 5)));
         assert_eq!(sessions[0].started_ms, sessions[0].ended_ms);
@@ -355,7 +355,7 @@ mod tests {
     #[test]
     fn a_one_event_session_has_zero_duration() {
         let mut events = vec![event("a", 1000)];
-        let sessions = sessionize("u", &mut events, &rules(), &ConversionTypes::default());
+        let sessions = sessionize("u", &mut events, &rules(), &EventTypes::default());
         assert_eq!(
             (
                 sessions[0].started_ms,
@@ -428,7 +428,7 @@ mod tests {
                     &user,
                     &mut window_events,
                     rules,
-                    &ConversionTypes::default(),
+                    &EventTypes::default(),
                 ));
                 kept.sort_by_key(|s| s.started_ms);
                 self.sessions.insert(user, kept);
@@ -447,7 +447,7 @@ mod tests {
         by_user
             .into_iter()
             .map(|(user, mut evs)| {
-                let sessions = sessionize(&user, &mut evs, rules, &ConversionTypes::default());
+                let sessions = sessionize(&user, &mut evs, rules, &EventTypes::default());
                 (user, sessions)
             })
             .collect()

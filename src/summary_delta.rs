@@ -10,7 +10,7 @@
 //! [`SessionSummary`]'s methods, the one place they are defined.
 
 use crate::pages::SessionPages;
-use crate::session::SessionSummary;
+use crate::session::{EventTypeCounts, SessionSummary};
 use crate::timestamp::InputZone;
 use std::collections::{BTreeSet, HashMap};
 
@@ -212,6 +212,9 @@ pub struct SummaryDelta {
     pub sources: HashMap<(String, SourceKey), Totals>,
     /// (day, dimension, value): see [`Dimension`].
     pub segments: HashMap<(String, Dimension, String), Totals>,
+    /// (day, event type): change in events of the type in sessions
+    /// starting that day.
+    pub event_types: HashMap<(String, String), i64>,
     /// (day, whole seconds): sessions of two events or more and their
     /// duration, the `duration` rows of `segment_stats` (the histogram
     /// behind the median; kept apart because it is large and needs only
@@ -257,14 +260,22 @@ impl SummaryDelta {
             exits: HashMap::new(),
             sources: HashMap::new(),
             segments: HashMap::new(),
+            event_types: HashMap::new(),
             durations: HashMap::new(),
         }
     }
 
-    /// Counts a session and its page views in (`sign` 1) or out (-1).
-    pub fn add_session(&mut self, session: &SessionSummary, pages: &SessionPages, sign: i64) {
+    /// Counts a session, its page views and its events' types in (`sign`
+    /// 1) or out (-1).
+    pub fn add_session(
+        &mut self,
+        session: &SessionSummary,
+        pages: &SessionPages,
+        types: &EventTypeCounts,
+        sign: i64,
+    ) {
         let start = LocalStart::of(session, self.zone);
-        self.add_session_at(&start, session, pages, sign);
+        self.add_session_at(&start, session, pages, types, sign);
     }
 
     /// [`SummaryDelta::add_session`] for a caller that has the session's
@@ -274,10 +285,17 @@ impl SummaryDelta {
         start: &LocalStart,
         session: &SessionSummary,
         pages: &SessionPages,
+        types: &EventTypeCounts,
         sign: i64,
     ) {
         let day = start.day.clone();
         self.add_pages_on(&day, pages, sign);
+        for (event_type, events) in types.counts() {
+            *self
+                .event_types
+                .entry((day.clone(), event_type.clone()))
+                .or_default() += sign * events;
+        }
         self.daily
             .entry(day.clone())
             .or_default()
@@ -401,6 +419,7 @@ impl SummaryDelta {
         add_counts(&mut self.daily_users, other.daily_users);
         add_counts(&mut self.daily_new_users, other.daily_new_users);
         add_counts(&mut self.retention, other.retention);
+        add_counts(&mut self.event_types, other.event_types);
         for (day, by_page) in other.pages {
             let into_day = self.pages.entry(day).or_default();
             for (page, stats) in by_page {
@@ -426,6 +445,7 @@ impl SummaryDelta {
             + self.durations.len()
             + self.pages.values().map(HashMap::len).sum::<usize>()
             + self.retention.len()
+            + self.event_types.len()
     }
 
     pub fn is_empty(&self) -> bool {
@@ -443,7 +463,7 @@ impl SummaryDelta {
 mod tests {
     use super::*;
     use crate::event::Event;
-    use crate::session::{ConversionTypes, summarize};
+    use crate::session::{EventTypes, summarize};
 
     fn session(id: &str, ts: i64, page: &str, revenue: Option<f64>) -> SessionSummary {
         let event = Event {
@@ -454,7 +474,7 @@ mod tests {
             revenue,
             ..Event::default()
         };
-        summarize("u", &[event], &ConversionTypes::default())
+        summarize("u", &[event], &EventTypes::default())
     }
 
     #[test]
@@ -462,10 +482,11 @@ mod tests {
         let a = session("a", 0, "/x", Some(0.1));
         let b = session("b", 86_400_000, "/y", Some(0.2));
         let none = SessionPages::default();
+        let types = EventTypeCounts::default();
         let mut delta = SummaryDelta::new(InputZone::Utc);
-        delta.add_session(&a, &none, 1);
-        delta.add_session(&b, &none, 1);
-        delta.add_session(&a, &none, -1);
+        delta.add_session(&a, &none, &types, 1);
+        delta.add_session(&b, &none, &types, 1);
+        delta.add_session(&a, &none, &types, -1);
         let totals = |d: &str| delta.daily.get(d).copied().unwrap_or_default();
         assert!(totals("1970-01-01").is_zero());
         assert_eq!(totals("1970-01-02").sessions, 1);
@@ -492,9 +513,10 @@ mod tests {
         let big = session("a", 0, "/x", Some(5e12));
         let other = session("b", 1, "/x", Some(5e12));
         let none = SessionPages::default();
+        let types = EventTypeCounts::default();
         let mut delta = SummaryDelta::new(InputZone::Utc);
-        delta.add_session(&big, &none, 1);
-        delta.add_session(&other, &none, 1);
+        delta.add_session(&big, &none, &types, 1);
+        delta.add_session(&other, &none, &types, 1);
         assert_eq!(
             delta.daily["1970-01-01"].revenue_micros,
             10_000_000_000_000_000_000

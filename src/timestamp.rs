@@ -1,4 +1,4 @@
-//! Timestamps: reading every form PRODUCT.md accepts into UTC epoch
+//! Timestamps: reading every form the README accepts into UTC epoch
 //! milliseconds, and writing milliseconds back as ISO 8601 UTC text.
 //!
 //! The common forms are parsed by hand (they are on the import's hot path and

@@ -7,6 +7,7 @@
 
 -- The views are recreated after migrating; dropped first so that the
 -- tables they read can be replaced.
+DROP VIEW IF EXISTS event_types;
 DROP VIEW IF EXISTS funnels;
 DROP VIEW IF EXISTS retention_weekly;
 DROP VIEW IF EXISTS new_vs_returning;
@@ -215,3 +216,30 @@ CREATE TABLE funnel_steps_v3 (
 INSERT INTO funnel_steps_v3 SELECT funnel, step, event_type, page_pattern FROM funnel_steps;
 DROP TABLE funnel_steps;
 ALTER TABLE funnel_steps_v3 RENAME TO funnel_steps;
+
+-- The event types that count as page views (`sessiondb page-views`,
+-- `import --page-view-types`): PostHog calls them $pageview, REES46 view.
+CREATE TABLE page_view_events (
+    event_type TEXT PRIMARY KEY
+);
+INSERT INTO page_view_events (event_type) VALUES ('page_view');
+
+-- Events per day (of their session's start) and event type: the
+-- event_types report, and the warnings when a funnel step or a
+-- conversion type matches no event.
+CREATE TABLE event_type_stats (
+    day         TEXT NOT NULL,
+    event_type  TEXT NOT NULL,
+    events      INTEGER NOT NULL,
+    PRIMARY KEY (day, event_type)
+);
+
+-- Rows an import left out by a rule, by file and reason: robot (a
+-- robot's request), asset (a static file), status (a failed request),
+-- method (one that does not fetch a page). imports.filtered is their sum.
+CREATE TABLE import_filters (
+    import_id  INTEGER NOT NULL REFERENCES imports (import_id),
+    reason     TEXT NOT NULL,
+    rows       INTEGER NOT NULL,
+    PRIMARY KEY (import_id, reason)
+);

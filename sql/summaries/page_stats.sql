@@ -18,5 +18,5 @@ FROM (
     FROM summary_events
 ) t
 JOIN summary_sessions s ON s.session_id = t.session_id
-WHERE t.event_type = 'page_view'
+WHERE t.event_type IN (SELECT event_type FROM page_view_events)
 GROUP BY s.day, coalesce(t.page, '')

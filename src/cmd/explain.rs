@@ -4,7 +4,7 @@
 use crate::explain::{self, Explanation, describe, duration_text, flag_reasons};
 use crate::quote::sessiondb_command;
 use crate::rules::SessionRules;
-use crate::session::ConversionTypes;
+use crate::session::EventTypes;
 use crate::store::Store;
 use crate::timestamp::format_utc_ms;
 use anyhow::{Result, bail};
@@ -28,7 +28,7 @@ pub fn run(db: &Path, args: Args, wait: std::time::Duration) -> Result<()> {
         bail!("{} has no sessions yet: import events first", db.display());
     };
     let type_names = store.conversion_types()?;
-    let types = ConversionTypes::new(type_names.clone());
+    let types = EventTypes::new(type_names.clone());
     let user = match (&args.session_id, &args.user) {
         (_, Some(user)) => user.clone(),
         (Some(id), None) => match store.session_user(id)? {
@@ -79,7 +79,7 @@ fn print_session(
     out: &mut impl Write,
     session: &Explanation,
     rules: &SessionRules,
-    conversion_types: &[String],
+    event_types: &[String],
 ) -> Result<()> {
     let s = &session.summary;
     writeln!(out, "session {} of user {}", s.session_id, s.user_id)?;
@@ -104,7 +104,7 @@ fn print_session(
         }
         _ => writeln!(out, "  ends:   before the user's next event: {end}")?,
     }
-    for flag in flag_reasons(session, conversion_types) {
+    for flag in flag_reasons(session, event_types) {
         let value = if flag.value { "yes" } else { "no" };
         writeln!(out, "  {:<10}{value:<4} {}", flag.flag, flag.because)?;
     }

@@ -26,7 +26,11 @@ pub struct Args {
     out: PathBuf,
 
     /// File format.
-    #[arg(long, value_enum, default_value_t = ExportFormat::Parquet)]
+    #[arg(
+        long,
+        value_parser = super::choice_arg::choice::<ExportFormat>(),
+        default_value = "parquet"
+    )]
     format: ExportFormat,
 
     /// Replace files of the same names in DIR.

@@ -3,12 +3,12 @@
 //! deletes them.
 
 use super::day_range::DayRange;
-use crate::funnel::{Step, ad_hoc_sql};
+use crate::funnel::Step;
 use crate::output::{self, OutputFormat, TableStyle, Value};
 use crate::quote::{sessiondb_command, sql_literal};
-use crate::store::{Store, views};
+use crate::session_filter::{Condition, SessionFilter};
+use crate::store::Store;
 use anyhow::{Result, bail};
-use rusqlite::ToSql;
 use std::io::Write;
 use std::path::Path;
 
@@ -40,8 +40,13 @@ pub struct Args {
     #[command(flatten)]
     days: DayRange,
 
+    /// Only the sessions with this field equal to VALUE (as `report
+    /// --filter`; repeatable).
+    #[arg(long = "filter", value_name = "FIELD=VALUE")]
+    filters: Vec<Condition>,
+
     /// Output format [default: table on a terminal, csv otherwise].
-    #[arg(long, value_enum)]
+    #[arg(long, value_parser = super::choice_arg::choice::<OutputFormat>())]
     format: Option<OutputFormat>,
 }
 
@@ -70,9 +75,8 @@ pub fn run(db: &Path, args: Args, wait: std::time::Duration) -> Result<()> {
         );
     }
     let days = args.days.days()?;
-    let (from, to) = days.clone().unwrap_or_default();
+    let filter = SessionFilter::new(args.filters.clone());
     let store = Store::open_read(db, wait)?;
-    let view = views::find("funnels").expect("registered");
     let format = super::output_format(args.format);
     let mut sink = output::sink(format, TableStyle::Human, std::io::stdout().lock());
     match &args.name {
@@ -84,24 +88,17 @@ pub fn run(db: &Path, args: Args, wait: std::time::Duration) -> Result<()> {
             {
                 bail!("no saved funnel {name:?} ({})", list_hint());
             }
-            let sql = format!(
-                "SELECT step, event_type, page_pattern, sessions, from_previous_rate, from_first_rate
-                 FROM ({}) WHERE funnel = ?3",
-                view.report_sql(true)
-            );
-            let (from, to) = days.unwrap_or_else(|| ("0000-01-01".into(), "9999-12-31".into()));
-            store.run_query(&sql, &[&from, &to, name], sink.as_mut())?;
+            store.run_saved_funnel(name, days.as_ref(), &filter, sink.as_mut())?;
         }
         None => {
-            let sql = ad_hoc_sql(view.body(), args.steps.len(), days.is_some());
-            let mut params: Vec<Box<dyn ToSql>> = vec![Box::new(from), Box::new(to)];
-            for (index, step) in args.steps.iter().enumerate() {
-                params.push(Box::new(index as i64 + 1));
-                params.push(Box::new(step.event_type.clone()));
-                params.push(Box::new(step.page_pattern.clone()));
-            }
-            let params: Vec<&dyn ToSql> = params.iter().map(|p| p.as_ref()).collect();
-            store.run_query(&sql, &params, sink.as_mut())?;
+            let steps: Vec<(String, String)> = args
+                .steps
+                .iter()
+                .enumerate()
+                .map(|(i, step)| (step.event_type.clone(), format!("step {}", i + 1)))
+                .collect();
+            super::warn_unknown_event_types(&store, &steps)?;
+            store.run_funnel(&args.steps, days.as_ref(), &filter, sink.as_mut())?;
         }
     }
     Ok(())

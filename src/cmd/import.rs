@@ -5,6 +5,7 @@
 //!
 //! Nothing is stored unless the whole command succeeds: a failure, a
 //! `--strict` or `--max-rejects` stop, Ctrl-C or SIGTERM roll it all back.
+//! A second Ctrl-C or SIGTERM quits at once (see [`Interrupts`]).
 //! The work itself is `crate::import`; this file is arguments and display.
 
 use super::count;
@@ -14,7 +15,7 @@ use crate::ingest::access_json::Flavor;
 use crate::ingest::access_log::{LogRules, Visitor};
 use crate::ingest::fields::Mapping;
 use crate::ingest::presets::Preset;
-use crate::ingest::{self, Format, ReadOptions};
+use crate::ingest::{self, Format, MaxRecordSize, ReadOptions};
 use crate::loader::{self, Options, Progress};
 use crate::rules::SessionRules;
 use crate::store::{Importer, Store};
@@ -25,7 +26,7 @@ use indicatif::{ProgressBar, ProgressDrawTarget, ProgressStyle};
 use std::io::IsTerminal;
 use std::path::{Path, PathBuf};
 use std::sync::Arc;
-use std::sync::atomic::AtomicBool;
+use std::sync::atomic::{AtomicBool, Ordering};
 use std::time::{Duration, Instant};
 
 #[derive(Debug, clap::Args)]
@@ -56,6 +57,12 @@ pub struct Args {
     /// +02:00, or an IANA name such as Europe/Paris.
     #[arg(long, value_name = "ZONE", default_value = "UTC")]
     tz: InputZone,
+
+    /// The event types that are page views (comma-separated: `view` for
+    /// REES46, `$pageview` for PostHog) [default: page_view]. A new
+    /// database stores them; change them later with `sessiondb page-views`.
+    #[arg(long, value_name = "TYPES", value_delimiter = ',')]
+    page_view_types: Option<Vec<String>>,
 
     /// Stop at the first rejected row and leave the database as it was.
     #[arg(long)]
@@ -109,21 +116,33 @@ pub struct Args {
     #[arg(long)]
     keep_identical_rows: bool,
 
+    /// The longest record read: a line, or a CSV record without its line
+    /// ending (16MiB, 512KiB, 1GiB). A longer one is rejected as
+    /// record_too_long, unread, and reading resumes on the next line.
+    #[arg(long, value_name = "SIZE", default_value = "16MiB")]
+    max_record_size: MaxRecordSize,
+
     /// Read another tool's export: snowplow, segment, ga4 (README lists what
     /// each maps). --map and --set override its entries.
-    #[arg(long, value_enum)]
+    #[arg(long, value_parser = super::choice_arg::choice::<Preset>())]
     preset: Option<Preset>,
 
     /// Access logs: who a visitor is, the client address and user agent
     /// hashed together (ip+ua), or the client address as logged (ip). The
     /// first import of a log stores it [default: the stored rule, or ip+ua].
-    #[arg(long, value_enum)]
+    #[arg(long, value_parser = super::choice_arg::choice::<Visitor>())]
     visitor: Option<Visitor>,
 
     /// Access logs: keep robots' requests instead of counting them as
     /// filtered.
     #[arg(long)]
     keep_bots: bool,
+
+    /// Access logs: keep the requests that are not page views (static
+    /// files, failed statuses, methods other than --page-methods) as
+    /// events of their own instead of counting them as filtered.
+    #[arg(long)]
+    keep_assets: bool,
 
     /// Access logs: the methods whose successful non-asset requests are page
     /// views.
@@ -211,36 +230,86 @@ pub fn run(db: &Path, args: Args, wait: Duration) -> Result<()> {
     for path in args.files.iter().filter(|f| *f != "-") {
         ingest::check_readable(path)?;
     }
-    let stop = stop_flag()?;
+    let created = !db.exists();
+    let interrupts = Interrupts::install(db, created)?;
     // A failed first import leaves no file behind: the store removes the
     // file it created when it is dropped without finishing, unless another
     // sessiondb uses it by then.
-    import_all(db, &args, wait, &stop)
+    import_all(db, &args, wait, &interrupts)
 }
 
-/// Set by Ctrl-C or SIGTERM; the import polls it and rolls back. A second
-/// signal ends the process at once (the transaction still rolls back: SQLite
-/// never commits half of it).
-fn stop_flag() -> Result<Arc<AtomicBool>> {
-    let stop = Arc::new(AtomicBool::new(false));
-    for signal in [signal_hook::consts::SIGINT, signal_hook::consts::SIGTERM] {
-        signal_hook::flag::register_conditional_shutdown(signal, 130, Arc::clone(&stop))
-            .context("cannot install the interrupt handler")?;
-        signal_hook::flag::register(signal, Arc::clone(&stop))
-            .context("cannot install the interrupt handler")?;
+/// A failed first import leaves no file behind, not even an empty one.
+fn remove_database(db: &Path) {
+    for suffix in ["", "-wal", "-shm", "-journal"] {
+        let mut path = db.as_os_str().to_owned();
+        path.push(suffix);
+        let _ = std::fs::remove_file(path);
     }
-    Ok(stop)
+}
+
+/// Ctrl-C and SIGTERM during an import. The first sets `stop`: the import
+/// polls it, rolls back and ends with status 130. A second quits at once,
+/// from the thread that watches for signals, whatever the import is doing
+/// (a long SQLite statement, say): it says so in one line and exits with
+/// status 130, leaving what a kill would, minus a first import's files.
+/// SQLite commits all of a transaction or none of it, so the database is
+/// sound and, unless the commit had begun, holds none of the import.
+struct Interrupts {
+    stop: Arc<AtomicBool>,
+    /// Set once the commit begins: from then on the import is stored, or
+    /// about to be, and a forced quit must not remove a first import's file.
+    committing: Arc<AtomicBool>,
+}
+
+impl Interrupts {
+    fn install(db: &Path, created: bool) -> Result<Interrupts> {
+        use signal_hook::consts::{SIGINT, SIGTERM};
+        let mut signals = signal_hook::iterator::Signals::new([SIGINT, SIGTERM])
+            .context("cannot install the interrupt handler")?;
+        let stop = Arc::new(AtomicBool::new(false));
+        let committing = Arc::new(AtomicBool::new(false));
+        let (flag, commit_begun, db) = (Arc::clone(&stop), Arc::clone(&committing), db.to_owned());
+        std::thread::Builder::new()
+            .name("signals".into())
+            .spawn(move || {
+                for _ in signals.forever() {
+                    if !flag.swap(true, Ordering::SeqCst) {
+                        continue;
+                    }
+                    if commit_begun.load(Ordering::SeqCst) {
+                        note!(
+                            "sessiondb: interrupted again while committing: quit at once; the database is sound and holds all of this import or none of it"
+                        );
+                    } else {
+                        if created {
+                            remove_database(&db);
+                        }
+                        note!(
+                            "sessiondb: interrupted again: quit at once; nothing of this import was stored"
+                        );
+                    }
+                    std::process::exit(i32::from(super::EXIT_INTERRUPTED));
+                }
+            })
+            .context("cannot install the interrupt handler")?;
+        Ok(Interrupts { stop, committing })
+    }
+
+    fn stopped(&self) -> bool {
+        self.stop.load(Ordering::SeqCst)
+    }
 }
 
 /// The import proper, in one transaction.
-fn import_all(db: &Path, args: &Args, wait: Duration, stop: &AtomicBool) -> Result<()> {
+fn import_all(db: &Path, args: &Args, wait: Duration, interrupts: &Interrupts) -> Result<()> {
+    let stop = &*interrupts.stop;
     let started = Instant::now();
     let mut store = Store::open_write(db, wait)?;
     let requested = match &args.session_key {
         Some(_) => Some(SessionRules::by_source_key()),
         None => args.rules.requested()?,
     };
-    let mut importer = Importer::begin(&mut store, requested)?;
+    let mut importer = Importer::begin(&mut store, requested, args.page_view_types.as_deref())?;
     let rules = importer.rules().clone();
     if rules.source_sessions && args.session_key.is_none() {
         bail!(
@@ -257,6 +326,7 @@ fn import_all(db: &Path, args: &Args, wait: Duration, stop: &AtomicBool) -> Resu
             .or(stored_visitor)
             .unwrap_or(Visitor::AddressAndAgent),
         keep_robots: args.keep_bots,
+        keep_assets: args.keep_assets,
         page_methods: args.page_methods.clone(),
         asset_extensions: args
             .asset_extensions
@@ -299,6 +369,8 @@ fn import_all(db: &Path, args: &Args, wait: Duration, stop: &AtomicBool) -> Resu
             time_format,
             keep_identical_rows: args.keep_identical_rows,
             temp_dir: Some(spill_dir(db)),
+            max_record_size: args.max_record_size,
+            cancel: None,
         },
         strict: args.strict,
         max_rejects: args.max_rejects,
@@ -314,6 +386,11 @@ fn import_all(db: &Path, args: &Args, wait: Duration, stop: &AtomicBool) -> Resu
             .time("check the session keys", || importer.split_session_keys())?,
         false => 0,
     };
+    // The last moment an interrupt can still roll the import back.
+    interrupts.committing.store(true, Ordering::SeqCst);
+    if interrupts.stopped() {
+        return Err(loader::ImportStopped::Interrupted.into());
+    }
     progress.phase("committing");
     report.timings.time("commit", || importer.commit())?;
     let (totals, changes) = (report.totals, report.changes);
@@ -322,13 +399,23 @@ fn import_all(db: &Path, args: &Args, wait: Duration, stop: &AtomicBool) -> Resu
     let finished = report
         .timings
         .time("checkpoint", || super::finish(store, &what));
+    if interrupts.stopped() {
+        note!("sessiondb: interrupted while committing: the import is stored in full");
+    }
     progress.finish();
     finished?;
 
     for (name, counts) in &report.files {
         let filtered = match counts.filtered {
             0 => String::new(),
-            n => format!(", {} filtered (robots)", count(n)),
+            n => {
+                let reasons: Vec<String> = counts
+                    .filtered_by
+                    .by_reason()
+                    .map(|(reason, rows)| format!("{} {}", reason.code(), count(rows)))
+                    .collect();
+                format!(", {} filtered ({})", count(n), reasons.join(", "))
+            }
         };
         note!(
             "{name}: {} rows read, {} imported, {} duplicates, {} rejected{filtered}",
@@ -363,6 +450,9 @@ fn import_all(db: &Path, args: &Args, wait: Duration, stop: &AtomicBool) -> Resu
             report.timings.report(started.elapsed())
         );
     }
+    if totals.imported > 0 {
+        warn_without_page_views(db, wait)?;
+    }
     if let (true, Some(first)) = (totals.rejected > 0, report.first_import_id) {
         let sql = format!(
             "SELECT file, line, reason, message FROM rejected_rows WHERE import_id >= {first} ORDER BY import_id, line"
@@ -372,6 +462,37 @@ fn import_all(db: &Path, args: &Args, wait: Duration, stop: &AtomicBool) -> Resu
             crate::quote::sessiondb_command(db, &["query", &sql])
         );
     }
+    Ok(())
+}
+
+/// Says so when the database has events but none is a page view: page
+/// views under another name (`view`, `$pageview`) would otherwise give 0
+/// page views, no landing pages and no funnel steps without a word.
+fn warn_without_page_views(db: &Path, wait: Duration) -> Result<()> {
+    let counts = Store::open_read(db, wait)?.event_type_counts()?;
+    if counts.is_empty() || counts.iter().any(|t| t.page_view) {
+        return Ok(());
+    }
+    let total: u64 = counts.iter().map(|t| t.events).sum();
+    let types: Vec<String> = counts
+        .iter()
+        .take(8)
+        .map(|t| format!("{} ({})", t.event_type, count(t.events)))
+        .collect();
+    let likely = counts
+        .iter()
+        .find(|t| {
+            let name = t.event_type.to_ascii_lowercase();
+            name.contains("view") || name.contains("page")
+        })
+        .map_or("view", |t| t.event_type.as_str());
+    note!(
+        "warning: none of the {} events is a page view, so there are no page views, landing or exit pages; the event types are {}{}. If page views are called something else, run: {}",
+        count(total),
+        types.join(", "),
+        if counts.len() > 8 { ", ..." } else { "" },
+        crate::quote::sessiondb_command(db, &["page-views", "set", likely])
+    );
     Ok(())
 }
 

@@ -18,19 +18,21 @@ macro_rules! note {
 
 pub mod check;
 pub mod checkpoint;
+mod choice_arg;
 pub mod conversions;
 mod day_range;
 pub mod explain;
 pub mod export;
 pub mod funnel;
 pub mod import;
+pub mod page_views;
 pub mod query;
 pub mod report;
 pub mod resessionize;
 pub mod rules_args;
 pub mod timezone;
+mod type_set;
 
-use crate::cli::{Cli, Command};
 use crate::output::OutputFormat;
 use crate::quote::sessiondb_command;
 use crate::store::{CheckpointError, Finished, Store};
@@ -49,23 +51,6 @@ pub const EXIT_REJECTED: u8 = 3;
 pub const EXIT_NOT_CHECKPOINTED: u8 = 4;
 /// Exit status after Ctrl-C or SIGTERM (128 + SIGINT, as shells report it).
 pub const EXIT_INTERRUPTED: u8 = 130;
-
-pub fn run(cli: Cli) -> Result<()> {
-    let wait = std::time::Duration::from_millis(cli.wait_ms as u64);
-    match cli.command {
-        Command::Import(args) => import::run(&cli.db, *args, wait),
-        Command::Report(args) => report::run(&cli.db, args, wait),
-        Command::Query(args) => query::run(&cli.db, args, wait),
-        Command::Conversions(args) => conversions::run(&cli.db, args, wait),
-        Command::Resessionize(args) => resessionize::run(&cli.db, args, wait),
-        Command::Explain(args) => explain::run(&cli.db, args, wait),
-        Command::Export(args) => export::run(&cli.db, args, wait),
-        Command::Funnel(args) => funnel::run(&cli.db, args, wait),
-        Command::Timezone(args) => timezone::run(&cli.db, args, wait),
-        Command::Check(args) => check::run(&cli.db, args, wait),
-        Command::Checkpoint(args) => checkpoint::run(&cli.db, args, wait),
-    }
-}
 
 /// A write command's changes are committed, but only in the write-ahead log:
 /// SQLite reads them, but a copy of the `.db` file alone lacks them.
@@ -111,6 +96,25 @@ fn finish(store: Store, what: &str) -> Result<()> {
         }
         .into()),
     }
+}
+
+/// Warns about each of `types` that no stored event has (a funnel step
+/// or a conversion type that would count nothing), naming the closest
+/// types there are; `what` says where the type was given.
+fn warn_unknown_event_types(store: &Store, types: &[(String, String)]) -> Result<()> {
+    let known = store.event_type_counts()?;
+    if known.is_empty() {
+        return Ok(());
+    }
+    for (event_type, what) in types {
+        if known.iter().any(|k| k.event_type == *event_type) {
+            continue;
+        }
+        let hint =
+            crate::suggest::did_you_mean(event_type, known.iter().map(|k| k.event_type.as_str()));
+        note!("warning: no event has the type {event_type:?} ({what}), so it counts nothing{hint}");
+    }
+    Ok(())
 }
 
 /// The exit status for a failed command.

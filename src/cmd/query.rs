@@ -14,7 +14,7 @@ pub struct Args {
     sql: String,
 
     /// Output format [default: table on a terminal, csv otherwise].
-    #[arg(long, value_enum)]
+    #[arg(long, value_parser = super::choice_arg::choice::<OutputFormat>())]
     format: Option<OutputFormat>,
 }
 

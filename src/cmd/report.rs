@@ -6,6 +6,7 @@ use super::day_range::DayRange;
 use crate::compare;
 use crate::output::{self, OutputFormat, TableStyle, Value};
 use crate::quote::{sessiondb_command, sql_identifier};
+use crate::session_filter::{Condition, SessionFilter};
 use crate::store::Store;
 use crate::store::views;
 use crate::timestamp::InputZone;
@@ -23,7 +24,7 @@ pub struct Args {
     days: DayRange,
 
     /// Output format [default: table on a terminal, csv otherwise].
-    #[arg(long, value_enum)]
+    #[arg(long, value_parser = super::choice_arg::choice::<OutputFormat>())]
     format: Option<OutputFormat>,
 
     /// Show a one-row report (overview, durations, conversions) beside the
@@ -37,6 +38,14 @@ pub struct Args {
     /// session rather than the summaries.
     #[arg(long, value_name = "ZONE", allow_hyphen_values = true)]
     tz: Option<InputZone>,
+
+    /// Only the sessions with this field (channel, referrer_domain,
+    /// utm_source, utm_medium, utm_campaign, landing_page, device, country,
+    /// converted, bounced) equal to VALUE; `FIELD=` for none. Repeat it:
+    /// one field's values are alternatives, different fields all hold.
+    /// Reads every session rather than the summaries.
+    #[arg(long = "filter", value_name = "FIELD=VALUE")]
+    filters: Vec<Condition>,
 
     /// List the reports, with what each shows (with --format, as the
     /// columns report, description).
@@ -77,11 +86,16 @@ pub fn run(db: &Path, args: Args, wait: std::time::Duration) -> Result<()> {
     if args.compare.is_some() {
         return compare_with_previous(&store, view, &args);
     }
-    let sql = report_sql(&store, view, range.is_some(), args.tz)?;
+    let filter = SessionFilter::new(args.filters.clone());
+    let sql = report_sql(&store, view, range.is_some(), args.tz, &filter)?;
     let format = super::output_format(args.format);
     let mut sink = output::sink(format, TableStyle::Human, std::io::stdout().lock());
     match &range {
-        Some((from, to)) => store.run_query(&sql, &[from, to], sink.as_mut())?,
+        Some((from, to)) => store.run_query(
+            &sql,
+            &[Value::Text(from.clone()), Value::Text(to.clone())],
+            sink.as_mut(),
+        )?,
         None => store.run_query(&sql, &[], sink.as_mut())?,
     };
     Ok(())
@@ -112,19 +126,31 @@ fn list(format: Option<OutputFormat>) -> Result<()> {
 }
 
 /// The view's report query; in `zone` when it is not the stored one.
-fn report_sql(
+/// The view's report query: from the summaries, or, in another `zone`
+/// than the stored one or for the sessions of a `filter`, from the
+/// sessions.
+pub fn report_sql(
     store: &Store,
     view: &views::View,
     days: bool,
     zone: Option<InputZone>,
+    filter: &SessionFilter,
 ) -> Result<String> {
-    match zone {
+    let offsets = match zone {
         Some(zone) if zone != store.reporting_zone()? => {
             let (first_ms, last_ms) = store.session_time_range()?;
-            Ok(view.report_sql_in_zone(days, &zone.offset_spans(first_ms, last_ms)))
+            Some(zone.offset_spans(first_ms, last_ms))
         }
-        _ => Ok(view.report_sql(days)),
+        _ => None,
+    };
+    if offsets.is_none() && filter.is_empty() {
+        return Ok(view.report_sql(days));
     }
+    Ok(view.report_sql_recomputed(
+        days,
+        offsets.as_deref(),
+        (!filter.is_empty()).then_some(filter),
+    ))
 }
 
 fn compare_with_previous(store: &Store, view: &views::View, args: &Args) -> Result<()> {
@@ -140,7 +166,8 @@ fn compare_with_previous(store: &Store, view: &views::View, args: &Args) -> Resu
         bail!("--compare previous needs the period: --from DAY --to DAY");
     };
     let (previous_from, previous_to) = compare::previous_period(from, to);
-    let sql = report_sql(store, view, true, args.tz)?;
+    let filter = SessionFilter::new(args.filters.clone());
+    let sql = report_sql(store, view, true, args.tz, &filter)?;
     let mut results = Vec::new();
     for range in [
         DayRange::between(from, to),
@@ -148,7 +175,11 @@ fn compare_with_previous(store: &Store, view: &views::View, args: &Args) -> Resu
     ] {
         let (first, last) = range.days()?.expect("both days given");
         let mut collected = compare::Collected::default();
-        store.run_query(&sql, &[&first, &last], &mut collected)?;
+        store.run_query(
+            &sql,
+            &[Value::Text(first), Value::Text(last)],
+            &mut collected,
+        )?;
         anyhow::ensure!(collected.rows.len() == 1, "{} gave no row", view.name);
         results.push(collected);
     }

@@ -9,7 +9,7 @@ pub struct RulesArgs {
     /// Start from another tool's session rules: ga4, ua, matomo, posthog or
     /// plausible (the README says what each means); the options below
     /// change them.
-    #[arg(long, value_enum, value_name = "TOOL")]
+    #[arg(long, value_parser = super::choice_arg::choice::<RulesPreset>(), value_name = "TOOL")]
     pub rules: Option<RulesPreset>,
 
     /// Inactivity that ends a session: 90s, 30m, 1h, 1h30m [default: 30m].
@@ -30,7 +30,7 @@ pub struct RulesArgs {
     /// value is given).
     #[arg(
         long,
-        value_enum,
+        value_parser = super::choice_arg::choice::<CampaignRule>(),
         value_name = "WHAT",
         num_args = 0..=1,
         require_equals = true,

@@ -209,10 +209,25 @@ pub trait ExportSink {
 }
 
 /// `--format` of `export`.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, clap::ValueEnum)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum ExportFormat {
     Parquet,
     Csv,
+}
+
+impl crate::choice::Choice for ExportFormat {
+    const ALL: &'static [Self] = &[ExportFormat::Parquet, ExportFormat::Csv];
+
+    fn name(self) -> &'static str {
+        self.extension()
+    }
+
+    fn help(self) -> &'static str {
+        match self {
+            ExportFormat::Parquet => "typed columns, compressed row groups",
+            ExportFormat::Csv => "text with a header line",
+        }
+    }
 }
 
 impl ExportFormat {

@@ -152,52 +152,63 @@ pub fn request<'a>(flavor: Flavor, object: &'a Map<String, Value>) -> Result<Req
 
 /// Reads a JSON access log: one object per line, of one flavor.
 pub struct AccessJsonReader<R> {
-    input: R,
+    lines: super::Lines<R>,
     flavor: Flavor,
-    line: Vec<u8>,
-    line_number: u64,
     events: RequestEvents,
 }
 
 impl<R: BufRead> AccessJsonReader<R> {
     pub fn new(input: R, flavor: Flavor, rules: LogRules) -> Self {
         AccessJsonReader {
-            input,
+            lines: super::Lines::new(input),
             flavor,
-            line: Vec::with_capacity(1024),
-            line_number: 0,
             events: RequestEvents::new(rules),
         }
+    }
+
+    /// Lines longer than `max` are rejected (`record_too_long`), not read.
+    pub fn with_max_record_size(mut self, max: super::MaxRecordSize) -> Self {
+        self.lines.set_max_record_size(max);
+        self
     }
 }
 
 impl<R: BufRead> RowReader for AccessJsonReader<R> {
     fn next_row(&mut self) -> io::Result<Option<Row<'_>>> {
         loop {
-            if !super::read_line(&mut self.input, &mut self.line)? {
-                return Ok(None);
+            match self.lines.next()? {
+                super::Line::End => return Ok(None),
+                super::Line::TooLong => {
+                    let max = self.lines.max_record_size().bytes();
+                    return Ok(Some(Row {
+                        line: self.lines.number,
+                        raw: &self.lines.text,
+                        result: Err(RejectReason::RecordTooLong { max }),
+                        filtered: None,
+                    }));
+                }
+                super::Line::Read => {}
             }
-            self.line_number += 1;
-            if self.line.iter().all(u8::is_ascii_whitespace) {
+            if self.lines.text.iter().all(u8::is_ascii_whitespace) {
                 continue;
             }
-            let (result, filtered) = match std::str::from_utf8(&self.line) {
-                Err(_) => (Err(RejectReason::InvalidUtf8), false),
+            let (result, filtered) = match std::str::from_utf8(&self.lines.text) {
+                Err(_) => (Err(RejectReason::InvalidUtf8), None),
                 Ok(text) => match serde_json::from_str::<Value>(text) {
-                    Err(error) => (Err(RejectReason::BadJson(error.to_string())), false),
+                    Err(error) => (Err(RejectReason::BadJson(error.to_string())), None),
                     Ok(Value::Object(object)) => match request(self.flavor, &object) {
-                        Err(why) => (Err(RejectReason::BadLogLine(why)), false),
+                        Err(why) => (Err(RejectReason::BadLogLine(why)), None),
                         Ok(request) => {
                             let (event, filtered) = self.events.event(text, &request);
                             (Ok(event), filtered)
                         }
                     },
-                    Ok(_) => (Err(RejectReason::NotAnObject), false),
+                    Ok(_) => (Err(RejectReason::NotAnObject), None),
                 },
             };
             return Ok(Some(Row {
-                line: self.line_number,
-                raw: &self.line,
+                line: self.lines.number,
+                raw: &self.lines.text,
                 result,
                 filtered,
             }));

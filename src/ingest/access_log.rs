@@ -12,6 +12,8 @@
 use super::repeats::Repeats;
 use super::user_agent;
 use super::{Row, RowReader};
+use crate::choice::Choice;
+use crate::event::FilterReason;
 use crate::event::{Event, RejectReason};
 use std::io::{self, BufRead};
 use xxhash_rust::xxh3::{xxh3_64, xxh3_128_with_seed};
@@ -22,6 +24,9 @@ pub struct LogRules {
     pub visitor: Visitor,
     /// Robots are counted as filtered unless this is set.
     pub keep_robots: bool,
+    /// Requests that are not page views (assets, failed statuses, other
+    /// methods) are counted as filtered unless this is set.
+    pub keep_assets: bool,
     /// Methods whose successful requests for non-assets are page views.
     pub page_methods: Vec<String>,
     /// Extensions (lower case, without the dot) of static assets.
@@ -41,6 +46,7 @@ impl Default for LogRules {
         LogRules {
             visitor: Visitor::AddressAndAgent,
             keep_robots: false,
+            keep_assets: false,
             page_methods: vec!["GET".to_string()],
             asset_extensions: ASSET_EXTENSIONS.iter().map(|e| e.to_string()).collect(),
         }
@@ -48,29 +54,38 @@ impl Default for LogRules {
 }
 
 /// Who a request's visitor is (`--visitor`).
-#[derive(Debug, Clone, Copy, PartialEq, Eq, clap::ValueEnum)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Visitor {
     /// The client address and the user agent, hashed: `v` and 16 hex digits.
-    #[value(name = "ip+ua")]
     AddressAndAgent,
     /// The client address (or host name) as logged.
-    #[value(name = "ip")]
     Address,
 }
 
-impl Visitor {
+impl Choice for Visitor {
+    const ALL: &'static [Self] = &[Visitor::AddressAndAgent, Visitor::Address];
+
     /// The `--visitor` value, as stored in the database.
-    pub fn name(self) -> &'static str {
+    fn name(self) -> &'static str {
         match self {
             Visitor::AddressAndAgent => "ip+ua",
             Visitor::Address => "ip",
         }
     }
 
+    fn help(self) -> &'static str {
+        match self {
+            Visitor::AddressAndAgent => {
+                "the client address and the user agent, hashed: v and 16 hex digits"
+            }
+            Visitor::Address => "the client address (or host name) as logged",
+        }
+    }
+}
+
+impl Visitor {
     pub fn from_name(name: &str) -> Option<Visitor> {
-        [Visitor::AddressAndAgent, Visitor::Address]
-            .into_iter()
-            .find(|v| v.name() == name)
+        Visitor::ALL.iter().copied().find(|v| v.name() == name)
     }
 }
 
@@ -285,23 +300,83 @@ pub fn parse_log_time(text: &str) -> Result<i64, String> {
     crate::timestamp::parse_timestamp(&iso, crate::timestamp::InputZone::Utc).map_err(|_| bad())
 }
 
+/// What a request is, by its status, method and path.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum RequestKind {
+    PageView,
+    /// A static file (by extension).
+    Asset,
+    /// A method that does not fetch a page (POST, HEAD, ...).
+    OtherMethod,
+    /// A status outside 200..399.
+    Failed,
+}
+
+impl RequestKind {
+    /// The event type such a request is stored as (with `--keep-assets`).
+    pub fn event_type(self) -> &'static str {
+        match self {
+            RequestKind::PageView => "page_view",
+            RequestKind::Asset => "asset",
+            RequestKind::OtherMethod => "request",
+            RequestKind::Failed => "error",
+        }
+    }
+}
+
 impl LogRules {
-    /// The event a request becomes, and whether it came from a robot.
-    pub fn event(&self, request: &Request<'_>, event_id: String) -> (Event, bool) {
+    /// What a request is: a failed status first, then a method that does
+    /// not fetch pages, then a static file; a page view otherwise. A missing
+    /// status counts as a success, a missing method as GET.
+    pub fn kind(
+        &self,
+        status: Option<u16>,
+        method: Option<&str>,
+        path: Option<&str>,
+    ) -> RequestKind {
+        if status.is_some_and(|s| !(200..400).contains(&s)) {
+            RequestKind::Failed
+        } else if !self
+            .page_methods
+            .iter()
+            .any(|p| p.eq_ignore_ascii_case(method.unwrap_or("GET")))
+        {
+            RequestKind::OtherMethod
+        } else if path.is_some_and(|p| self.is_asset(p)) {
+            RequestKind::Asset
+        } else {
+            RequestKind::PageView
+        }
+    }
+
+    /// Why a request is left out of the sessions, if it is: a robot's,
+    /// unless `--keep-bots`; one that is not a page view, unless
+    /// `--keep-assets`.
+    pub fn filter_reason(&self, kind: RequestKind, robot: bool) -> Option<FilterReason> {
+        if robot && !self.keep_robots {
+            return Some(FilterReason::Robot);
+        }
+        if self.keep_assets {
+            return None;
+        }
+        match kind {
+            RequestKind::PageView => None,
+            RequestKind::Asset => Some(FilterReason::Asset),
+            RequestKind::OtherMethod => Some(FilterReason::Method),
+            RequestKind::Failed => Some(FilterReason::Status),
+        }
+    }
+
+    /// The event a request becomes, and why it is filtered out, if it is.
+    pub fn event(&self, request: &Request<'_>, event_id: String) -> (Event, Option<FilterReason>) {
         let (path, query) = request.target.map_or((None, None), split_target);
         let utm = |name: &str| query.and_then(|q| query_value(q, name));
-        let event_type = if !(200..400).contains(&request.status) {
-            "error"
-        } else if !request
-            .method
-            .is_some_and(|m| self.page_methods.iter().any(|p| p.eq_ignore_ascii_case(m)))
-        {
-            "request"
-        } else if path.is_some_and(|p| self.is_asset(p)) {
-            "asset"
-        } else {
-            "page_view"
+        // A line whose request could not be read has no method: it failed.
+        let kind = match (request.method, request.status) {
+            (None, _) => RequestKind::Failed,
+            (Some(method), status) => self.kind(Some(status), Some(method), path),
         };
+        let event_type = kind.event_type();
         let client = request.client();
         let agent = request.user_agent.unwrap_or_default();
         let user_id = match self.visitor {
@@ -345,7 +420,8 @@ impl LogRules {
             properties: Some(serde_json::Value::Object(properties).to_string()),
             session_key: None,
         };
-        (event, request.user_agent.is_some_and(user_agent::is_robot))
+        let robot = request.user_agent.is_some_and(user_agent::is_robot);
+        (event, self.filter_reason(kind, robot))
     }
 
     fn is_asset(&self, path: &str) -> bool {
@@ -419,55 +495,65 @@ impl RequestEvents {
         }
     }
 
-    /// The event of `request`, read from `line`; and whether it is filtered
-    /// out (a robot's).
-    pub fn event(&mut self, line: &str, request: &Request<'_>) -> (Event, bool) {
+    /// The event of `request`, read from `line`; and why it is filtered
+    /// out, if it is.
+    pub fn event(&mut self, line: &str, request: &Request<'_>) -> (Event, Option<FilterReason>) {
         let line_hash = xxh3_128_with_seed(line.as_bytes(), 0);
         let occurrence = self.repeats.occurrence(line_hash, request.ts_ms);
         let id = format!(
             "l{:032x}",
             xxh3_128_with_seed(line.as_bytes(), u64::from(occurrence))
         );
-        let (event, robot) = self.rules.event(request, id);
-        (event, robot && !self.rules.keep_robots)
+        self.rules.event(request, id)
     }
 }
 
 /// Reads an access log, a request per line. Blank lines and `#` comments
 /// are skipped.
 pub struct AccessLogReader<R> {
-    input: R,
-    line: Vec<u8>,
-    line_number: u64,
+    lines: super::Lines<R>,
     events: RequestEvents,
 }
 
 impl<R: BufRead> AccessLogReader<R> {
     pub fn new(input: R, rules: LogRules) -> Self {
         AccessLogReader {
-            input,
-            line: Vec::with_capacity(512),
-            line_number: 0,
+            lines: super::Lines::new(input),
             events: RequestEvents::new(rules),
         }
+    }
+
+    /// Lines longer than `max` are rejected (`record_too_long`), not read.
+    pub fn with_max_record_size(mut self, max: super::MaxRecordSize) -> Self {
+        self.lines.set_max_record_size(max);
+        self
     }
 }
 
 impl<R: BufRead> RowReader for AccessLogReader<R> {
     fn next_row(&mut self) -> io::Result<Option<Row<'_>>> {
         loop {
-            if !super::read_line(&mut self.input, &mut self.line)? {
-                return Ok(None);
+            match self.lines.next()? {
+                super::Line::End => return Ok(None),
+                super::Line::TooLong => {
+                    let max = self.lines.max_record_size().bytes();
+                    return Ok(Some(Row {
+                        line: self.lines.number,
+                        raw: &self.lines.text,
+                        result: Err(RejectReason::RecordTooLong { max }),
+                        filtered: None,
+                    }));
+                }
+                super::Line::Read => {}
             }
-            self.line_number += 1;
-            let first = self.line.iter().find(|b| !b.is_ascii_whitespace());
+            let first = self.lines.text.iter().find(|b| !b.is_ascii_whitespace());
             if matches!(first, None | Some(b'#')) {
                 continue;
             }
-            let (result, filtered) = match std::str::from_utf8(&self.line) {
-                Err(_) => (Err(RejectReason::InvalidUtf8), false),
+            let (result, filtered) = match std::str::from_utf8(&self.lines.text) {
+                Err(_) => (Err(RejectReason::InvalidUtf8), None),
                 Ok(text) => match parse_line(text) {
-                    Err(why) => (Err(RejectReason::BadLogLine(why)), false),
+                    Err(why) => (Err(RejectReason::BadLogLine(why)), None),
                     Ok(request) => {
                         let (event, filtered) = self.events.event(text, &request);
                         (Ok(event), filtered)
@@ -475,8 +561,8 @@ impl<R: BufRead> RowReader for AccessLogReader<R> {
                 },
             };
             return Ok(Some(Row {
-                line: self.line_number,
-                raw: &self.line,
+                line: self.lines.number,
+                raw: &self.lines.text,
                 result,
                 filtered,
             }));
@@ -599,8 +685,8 @@ mod tests {
         let request = parse_line(
             r#"85.1.2.3 - - [17/May/2015:10:05:03 +0000] "GET http://example.com/a/b?utm_source=news%20letter&utm_medium=email&x=1 HTTP/1.1" 200 5 "https://www.google.com/" "Mozilla/5.0 (iPhone) Mobile""#,
         )?;
-        let (event, robot) = LogRules::default().event(&request, "id".into());
-        assert!(!robot);
+        let (event, filtered) = LogRules::default().event(&request, "id".into());
+        assert_eq!(filtered, None);
         assert_eq!(event.page.as_deref(), Some("/a/b"));
         assert_eq!(event.utm_source.as_deref(), Some("news letter"));
         assert_eq!(event.utm_medium.as_deref(), Some("email"));

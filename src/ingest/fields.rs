@@ -5,7 +5,8 @@
 //! Shared by every input format, so a CSV row and a JSON line with the same
 //! values become the same event.
 
-use crate::event::{Event, Field, MAX_REVENUE, RejectReason};
+use crate::event::{Event, Field, FilterReason, MAX_REVENUE, RejectReason};
+use crate::ingest::access_log::LogRules;
 use crate::timestamp::{InputZone, TimeFormat, parse_with};
 use std::borrow::Cow;
 use std::collections::{HashMap, HashSet};
@@ -92,9 +93,12 @@ impl Mapping {
             .map(|(_, s)| s.as_str())
     }
 
-    /// Whether a row without this field is rejected.
+    /// Whether a row without this field is rejected. With a request's
+    /// method or status mapped, the event type follows from the request.
     pub fn requires(&self, field: Field) -> bool {
-        field.is_required() || self.also_required.contains(&field)
+        let classed = field == Field::EventType
+            && (self.source(Field::Method).is_some() || self.source(Field::Status).is_some());
+        (field.is_required() && !classed) || self.also_required.contains(&field)
     }
 
     pub fn default_value(&self, field: Field) -> Option<&str> {
@@ -292,11 +296,28 @@ impl<'a> RowValues<'a> {
         })
     }
 
-    /// Validates the row and builds the event.
+    /// The request's method and status, when the mapping reads them.
+    pub fn request(&self) -> Option<RequestFacts> {
+        let method = self.owned(Field::Method);
+        let status = self.text(Field::Status);
+        (method.is_some() || status.is_some()).then(|| RequestFacts {
+            method,
+            // A status that is not a number (`-`) is none.
+            status: status.and_then(|s| s.parse().ok()),
+        })
+    }
+
+    /// Validates the row and builds the event. A row with request facts
+    /// (`--map method=...,status=...`) needs no event type: it is classed
+    /// by [`RequestFacts::classify`].
     pub fn into_event_with(self, time: &TimeReading) -> Result<Event, RejectReason> {
         let user_id = self.required(Field::UserId)?.to_string();
         let timestamp = self.required(Field::Timestamp)?;
-        let event_type = self.required(Field::EventType)?.to_string();
+        let event_type = match (self.text(Field::EventType), self.request()) {
+            (Some(event_type), _) => event_type.to_string(),
+            (None, Some(_)) => String::new(),
+            (None, None) => return Err(RejectReason::MissingField(Field::EventType)),
+        };
         let ts_ms = match self.timestamp_ms {
             Some(ms) => ms,
             None => parse_with(timestamp, &time.format, time.zone).map_err(|why| {
@@ -334,6 +355,49 @@ impl<'a> RowValues<'a> {
             None => content_id(&event),
         };
         Ok(event)
+    }
+}
+
+/// A request's method and status, read from mapped columns of a delimited
+/// or JSON access log.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct RequestFacts {
+    pub method: Option<String>,
+    pub status: Option<u16>,
+}
+
+impl RequestFacts {
+    /// Classes the request as a log line is (README, "Access logs"): gives
+    /// the event the type of its kind when it has none, records method and
+    /// status in its properties, and says why it is filtered out, if it is.
+    /// `generated_id`: the event's id is its content hash, made again here
+    /// since method and status are now part of its content.
+    pub fn classify(
+        &self,
+        event: &mut Event,
+        generated_id: bool,
+        rules: &LogRules,
+    ) -> Option<FilterReason> {
+        let kind = rules.kind(self.status, self.method.as_deref(), event.page.as_deref());
+        if event.event_type.is_empty() {
+            event.event_type = kind.event_type().to_string();
+        }
+        let mut properties: serde_json::Map<String, serde_json::Value> = event
+            .properties
+            .as_deref()
+            .and_then(|text| serde_json::from_str(text).ok())
+            .unwrap_or_default();
+        if let Some(method) = &self.method {
+            properties.insert("method".into(), method.clone().into());
+        }
+        if let Some(status) = self.status {
+            properties.insert("status".into(), status.into());
+        }
+        event.properties = Some(serde_json::Value::Object(properties).to_string());
+        if generated_id {
+            event.event_id = content_id(event);
+        }
+        rules.filter_reason(kind, false)
     }
 }
 

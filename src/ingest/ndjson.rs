@@ -8,7 +8,7 @@
 use super::fields::{Mapping, RowValues, TimeReading};
 use super::repeats::Repeats;
 use super::{Row, RowReader};
-use crate::event::{Event, Field, RejectReason};
+use crate::event::{Event, Field, FilterReason, RejectReason};
 use crate::timestamp::InputZone;
 use serde_json::{Map, Value};
 use std::borrow::Cow;
@@ -16,16 +16,14 @@ use std::collections::{HashMap, VecDeque};
 use std::io::{self, BufRead};
 
 pub struct NdjsonEventReader<R> {
-    input: R,
-    line: Vec<u8>,
-    line_number: u64,
+    lines: super::Lines<R>,
     options: JsonOptions,
     plan: Plan,
     /// Which field each key seen so far names: keys repeat on every line.
     key_fields: HashMap<String, Option<(Field, u8)>>,
     /// Events of the current line not yet handed out (a line flattened
     /// into several events).
-    pending: VecDeque<Result<Event, RejectReason>>,
+    pending: VecDeque<Parsed>,
     /// Set with --keep-identical-rows.
     repeats: Option<Repeats>,
 }
@@ -37,6 +35,10 @@ pub struct JsonOptions {
     pub mapping: Mapping,
     pub time: TimeReading,
     pub keep_identical_rows: bool,
+    /// Longer lines are rejected (`record_too_long`), not read.
+    pub max_record_size: super::MaxRecordSize,
+    /// How events with a mapped method or status are classed.
+    pub requests: super::access_log::LogRules,
 }
 
 /// One step of a JSON path: `key`, `[2]`, `[key=value]` (the element of an
@@ -168,9 +170,11 @@ impl<R: BufRead> NdjsonEventReader<R> {
     /// Fails when a `--map` path cannot be read.
     pub fn with_options(input: R, options: &JsonOptions) -> Result<Self, String> {
         Ok(NdjsonEventReader {
-            input,
-            line: Vec::with_capacity(1024),
-            line_number: 0,
+            lines: {
+                let mut lines = super::Lines::new(input);
+                lines.set_max_record_size(options.max_record_size);
+                lines
+            },
             plan: Plan::new(&options.mapping)?,
             options: options.clone(),
             key_fields: HashMap::new(),
@@ -183,11 +187,17 @@ impl<R: BufRead> NdjsonEventReader<R> {
 impl<R: BufRead> RowReader for NdjsonEventReader<R> {
     fn next_row(&mut self) -> io::Result<Option<Row<'_>>> {
         while self.pending.is_empty() {
-            if !super::read_line(&mut self.input, &mut self.line)? {
-                return Ok(None);
+            match self.lines.next()? {
+                super::Line::End => return Ok(None),
+                super::Line::TooLong => {
+                    let max = self.options.max_record_size.bytes();
+                    self.pending
+                        .push_back(Err(RejectReason::RecordTooLong { max }));
+                    break;
+                }
+                super::Line::Read => {}
             }
-            self.line_number += 1;
-            if self.line.iter().all(u8::is_ascii_whitespace) {
+            if self.lines.text.iter().all(u8::is_ascii_whitespace) {
                 continue;
             }
             let mut context = LineContext {
@@ -196,15 +206,18 @@ impl<R: BufRead> RowReader for NdjsonEventReader<R> {
                 key_fields: &mut self.key_fields,
                 repeats: self.repeats.as_mut(),
             };
-            self.pending = parse_line(&self.line, &mut context).into();
+            self.pending = parse_line(&self.lines.text, &mut context).into();
         }
         // The loop above leaves at least one.
-        let result = self.pending.pop_front().expect("a pending row");
+        let (result, filtered) = match self.pending.pop_front().expect("a pending row") {
+            Ok((event, filtered)) => (Ok(event), filtered),
+            Err(reason) => (Err(reason), None),
+        };
         Ok(Some(Row {
-            line: self.line_number,
-            raw: &self.line,
+            line: self.lines.number,
+            raw: &self.lines.text,
             result,
-            filtered: false,
+            filtered,
         }))
     }
 }
@@ -219,7 +232,11 @@ struct LineContext<'r> {
     repeats: Option<&'r mut Repeats>,
 }
 
-fn parse_line(line: &[u8], context: &mut LineContext<'_>) -> Vec<Result<Event, RejectReason>> {
+/// An event read, with why a rule filters it out (if one does), or why it
+/// was rejected.
+type Parsed = Result<(Event, Option<FilterReason>), RejectReason>;
+
+fn parse_line(line: &[u8], context: &mut LineContext<'_>) -> Vec<Parsed> {
     let plan = context.plan;
     let object = match std::str::from_utf8(line).map(serde_json::from_str::<Value>) {
         Err(_) => return vec![Err(RejectReason::InvalidUtf8)],
@@ -247,11 +264,7 @@ fn parse_line(line: &[u8], context: &mut LineContext<'_>) -> Vec<Result<Event, R
     }
 }
 
-fn event_of(
-    root: &Value,
-    element: Option<&Value>,
-    context: &mut LineContext<'_>,
-) -> Result<Event, RejectReason> {
+fn event_of(root: &Value, element: Option<&Value>, context: &mut LineContext<'_>) -> Parsed {
     let (options, plan) = (context.options, context.plan);
     let mut values = RowValues::default();
     let mut used_root: Vec<&str> = plan
@@ -310,11 +323,13 @@ fn event_of(
         values.properties = Some(Value::Object(properties).to_string());
     }
     let generated_id = values.text_of(Field::EventId).is_none();
+    let request = values.request();
     let mut event = values.into_event_with(&options.time)?;
+    let filtered = request.and_then(|r| r.classify(&mut event, generated_id, &options.requests));
     if let (true, Some(repeats)) = (generated_id, context.repeats.as_deref_mut()) {
         event.event_id = repeats.numbered(std::mem::take(&mut event.event_id), event.ts_ms);
     }
-    Ok(event)
+    Ok((event, filtered))
 }
 
 /// Sets each field not yet set from the best key of `object` that names it

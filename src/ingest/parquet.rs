@@ -24,7 +24,7 @@
 use super::fields::{ColumnMap, Mapping, RowValues, TimeReading, describe_fields};
 use super::repeats::Repeats;
 use super::{Row, RowReader};
-use crate::event::{Event, Field, RejectReason};
+use crate::event::{Event, Field, FilterReason, RejectReason};
 use crate::export::parquet::TABLE_KEY;
 use crate::timestamp::{format_local_ms, format_utc_ms, typed_instant};
 use anyhow::{Context, Result, bail};
@@ -51,6 +51,8 @@ pub struct ParquetOptions {
     pub mapping: Mapping,
     pub time: TimeReading,
     pub keep_identical_rows: bool,
+    /// How events with a mapped method or status are classed.
+    pub requests: super::access_log::LogRules,
 }
 
 pub struct ParquetEventReader {
@@ -82,6 +84,7 @@ struct Shape {
     mapping: Mapping,
     time: TimeReading,
     repeats: Option<Repeats>,
+    requests: super::access_log::LogRules,
 }
 
 impl ParquetEventReader {
@@ -154,6 +157,7 @@ impl ParquetEventReader {
                 mapping: options.mapping.clone(),
                 time: options.time.clone(),
                 repeats: options.keep_identical_rows.then(Repeats::default),
+                requests: options.requests.clone(),
             },
             columns: Vec::new(),
             rows_in_batch: 0,
@@ -180,7 +184,10 @@ impl RowReader for ParquetEventReader {
         let row = self.next_in_batch;
         self.next_in_batch += 1;
         self.row_number += 1;
-        let result = self.shape.event(&self.columns, row);
+        let (result, filtered) = match self.shape.event(&self.columns, row) {
+            Ok((event, filtered)) => (Ok(event), filtered),
+            Err(reason) => (Err(reason), None),
+        };
         self.raw.clear();
         if result.is_err() {
             let object: Map<String, Value> = self
@@ -197,7 +204,7 @@ impl RowReader for ParquetEventReader {
             line: self.row_number,
             raw: &self.raw,
             result,
-            filtered: false,
+            filtered,
         }))
     }
 }
@@ -227,7 +234,13 @@ enum FieldValue<'a> {
 }
 
 impl Shape {
-    fn event(&mut self, columns: &[ArrayRef], row: usize) -> Result<Event, RejectReason> {
+    /// The row's event, and why it is filtered out, if it is (a request
+    /// classed by its mapped method and status, as in CSV).
+    fn event(
+        &mut self,
+        columns: &[ArrayRef],
+        row: usize,
+    ) -> Result<(Event, Option<FilterReason>), RejectReason> {
         let mut values = RowValues::default();
         let mut used: Vec<usize> = Vec::with_capacity(Field::ALL.len());
         for (field, candidates) in Field::ALL.iter().zip(&self.columns.candidates) {
@@ -267,11 +280,13 @@ impl Shape {
             }
         }
         let generated_id = values.text_of(Field::EventId).is_none();
+        let request = values.request();
         let mut event = values.into_event_with(&self.time)?;
+        let filtered = request.and_then(|r| r.classify(&mut event, generated_id, &self.requests));
         if let (true, Some(repeats)) = (generated_id, self.repeats.as_mut()) {
             event.event_id = repeats.numbered(std::mem::take(&mut event.event_id), event.ts_ms);
         }
-        Ok(event)
+        Ok((event, filtered))
     }
 
     /// The array of column `column` (a top-level one, or a struct's field

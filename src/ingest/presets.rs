@@ -6,7 +6,7 @@ use super::fields::Mapping;
 use crate::event::Field;
 use crate::timestamp::TimeFormat;
 
-#[derive(Debug, Clone, Copy, PartialEq, Eq, clap::ValueEnum)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Preset {
     /// Snowplow canonical events ("atomic.events"), CSV, TSV or JSON.
     Snowplow,
@@ -26,6 +26,26 @@ fn pairs(list: &[(Field, &str)]) -> Vec<(Field, String)> {
     list.iter()
         .map(|(field, source)| (*field, source.to_string()))
         .collect()
+}
+
+impl crate::choice::Choice for Preset {
+    const ALL: &'static [Self] = &[Preset::Snowplow, Preset::Segment, Preset::Ga4];
+
+    fn name(self) -> &'static str {
+        match self {
+            Preset::Snowplow => "snowplow",
+            Preset::Segment => "segment",
+            Preset::Ga4 => "ga4",
+        }
+    }
+
+    fn help(self) -> &'static str {
+        match self {
+            Preset::Snowplow => "Snowplow canonical events (atomic.events), CSV, TSV or JSON",
+            Preset::Segment => "Segment warehouse tables (pages or tracks), CSV or JSON",
+            Preset::Ga4 => "GA4's BigQuery export, as JSON lines",
+        }
+    }
 }
 
 impl Preset {

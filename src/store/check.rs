@@ -7,8 +7,8 @@
 
 use super::Store;
 use super::session_rows::{SESSION_COLUMNS, read_session};
-use super::summary_sql::{SUMMARY_TABLES, dated_sessions, stored_sessions};
-use super::{conversions, settings};
+use super::summary_sql::{Dates, SUMMARY_TABLES, dated_sessions, stored_sessions};
+use super::{event_types, settings};
 use crate::event::Event;
 use crate::session::SessionSummary;
 use crate::sessionize::UserSessionizer;
@@ -53,7 +53,7 @@ impl Store {
         let Some(rules) = settings::stored_rules(conn)? else {
             return Ok(report);
         };
-        let types = conversions::conversion_types(conn)?;
+        let types = event_types::event_types(conn)?;
         let zone = settings::reporting_zone(conn)?;
         // A read transaction, so that an import committing meanwhile does
         // not show as differences.
@@ -72,7 +72,7 @@ impl Store {
 fn check_sessions(
     conn: &Connection,
     rules: &crate::rules::SessionRules,
-    types: &crate::session::ConversionTypes,
+    types: &crate::session::EventTypes,
     zone: crate::timestamp::InputZone,
     report: &mut CheckReport,
 ) -> Result<()> {
@@ -226,7 +226,7 @@ fn check_sessions(
 fn check_summaries(conn: &Connection, report: &mut CheckReport) -> Result<()> {
     conn.execute_batch(&format!(
         "CREATE TEMP TABLE check_sessions AS {};",
-        dated_sessions(&stored_sessions())
+        dated_sessions(&stored_sessions(), "1", Dates::Computed)
     ))?;
     let result = (|| -> Result<()> {
         for table in SUMMARY_TABLES {

@@ -112,6 +112,10 @@ const COLUMNS: &[(&str, &str)] = &[
          from_previous_rate double, from_first_rate double",
     ),
     (
+        "event_types",
+        "event_type text, events int, share double, page_view bool, conversion bool",
+    ),
+    (
         "retention_weekly",
         "cohort_week text, cohort_users int, week int, active_users int, retention double",
     ),

@@ -6,58 +6,19 @@
 //! back, so a failed or aborted import leaves the file as it was.
 
 use super::Store;
+use super::event_rows::{INSERT_EVENT, INSERT_EVENT_IF_NEW, bind_event};
 use super::resessionize::{self, ImportSessions, NewEvent, SessionChanges, UserUpdate};
 use super::session_rows;
 use super::{settings, summaries};
-use crate::event::{EventRow, RejectReason};
+use crate::event::{EventRow, FilterReason, RejectReason};
 use crate::rules::SessionRules;
-use crate::session::{ConversionTypes, SessionSummary};
+use crate::session::{EventTypes, SessionSummary};
 use crate::summary_delta::LocalStart;
 use crate::summary_delta::{SummaryDelta, UserLedger};
 use crate::timestamp::{InputZone, format_utc_ms};
 use anyhow::{Context, Result, bail};
 use rusqlite::{Statement, Transaction, params};
 use std::collections::HashMap;
-
-macro_rules! insert_event_sql {
-    () => {
-        "INSERT INTO events (event_id, user_id, ts_ms, event_type, page, referrer, utm_source,
-             utm_medium, utm_campaign, device, country, revenue, properties, session_id, import_id,
-             session_key)
-         VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13, ?14, ?15, ?16)"
-    };
-}
-pub(super) const INSERT_EVENT: &str = insert_event_sql!();
-const INSERT_EVENT_IF_NEW: &str =
-    concat!(insert_event_sql!(), " ON CONFLICT (event_id) DO NOTHING");
-
-/// Binds an event to [`INSERT_EVENT`] and runs it; returns the rows
-/// changed. Binding one parameter at a time, without rusqlite clearing them
-/// afterwards, is measurably faster on millions of rows.
-pub(super) fn bind_event<E: EventRow + ?Sized>(
-    statement: &mut Statement<'_>,
-    event: &E,
-    session_id: Option<&str>,
-    import_id: i64,
-) -> rusqlite::Result<usize> {
-    statement.raw_bind_parameter(1, event.event_id())?;
-    statement.raw_bind_parameter(2, event.user_id())?;
-    statement.raw_bind_parameter(3, event.ts_ms())?;
-    statement.raw_bind_parameter(4, event.event_type())?;
-    statement.raw_bind_parameter(5, event.page())?;
-    statement.raw_bind_parameter(6, event.referrer())?;
-    statement.raw_bind_parameter(7, event.utm_source())?;
-    statement.raw_bind_parameter(8, event.utm_medium())?;
-    statement.raw_bind_parameter(9, event.utm_campaign())?;
-    statement.raw_bind_parameter(10, event.device())?;
-    statement.raw_bind_parameter(11, event.country())?;
-    statement.raw_bind_parameter(12, event.revenue())?;
-    statement.raw_bind_parameter(13, event.properties())?;
-    statement.raw_bind_parameter(14, session_id)?;
-    statement.raw_bind_parameter(15, import_id)?;
-    statement.raw_bind_parameter(16, event.session_key())?;
-    statement.raw_execute()
-}
 
 /// Prepared inserts for a bulk load into an empty database.
 pub struct BulkLoad<'i> {
@@ -99,14 +60,44 @@ pub struct FileCounts {
     pub imported: u64,
     pub duplicates: u64,
     pub rejected: u64,
-    /// Left out by a rule: robots' requests in access logs.
+    /// Left out by a rule (robots' requests, static files... in access
+    /// logs), in all and by reason.
     pub filtered: u64,
+    pub filtered_by: Filtered,
+}
+
+/// Rows left out by a rule, by reason.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub struct Filtered([u64; FilterReason::ALL.len()]);
+
+impl Filtered {
+    pub fn count(&mut self, reason: FilterReason) {
+        self.0[reason.index()] += 1;
+    }
+
+    pub fn add(&mut self, other: &Filtered) {
+        for (mine, theirs) in self.0.iter_mut().zip(other.0) {
+            *mine += theirs;
+        }
+    }
+
+    pub fn total(&self) -> u64 {
+        self.0.iter().sum()
+    }
+
+    /// Each reason with rows, and their number.
+    pub fn by_reason(&self) -> impl Iterator<Item = (FilterReason, u64)> + '_ {
+        FilterReason::ALL
+            .into_iter()
+            .map(|reason| (reason, self.0[reason.index()]))
+            .filter(|(_, n)| *n > 0)
+    }
 }
 
 pub struct Importer<'a> {
     tx: Transaction<'a>,
     rules: SessionRules,
-    conversion_types: ConversionTypes,
+    event_types: EventTypes,
     zone: InputZone,
     /// For each user with new events stored but not yet sessionized: the
     /// earliest and latest new timestamp.
@@ -121,9 +112,33 @@ impl<'a> Importer<'a> {
     /// Starts the import transaction. The database's stored rules are used;
     /// `requested` rules that differ from them are refused, since mixing
     /// rules would make sessions depend on import history.
-    pub fn begin(store: &'a mut Store, requested: Option<SessionRules>) -> Result<Importer<'a>> {
+    pub fn begin(
+        store: &'a mut Store,
+        requested: Option<SessionRules>,
+        page_views: Option<&[String]>,
+    ) -> Result<Importer<'a>> {
         let path = store.path.clone();
         let tx = store.write()?;
+        let new_database = settings::stored_rules(&tx)?.is_none();
+        if let Some(page_views) = page_views {
+            let stored = super::event_types::event_types(&tx)?;
+            let mut wanted: Vec<String> = page_views.iter().map(|t| t.trim().to_string()).collect();
+            wanted.sort();
+            wanted.dedup();
+            if new_database {
+                super::event_types::set_page_view_types_of_new(&tx, &wanted)?;
+            } else if stored.page_views() != wanted.as_slice() {
+                bail!(
+                    "{} counts {} as page views; to change that for every session, run `{}`",
+                    path.display(),
+                    stored.page_views().join(", "),
+                    crate::quote::sessiondb_command(
+                        &path,
+                        &["page-views", "set", &wanted.join(",")]
+                    )
+                );
+            }
+        }
         let rules = match settings::stored_rules(&tx)? {
             Some(stored) => {
                 if let Some(requested) = requested.filter(|r| *r != stored) {
@@ -142,12 +157,12 @@ impl<'a> Importer<'a> {
                 rules
             }
         };
-        let conversion_types = super::conversions::conversion_types(&tx)?;
+        let event_types = super::event_types::event_types(&tx)?;
         let zone = settings::reporting_zone(&tx)?;
         Ok(Importer {
             tx,
             rules,
-            conversion_types,
+            event_types,
             zone,
             touched: HashMap::new(),
             sessions: ImportSessions::default(),
@@ -187,8 +202,8 @@ impl<'a> Importer<'a> {
     }
 
     /// The event types that count as conversions in this database.
-    pub fn conversion_types(&self) -> &ConversionTypes {
-        &self.conversion_types
+    pub fn event_types(&self) -> &EventTypes {
+        &self.event_types
     }
 
     /// Records the start of one file; returns its `import_id`.
@@ -331,6 +346,12 @@ impl<'a> Importer<'a> {
                 sha256
             ],
         )?;
+        let mut reasons = self.tx.prepare_cached(
+            "INSERT INTO import_filters (import_id, reason, rows) VALUES (?1, ?2, ?3)",
+        )?;
+        for (reason, rows) in counts.filtered_by.by_reason() {
+            reasons.execute(params![import_id, reason.code(), rows as i64])?;
+        }
         Ok(())
     }
 
@@ -362,7 +383,7 @@ impl<'a> Importer<'a> {
             .apply(
                 &self.tx,
                 &self.rules,
-                &self.conversion_types,
+                &self.event_types,
                 &mut self.sessions,
                 &mut self.delta,
             )
@@ -381,7 +402,7 @@ impl<'a> Importer<'a> {
             &self.tx,
             users,
             &self.rules,
-            &self.conversion_types,
+            &self.event_types,
             &mut self.sessions,
             &mut self.delta,
             should_stop,

@@ -11,7 +11,8 @@
 //! is not left to `Drop`, which cannot report anything.
 
 mod check;
-mod conversions;
+mod event_rows;
+mod event_types;
 mod explain;
 pub mod export;
 mod funnels;
@@ -26,7 +27,8 @@ mod summary_sql;
 pub mod views;
 
 pub use check::CheckReport;
-pub use importer::{BulkLoad, FileCounts, Importer};
+pub use event_types::EventTypeCount;
+pub use importer::{BulkLoad, FileCounts, Filtered, Importer};
 pub use query::QueryError;
 pub use resessionize::{NewEvent, SessionChanges};
 pub use schema::{OpenError, SCHEMA_VERSION};

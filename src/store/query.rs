@@ -2,10 +2,24 @@
 //! [`Value`]s, into a [`RowSink`].
 
 use super::Store;
-use crate::output::{RowSink, Value};
+use crate::rows::{RowSink, Value};
 use anyhow::{Context, Result};
 use rusqlite::ToSql;
 use rusqlite::types::ValueRef;
+
+/// Plain values are bound as SQL parameters as they are.
+impl ToSql for Value {
+    fn to_sql(&self) -> rusqlite::Result<rusqlite::types::ToSqlOutput<'_>> {
+        use rusqlite::types::{ToSqlOutput, ValueRef};
+        Ok(ToSqlOutput::Borrowed(match self {
+            Value::Null => ValueRef::Null,
+            Value::Integer(n) => ValueRef::Integer(*n),
+            Value::Real(r) => ValueRef::Real(*r),
+            Value::Text(t) => ValueRef::Text(t.as_bytes()),
+            Value::Blob(b) => ValueRef::Blob(b),
+        }))
+    }
+}
 
 #[derive(Debug, thiserror::Error)]
 pub enum QueryError {
@@ -20,12 +34,9 @@ pub enum QueryError {
 impl Store {
     /// Runs one statement that must not write, sending every row to `sink`.
     /// Returns the number of rows.
-    pub fn run_query(
-        &self,
-        sql: &str,
-        params: &[&dyn ToSql],
-        sink: &mut dyn RowSink,
-    ) -> Result<u64> {
+    pub fn run_query(&self, sql: &str, params: &[Value], sink: &mut dyn RowSink) -> Result<u64> {
+        let params: Vec<&dyn ToSql> = params.iter().map(|p| p as &dyn ToSql).collect();
+        let params = params.as_slice();
         let mut statement = self.conn.prepare(sql).map_err(|error| match error {
             rusqlite::Error::MultipleStatement => {
                 anyhow::Error::new(QueryError::MultipleStatements)

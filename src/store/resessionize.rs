@@ -10,7 +10,7 @@ use super::{settings, summaries};
 use crate::event::{EventRow, SessionEvent};
 use crate::pages::SessionPages;
 use crate::rules::SessionRules;
-use crate::session::{ConversionTypes, SessionSummary};
+use crate::session::{EventTypeCounts, EventTypes, SessionSummary};
 use crate::sessionize::{self, Span, UserSessionizer};
 use crate::summary_delta::LocalStart;
 use crate::summary_delta::{SummaryDelta, UserLedger};
@@ -110,7 +110,7 @@ impl<E: EventRow> UserUpdate<'_, E> {
         &self,
         conn: &Connection,
         rules: &SessionRules,
-        conversion_types: &ConversionTypes,
+        event_types: &EventTypes,
         sessions_seen: &mut ImportSessions,
         delta: &mut SummaryDelta,
     ) -> Result<()> {
@@ -135,21 +135,28 @@ impl<E: EventRow> UserUpdate<'_, E> {
             .collect();
 
         let stored = session_rows::events_in(conn, user_id, window)?;
-        // The replaced sessions' page views, from their stored events (in
-        // event order, so each view is timed by its session's next event).
+        // The replaced sessions' page views and event types, from their
+        // stored events (in event order, so each view is timed by its
+        // session's next event).
         let mut old_pages: HashMap<&str, SessionPages> = HashMap::new();
+        let mut old_types: HashMap<&str, EventTypeCounts> = HashMap::new();
         for event in &stored {
             if let Some(id) = event.session_id.as_deref()
                 && old.contains_key(id)
             {
                 old_pages.entry(id).or_default().add(
-                    event.event.event_type == "page_view",
+                    event_types.is_page_view(&event.event.event_type),
                     event.event.page.as_deref(),
                     event.event.ts_ms,
                 );
+                old_types
+                    .entry(id)
+                    .or_default()
+                    .add(&event.event.event_type);
             }
         }
         let no_pages = SessionPages::default();
+        let no_types = EventTypeCounts::default();
         let mut events: Vec<WindowEvent<'_, '_, E>> = stored
             .iter()
             .map(WindowEvent::Stored)
@@ -160,8 +167,8 @@ impl<E: EventRow> UserUpdate<'_, E> {
         let mut move_event = conn.prepare_cached(
             "UPDATE events SET session_id = ?1 WHERE user_id = ?2 AND ts_ms = ?3 AND event_id = ?4",
         )?;
-        let mut insert = conn.prepare_cached(super::importer::INSERT_EVENT)?;
-        let mut sessionizer = UserSessionizer::new(user_id, rules, conversion_types);
+        let mut insert = conn.prepare_cached(super::event_rows::INSERT_EVENT)?;
+        let mut sessionizer = UserSessionizer::new(user_id, rules, event_types);
         for event in &events {
             let session_id = sessionizer.push(event.event());
             match event {
@@ -176,7 +183,7 @@ impl<E: EventRow> UserUpdate<'_, E> {
                     }
                 }
                 WindowEvent::New(new) => {
-                    super::importer::bind_event(
+                    super::event_rows::bind_event(
                         &mut insert,
                         new.event,
                         Some(session_id),
@@ -195,9 +202,10 @@ impl<E: EventRow> UserUpdate<'_, E> {
                 Some(old) if **old == *summary => {}
                 Some(old) => {
                     sessions_seen.changed(id);
-                    let before = old_pages.get(id).unwrap_or(&no_pages);
-                    delta.add_session(old, before, -1);
-                    delta.add_session(summary, &session.pages, 1);
+                    let pages = old_pages.get(id).unwrap_or(&no_pages);
+                    let types = old_types.get(id).unwrap_or(&no_types);
+                    delta.add_session(old, pages, types, -1);
+                    delta.add_session(summary, &session.pages, &session.types, 1);
                     session_rows::write_session(
                         conn,
                         summary,
@@ -207,7 +215,7 @@ impl<E: EventRow> UserUpdate<'_, E> {
                 }
                 None => {
                     sessions_seen.created(id);
-                    delta.add_session(summary, &session.pages, 1);
+                    delta.add_session(summary, &session.pages, &session.types, 1);
                     session_rows::write_session(
                         conn,
                         summary,
@@ -226,7 +234,12 @@ impl<E: EventRow> UserUpdate<'_, E> {
         for (old_id, old) in &old {
             if !kept.contains(old_id) {
                 delete.execute([old_id])?;
-                delta.add_session(old, old_pages.get(old_id).unwrap_or(&no_pages), -1);
+                delta.add_session(
+                    old,
+                    old_pages.get(old_id).unwrap_or(&no_pages),
+                    old_types.get(old_id).unwrap_or(&no_types),
+                    -1,
+                );
                 sessions_seen.removed(old_id);
             }
         }
@@ -254,7 +267,7 @@ pub fn resessionize_users(
     conn: &Connection,
     users: Vec<(String, (i64, i64))>,
     rules: &SessionRules,
-    conversion_types: &ConversionTypes,
+    event_types: &EventTypes,
     sessions_seen: &mut ImportSessions,
     delta: &mut SummaryDelta,
     should_stop: &dyn Fn() -> bool,
@@ -270,7 +283,7 @@ pub fn resessionize_users(
             new: &[],
         };
         update
-            .apply(conn, rules, conversion_types, sessions_seen, delta)
+            .apply(conn, rules, event_types, sessions_seen, delta)
             .with_context(|| format!("cannot assign sessions of user {user_id:?}"))?;
     }
     Ok(())
@@ -281,7 +294,7 @@ pub fn resessionize_users(
 pub fn rebuild_all(
     conn: &Connection,
     rules: &SessionRules,
-    conversion_types: &ConversionTypes,
+    event_types: &EventTypes,
 ) -> Result<(u64, u64)> {
     let count = |conn: &Connection| -> Result<u64> {
         Ok(
@@ -306,7 +319,7 @@ pub fn rebuild_all(
         conn,
         users,
         rules,
-        conversion_types,
+        event_types,
         &mut ImportSessions::default(),
         &mut delta,
         &|| false,
@@ -319,7 +332,7 @@ pub fn rebuild_all(
 /// changed how sessions are stored); a database without rules has none.
 pub fn rebuild_with_stored_rules(conn: &Connection) -> Result<()> {
     if let Some(rules) = settings::stored_rules(conn)? {
-        let types = super::conversions::conversion_types(conn)?;
+        let types = super::event_types::event_types(conn)?;
         rebuild_all(conn, &rules, &types)?;
     }
     Ok(())
@@ -340,6 +353,28 @@ impl super::Store {
         )?)
     }
 
+    /// Replaces the page-view set and sums every session up again under
+    /// it (page views, landing and exit pages, flags, summaries), in one
+    /// transaction; sessions themselves and their ids do not change.
+    /// Returns how many page views there are now.
+    pub fn set_page_view_types(&mut self, types: &[String]) -> Result<u64> {
+        let tx = self.write()?;
+        super::event_types::replace(
+            &tx,
+            "page_view_events",
+            types,
+            "sessiondb page-views set page_view,$pageview",
+        )?;
+        rebuild_with_stored_rules(&tx)?;
+        let pageviews: i64 = tx.query_row(
+            "SELECT coalesce(sum(pageviews), 0) FROM session_records",
+            [],
+            |r| r.get(0),
+        )?;
+        tx.commit()?;
+        Ok(pageviews as u64)
+    }
+
     /// Rebuilds every session with `rules` (`resessionize`), atomically.
     pub fn resessionize(&mut self, rules: &SessionRules) -> Result<(u64, u64)> {
         let tx = self.write()?;
@@ -355,7 +390,7 @@ impl super::Store {
                 );
             }
         }
-        let types = super::conversions::conversion_types(&tx)?;
+        let types = super::event_types::event_types(&tx)?;
         let counts = rebuild_all(&tx, rules, &types)?;
         tx.commit()?;
         Ok(counts)

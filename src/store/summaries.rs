@@ -242,6 +242,13 @@ pub fn apply(conn: &Connection, delta: &SummaryDelta) -> Result<()> {
             )?;
         }
     }
+    let mut event_types = conn.prepare_cached(
+        "INSERT INTO event_type_stats (day, event_type, events) VALUES (?1, ?2, ?3)
+         ON CONFLICT (day, event_type) DO UPDATE SET events = events + excluded.events",
+    )?;
+    for ((day, event_type), events) in delta.event_types.iter().filter(|(_, n)| **n != 0) {
+        event_types.execute(params![day, event_type, events])?;
+    }
     let mut retention = conn.prepare_cached(
         "INSERT INTO retention_stats (cohort_week, week, users) VALUES (?1, ?2, ?3)
          ON CONFLICT (cohort_week, week) DO UPDATE SET users = users + excluded.users",
@@ -251,6 +258,7 @@ pub fn apply(conn: &Connection, delta: &SummaryDelta) -> Result<()> {
     }
     conn.execute_batch(
         "DELETE FROM retention_stats WHERE users = 0;
+         DELETE FROM event_type_stats WHERE events = 0;
          DELETE FROM page_stats WHERE sessions = 0;
          DELETE FROM segment_stats WHERE sessions = 0;
          DELETE FROM daily_stats WHERE sessions = 0;
@@ -324,14 +332,14 @@ pub(super) fn bind_user(statement: &mut Statement<'_>, ledger: &UserLedger) -> R
 /// the SQL of `sql/summaries/`, in the stored reporting zone, inside the
 /// caller's transaction. Reads every session and every event.
 pub fn rebuild(conn: &Connection) -> Result<()> {
-    use super::summary_sql::{SUMMARY_TABLES, dated_sessions, stored_sessions};
+    use super::summary_sql::{Dates, SUMMARY_TABLES, dated_sessions, stored_sessions};
     conn.execute_batch(&format!(
         "DROP TABLE IF EXISTS temp.summary_sessions;
          DROP VIEW IF EXISTS temp.summary_events;
          CREATE TEMP TABLE summary_sessions AS {};
          CREATE TEMP VIEW summary_events AS
              SELECT session_id, ts_ms, event_id, event_type, page FROM main.events;",
-        dated_sessions(&stored_sessions())
+        dated_sessions(&stored_sessions(), "1", Dates::Computed)
     ))?;
     for table in SUMMARY_TABLES {
         let query = table.query();

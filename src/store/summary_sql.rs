@@ -41,6 +41,10 @@ pub const SUMMARY_TABLES: &[SummaryTable] = &[
         sql: include_str!("../../sql/summaries/retention_stats.sql"),
     },
     SummaryTable {
+        name: "event_type_stats",
+        sql: include_str!("../../sql/summaries/event_type_stats.sql"),
+    },
+    SummaryTable {
         name: "users",
         sql: include_str!("../../sql/summaries/users.sql"),
     },
@@ -114,33 +118,52 @@ pub fn zone_offsets_cte(offsets: &[(i64, i64, i64)]) -> String {
     )
 }
 
-/// `sessions` (a query over every session, with `day` and `hour`) with the
-/// other columns `summary_sessions` has: the week and weekday of the day,
-/// revenue in millionths, whole seconds, and the user's first day.
-pub fn dated_sessions(sessions: &str) -> String {
+/// Where [`dated_sessions`] takes the weekday and week of a day from.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Dates {
+    /// Computed with SQLite's date functions, for days in another zone and
+    /// for rebuilds (which empty `daily_stats`).
+    Computed,
+    /// Read from `daily_stats`, which holds every stored day with them: no
+    /// date function runs per session, so reports over the stored days are
+    /// faster.
+    FromDailyStats,
+}
+
+/// The sessions of `sessions` (a query over every session, with `day` and
+/// `hour`) that meet `condition`, with the other columns `summary_sessions`
+/// has: the week and weekday of the day, revenue in millionths, whole
+/// seconds, and the user's first day over all their sessions (a user is
+/// new on the day of their first session ever, whatever a filter keeps).
+pub fn dated_sessions(sessions: &str, condition: &str, dates: Dates) -> String {
     // 1970-01-05, a Monday, is Julian day 2440591.5; weeks count from it.
-    let week = |day: &str| format!("date({day}, '-6 days', 'weekday 1')");
-    let week_index = |day: &str| {
-        format!(
-            "CAST(round((julianday({}) - 2440591.5) / 7) AS INTEGER)",
-            week(day)
-        )
+    let week_index =
+        |week: &str| format!("CAST(round((julianday({week}) - 2440591.5) / 7) AS INTEGER)");
+    let days = match dates {
+        Dates::Computed => format!(
+            "SELECT DISTINCT day, (CAST(strftime('%w', day) AS INTEGER) + 6) % 7 + 1 AS weekday,
+                 date(day, '-6 days', 'weekday 1') AS week,
+                 {} AS week_index
+             FROM ({sessions})",
+            week_index("date(day, '-6 days', 'weekday 1')")
+        ),
+        Dates::FromDailyStats => format!(
+            "SELECT day, weekday, week, {} AS week_index FROM main.daily_stats",
+            week_index("week")
+        ),
     };
     format!(
-        "SELECT x.*,
-             (CAST(strftime('%w', x.day) AS INTEGER) + 6) % 7 + 1 AS weekday,
-             {week} AS week, {week_index} AS week_index,
+        "WITH dated_days AS ({days}),
+              user_first_days AS (SELECT user_id, min(day) AS first_day FROM ({sessions}) GROUP BY user_id)
+         SELECT x.*, d.weekday, d.week, d.week_index,
              CAST(round(x.revenue * 1000000) AS INTEGER) AS revenue_micros,
              (x.ended_ms - x.started_ms) / 1000 AS duration_seconds,
-             f.first_day AS user_first_day, {first_week} AS user_first_week,
-             {first_week_index} AS user_first_week_index
-         FROM ({sessions}) x
-         JOIN (SELECT user_id, min(day) AS first_day FROM ({sessions}) GROUP BY user_id) f
-             ON f.user_id = x.user_id",
-        week = week("x.day"),
-        week_index = week_index("x.day"),
-        first_week = week("f.first_day"),
-        first_week_index = week_index("f.first_day"),
+             f.first_day AS user_first_day, fd.week AS user_first_week,
+             fd.week_index AS user_first_week_index
+         FROM (SELECT * FROM ({sessions}) WHERE {condition}) x
+         JOIN dated_days d ON d.day = x.day
+         JOIN user_first_days f ON f.user_id = x.user_id
+         JOIN dated_days fd ON fd.day = f.first_day"
     )
 }
 

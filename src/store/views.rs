@@ -6,6 +6,7 @@
 //! description), then `CREATE VIEW <name> AS`, then the query.
 
 use super::summary_sql;
+use crate::session_filter::SessionFilter;
 use anyhow::{Context, Result, bail};
 use rusqlite::Connection;
 
@@ -31,8 +32,8 @@ pub struct View {
     /// Whether `report` lists it: a canned report answers at once;
     /// `sessions` is a row per session, a base for queries.
     pub is_report: bool,
-    /// Tables it reads whole, whatever the day range (retention's cohort
-    /// sizes: cohorts are by first session ever).
+    /// Tables it reads whole, whatever the day range or filter
+    /// (retention's cohort sizes: cohorts are by first session ever).
     also_reads: &'static [&'static str],
 }
 
@@ -144,6 +145,13 @@ pub const VIEWS: &[View] = &[
         also_reads: &[],
     },
     View {
+        name: "event_types",
+        sql: include_str!("../../sql/views/event_types.sql"),
+        day_filter: DayFilter::Shadow(&["event_type_stats"]),
+        is_report: true,
+        also_reads: &[],
+    },
+    View {
         name: "funnels",
         sql: include_str!("../../sql/views/funnels.sql"),
         day_filter: DayFilter::Shadow(&["session_records"]),
@@ -228,40 +236,73 @@ impl View {
     }
 
     /// The SQL a report runs with session days in another zone than the
-    /// stored one: every table the view reads is computed from
-    /// `session_records` by the files of `sql/summaries/`, with each
-    /// session's day and hour in the zone of `offsets` (spans of
-    /// [`crate::timestamp::InputZone::offset_spans`]). It scans every
-    /// session. With `days`, sessions start between `?1` and `?2`.
+    /// stored one (`offsets`: spans of
+    /// [`crate::timestamp::InputZone::offset_spans`]). See
+    /// [`View::report_sql_recomputed`].
     pub fn report_sql_in_zone(&self, days: bool, offsets: &[(i64, i64, i64)]) -> String {
+        self.report_sql_recomputed(days, Some(offsets), None)
+    }
+
+    /// The SQL a report runs over sessions it selects itself: every table
+    /// the view reads is computed from `session_records` by the files of
+    /// `sql/summaries/`, over the sessions that match `filter`, with each
+    /// session's day and hour in the zone of `offsets` (the stored ones
+    /// without). It scans every session. With `days`, sessions start
+    /// between `?1` and `?2`.
+    pub fn report_sql_recomputed(
+        &self,
+        days: bool,
+        offsets: Option<&[(i64, i64, i64)]>,
+        filter: Option<&SessionFilter>,
+    ) -> String {
         let (tables, filter_sessions) = match self.day_filter {
             DayFilter::Over(name) => {
                 let inner = find(name)
                     .expect("a registered view")
-                    .report_sql_in_zone(days, offsets);
+                    .report_sql_recomputed(days, offsets, filter);
                 return format!("WITH {name} AS ({inner}) {}", self.body());
             }
             DayFilter::DayColumn(tables) => (tables, false),
             DayFilter::Shadow(tables) => (tables, days),
         };
-        let mut ctes = vec![
-            summary_sql::zone_offsets_cte(offsets),
-            format!(
-                "zoned_sessions AS ({})",
-                summary_sql::dated_sessions(&summary_sql::zoned_sessions())
+        let condition = filter.map_or_else(|| "1".to_string(), SessionFilter::to_sql);
+        let mut ctes = Vec::new();
+        let (sessions, dates) = match offsets {
+            Some(offsets) => {
+                ctes.push(summary_sql::zone_offsets_cte(offsets));
+                (summary_sql::zoned_sessions(), summary_sql::Dates::Computed)
+            }
+            None => (
+                summary_sql::stored_sessions(),
+                summary_sql::Dates::FromDailyStats,
             ),
-            if filter_sessions {
-                "zoned_range AS (SELECT * FROM zoned_sessions WHERE day BETWEEN ?1 AND ?2)"
-                    .to_string()
-            } else {
-                "zoned_range AS (SELECT * FROM zoned_sessions)".to_string()
-            },
-        ];
+        };
+        ctes.push(format!(
+            "chosen_sessions AS ({})",
+            summary_sql::dated_sessions(&sessions, &condition, dates)
+        ));
+        ctes.push(if filter_sessions {
+            "chosen_range AS (SELECT * FROM chosen_sessions WHERE day BETWEEN ?1 AND ?2)"
+                .to_string()
+        } else {
+            "chosen_range AS (SELECT * FROM chosen_sessions)".to_string()
+        });
         for table in tables {
-            ctes.push(table_over(table, "zoned_range", filter_sessions));
+            ctes.push(table_over(
+                table,
+                "chosen_range",
+                filter_sessions || filter.is_some(),
+            ));
         }
-        for table in self.also_reads {
-            ctes.push(table_over(table, "zoned_sessions", false));
+        if !self.also_reads.is_empty() {
+            // Read whole: every session, whatever the range or the filter.
+            ctes.push(format!(
+                "every_session AS ({})",
+                summary_sql::dated_sessions(&sessions, "1", dates)
+            ));
+            for table in self.also_reads {
+                ctes.push(table_over(table, "every_session", false));
+            }
         }
         let sql = with_ctes(&ctes.join(", "), self.body());
         if days && !filter_sessions {
@@ -309,7 +350,11 @@ fn shadow(table: &str) -> String {
         "retention_stats" | "users" => {
             let range = format!(
                 "(SELECT * FROM ({}) WHERE day BETWEEN ?1 AND ?2)",
-                summary_sql::dated_sessions(&summary_sql::stored_sessions())
+                summary_sql::dated_sessions(
+                    &summary_sql::stored_sessions(),
+                    "1",
+                    summary_sql::Dates::FromDailyStats
+                )
             );
             summary_sql::find(table)
                 .expect("a summary table")
@@ -406,7 +451,7 @@ mod tests {
         let sql = overview.report_sql(true);
         assert!(
             sql.starts_with(
-                "WITH daily_stats AS (SELECT * FROM main.daily_stats WHERE day BETWEEN ?1 AND ?2), users AS (WITH summary_sessions AS (SELECT * FROM (SELECT * FROM (SELECT x.*,"
+                "WITH daily_stats AS (SELECT * FROM main.daily_stats WHERE day BETWEEN ?1 AND ?2), users AS (WITH summary_sessions AS (SELECT * FROM (SELECT * FROM (WITH dated_days AS (SELECT day, weekday, week,"
             ),
             "{sql}"
         );

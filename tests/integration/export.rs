@@ -34,15 +34,18 @@ const EXPORTED: &[&str] = &[
     "new_vs_returning",
     "funnels",
     "retention_weekly",
+    "event_types",
 ];
 
-/// The 0/1 flags of `sessions`, exported as booleans.
-const FLAGS: &[&str] = &[
-    "bounced",
-    "engaged",
-    "converted",
-    "bounced_plausible",
-    "bounced_posthog",
+/// The 0/1 flags, exported as booleans: table or view, column.
+const FLAGS: &[(&str, &str)] = &[
+    ("sessions", "bounced"),
+    ("sessions", "engaged"),
+    ("sessions", "converted"),
+    ("sessions", "bounced_plausible"),
+    ("sessions", "bounced_posthog"),
+    ("event_types", "page_view"),
+    ("event_types", "conversion"),
 ];
 
 /// The type of an exported column, whatever the reader calls it.
@@ -102,7 +105,7 @@ pub fn assert_equals_database(env: &Env, name: &str, reader: &str, file: &ReadBa
     let mut expected: Vec<(String, Kind, usize)> = Vec::new();
     for (index, column) in names.iter().enumerate() {
         let values = rows.iter().map(|row| &row[index]);
-        let kind = if name == "sessions" && FLAGS.contains(&column.as_str()) {
+        let kind = if FLAGS.contains(&(name, column.as_str())) {
             Kind::Boolean
         } else if values.clone().any(|v| matches!(v, Value::Real(_))) {
             Kind::Double

@@ -51,7 +51,6 @@ fn same(sqlite: &Value, duck: &Json) -> bool {
 }
 
 #[test]
-#[ignore = "needs target/venv with duckdb (.ci/run installs it)"]
 fn duckdb_reads_every_table_and_view_as_sqlite_does() {
     let env = Env::new();
     env.import(&[

@@ -351,7 +351,6 @@ fn engine_kind(reader: &str, name: &str) -> Kind {
 }
 
 #[test]
-#[ignore = "needs target/venv with pyarrow and duckdb (.ci/run installs it)"]
 fn pyarrow_and_duckdb_read_the_export_as_the_database_holds_it() {
     let sample = Env::new();
     sample_database(&sample);

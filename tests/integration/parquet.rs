@@ -5,7 +5,7 @@
 
 use crate::util::{Env, content_digest, engine_python, file_sha256, fixture, repo_path};
 use arrow_array::{
-    ArrayRef, Float64Array, Int64Array, RecordBatch, StringArray, StructArray,
+    ArrayRef, Float64Array, Int32Array, Int64Array, RecordBatch, StringArray, StructArray,
     TimestampMicrosecondArray, TimestampMillisecondArray, TimestampSecondArray,
 };
 use arrow_schema::{DataType, Field};
@@ -143,7 +143,6 @@ fn a_parquet_table_gives_the_events_of_the_equivalent_csv() {
 }
 
 #[test]
-#[ignore = "needs target/venv with pyarrow and duckdb (.ci/run installs it)"]
 fn a_table_written_by_pyarrow_in_each_codec_gives_the_events_of_the_csv() {
     let env = Env::new();
     for codec in ["snappy", "zstd", "gzip", "none"] {
@@ -470,4 +469,79 @@ fn an_export_imports_back_as_the_same_events_sessions_and_reports() {
     }
     let check = copy.ok(&["check"]);
     assert!(check.starts_with("ok: "), "{check}");
+}
+
+#[test]
+fn a_parquet_log_with_method_and_status_mapped_is_classed_like_a_csv_log() {
+    // The rows of page_views.rs' TSV log, with the status as an integer.
+    let env = Env::new();
+    let path = parquet(
+        &env,
+        "log.parquet",
+        vec![
+            ("host", strings(&[Some("a"); 5])),
+            (
+                "time",
+                strings(&[
+                    Some("807256800"),
+                    Some("807256810"),
+                    Some("807256820"),
+                    Some("807256830"),
+                    Some("807256840"),
+                ]),
+            ),
+            (
+                "method",
+                strings(&[
+                    Some("GET"),
+                    Some("GET"),
+                    Some("POST"),
+                    Some("GET"),
+                    Some("GET"),
+                ]),
+            ),
+            (
+                "url",
+                strings(&[
+                    Some("/index.html"),
+                    Some("/logo.gif"),
+                    Some("/form"),
+                    Some("/gone.html"),
+                    Some("/next.html"),
+                ]),
+            ),
+            (
+                "response",
+                Arc::new(Int32Array::from(vec![200, 200, 200, 404, 304])) as ArrayRef,
+            ),
+        ],
+    );
+    let output = env
+        .sessiondb()
+        .args([
+            "import",
+            "--map",
+            "user_id=host,timestamp=time,page=url,method=method,status=response",
+        ])
+        .arg(&path)
+        .output()
+        .expect("run");
+    let stderr = String::from_utf8_lossy(&output.stderr);
+    assert!(output.status.success(), "{stderr}");
+    assert!(
+        stderr.contains("5 rows read, 2 imported, 0 duplicates, 0 rejected, 3 filtered (asset 1, status 1, method 1)"),
+        "{stderr}"
+    );
+    assert_eq!(
+        env.rows("SELECT reason, rows FROM import_filters ORDER BY reason"),
+        vec!["asset|1", "method|1", "status|1"]
+    );
+    assert_eq!(
+        env.rows("SELECT event_type, page, json_extract(properties, '$.status') FROM events ORDER BY ts_ms"),
+        vec!["page_view|/index.html|200", "page_view|/next.html|304"]
+    );
+    assert_eq!(
+        env.rows("SELECT pageviews, landing_page, exit_page FROM sessions"),
+        vec!["2|/index.html|/next.html"]
+    );
 }

@@ -346,8 +346,8 @@ pub fn shuffled_chunks<S: AsRef<str>>(
 
 /// The Python of the project's virtual environment (`target/venv`, which
 /// `.ci/run` makes with `tests/engines/requirements.txt`), for the tests
-/// that drive DuckDB, Spark and ClickHouse. Those tests are `#[ignore]`d
-/// by default and fail here, loudly, when the environment is missing.
+/// that drive DuckDB, Spark and ClickHouse. Those tests run with every
+/// `cargo test` and fail here, loudly, when the environment is missing.
 pub fn engine_python() -> PathBuf {
     let python = std::env::var_os("SESSIONDB_TEST_PYTHON")
         .map(PathBuf::from)

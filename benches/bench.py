@@ -4,6 +4,7 @@
     python3 benches/bench.py                 # 1M and 10M events
     python3 benches/bench.py --sizes 1m      # quicker
     python3 benches/bench.py --duckdb        # also DuckDB (pip, in a venv)
+    python3 benches/bench.py --baseline OLD  # also another sessiondb binary
 
 Generates deterministic dumps with ../shared/tools/gen_events.py into
 target/bench-data/ (kept between runs), builds sessiondb in release mode,
@@ -14,6 +15,9 @@ database to Parquet and to CSV, the import of the exported events.parquet
 into a new database, and the same job
 done by the sqlite3 shell (benches/sqlite3_pipeline.sql) and, optionally,
 DuckDB (benches/duckdb_pipeline.py). Peak memory comes from /usr/bin/time -v.
+With --baseline, the full import of another sessiondb build (say, of the
+previous release) alternates with this one's, three times each, so that a
+change of layout is measured against the same machine load.
 The overview numbers of every tool are compared, so a fast wrong answer
 shows. Prints a Markdown table; timings are wall-clock seconds on this
 machine, so compare ratios within one run.
@@ -199,6 +203,26 @@ def bench_export(work, db):
     return result
 
 
+def bench_baseline(size_name, full, baseline):
+    """Full imports by `baseline` and by this build, alternating: medians."""
+    work = DATA / f"baseline_{size_name}"
+    shutil.rmtree(work, ignore_errors=True)
+    work.mkdir()
+    samples = {"baseline": [], "sessiondb": []}
+    for round_number in range(3):
+        for name, binary in (("baseline", baseline), ("sessiondb", BINARY)):
+            db = work / f"{name}{round_number}.db"
+            seconds, _, _, _ = timed([binary, "--db", db, "import", full])
+            samples[name].append(seconds)
+    baseline_overview = overview_numbers(run([baseline, "--db", work / "baseline0.db", "report", "overview", "--format", "csv"]).stdout)
+    shutil.rmtree(work)
+    return {
+        "baseline_s": statistics.median(samples["baseline"]),
+        "sessiondb_s": statistics.median(samples["sessiondb"]),
+        "overview": baseline_overview,
+    }
+
+
 def bench_sqlite3(size_name, full):
     work = DATA / f"sqlite3_{size_name}"
     shutil.rmtree(work, ignore_errors=True)
@@ -240,6 +264,7 @@ def main():
     parser.add_argument("--sizes", default="1m,10m", help="comma-separated: 100k, 1m, 10m")
     parser.add_argument("--duckdb", action="store_true", help="also time DuckDB (installs it with pip)")
     parser.add_argument("--skip-sqlite3", action="store_true")
+    parser.add_argument("--baseline", type=Path, help="another sessiondb binary whose full import to compare")
     parser.add_argument("--repeat", type=int, default=5, help="runs per report (median)")
     args = parser.parse_args()
     if not GENERATOR.exists():
@@ -262,6 +287,9 @@ def main():
         if not args.skip_sqlite3:
             print(f"{size}: sqlite3 shell ...", file=sys.stderr)
             results[size]["sqlite3"] = bench_sqlite3(size, full)
+        if args.baseline:
+            print(f"{size}: baseline {args.baseline} ...", file=sys.stderr)
+            results[size]["baseline"] = bench_baseline(size, full, args.baseline.resolve())
         if args.duckdb:
             print(f"{size}: duckdb ...", file=sys.stderr)
             results[size]["duckdb"] = bench_duckdb(size, full)
@@ -290,6 +318,10 @@ def main():
         print(f"| DuckDB pipeline (s) | {cells(lambda r: r['duckdb']['pipeline_s'])} |")
         print(f"| DuckDB peak memory (MiB) | {cells(lambda r: r['duckdb']['pipeline_peak_mib'], '{:.0f}')} |")
         print(f"| **sessiondb / DuckDB time (x)** | {cells(lambda r: r['sessiondb']['import_s'] / r['duckdb']['pipeline_s'])} |")
+    if args.baseline:
+        print(f"| baseline full import, median of 3 (s) | {cells(lambda r: r['baseline']['baseline_s'])} |")
+        print(f"| sessiondb full import, median of 3 alternating (s) | {cells(lambda r: r['baseline']['sessiondb_s'])} |")
+        print(f"| **sessiondb / baseline time (x)** | {cells(lambda r: r['baseline']['sessiondb_s'] / r['baseline']['baseline_s'])} |")
     print(f"| sessiondb incremental import of 1% (s) | {cells(lambda r: r['sessiondb']['incremental_s'])} |")
     print(f"| **incremental / full import (%)** | {cells(lambda r: 100 * r['sessiondb']['incremental_s'] / r['sessiondb']['import_s'], '{:.1f}')} |")
     for format in ("parquet", "csv"):
@@ -313,7 +345,7 @@ def main():
         problems = compare_overviews("the import of its export", ours, results[size]["sessiondb"]["parquet_import_overview"])
         verdict = "same overview" if not problems else "DIFFERENT overview: " + "; ".join(problems)
         print(f"{size}: sessiondb vs the import of its Parquet export: {verdict}")
-        for other in ("sqlite3", "duckdb"):
+        for other in ("sqlite3", "duckdb", "baseline"):
             if other in results[size]:
                 problems = compare_overviews(other, ours, results[size][other]["overview"])
                 verdict = "same overview" if not problems else "DIFFERENT overview: " + "; ".join(problems)

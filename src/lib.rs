@@ -4,6 +4,8 @@
 //! The binary is a thin shell over this library: `cli` parses, `cmd` glues
 //! each subcommand to the engine (`ingest`, `sessionize`, `store`, `output`).
 
+#![forbid(unsafe_code)]
+
 pub mod boundary;
 pub mod bulk;
 pub mod choice;

@@ -819,3 +819,488 @@ fn store_user_group(
         .collect();
     importer.add_user_events(user, &new)
 }
+
+#[cfg(test)]
+mod tests {
+    //! The orchestrator on real files and a real database (a temporary
+    //! SQLite file through `Store` and `Importer`), with a progress sink
+    //! that records what it is told and can raise the stop flag at a given
+    //! moment, as Ctrl-C would.
+
+    use super::*;
+    use crate::store::Store;
+    use std::io::Read;
+    use std::path::Path;
+
+    const WAIT: Duration = Duration::from_secs(5);
+
+    #[derive(Debug, Clone, PartialEq)]
+    enum Call {
+        Reading {
+            file: String,
+            bytes: u64,
+            size: Option<u64>,
+            rows: u64,
+        },
+        Phase(&'static str),
+    }
+
+    /// When the sink raises the stop flag.
+    #[derive(Clone, Copy, PartialEq)]
+    enum StopAt {
+        Never,
+        FirstReading,
+        Phase(&'static str),
+    }
+
+    struct Recorder<'s> {
+        calls: Vec<Call>,
+        stop_at: StopAt,
+        stop: &'s AtomicBool,
+        /// Set at the first `reading` of at least `report_rows` rows, for a
+        /// writer waiting to go on.
+        reported: &'s AtomicBool,
+        report_rows: u64,
+    }
+
+    impl<'s> Recorder<'s> {
+        fn new(stop_at: StopAt, stop: &'s AtomicBool, reported: &'s AtomicBool) -> Self {
+            Recorder {
+                calls: Vec::new(),
+                stop_at,
+                stop,
+                reported,
+                report_rows: 0,
+            }
+        }
+
+        fn phases(&self) -> Vec<&'static str> {
+            self.calls
+                .iter()
+                .filter_map(|call| match call {
+                    Call::Phase(name) => Some(*name),
+                    Call::Reading { .. } => None,
+                })
+                .collect()
+        }
+    }
+
+    impl Progress for Recorder<'_> {
+        fn reading(&mut self, file: &str, bytes: u64, size: Option<u64>, rows: u64) {
+            self.calls.push(Call::Reading {
+                file: file.to_string(),
+                bytes,
+                size,
+                rows,
+            });
+            if rows >= self.report_rows {
+                self.reported.store(true, Ordering::SeqCst);
+            }
+            if self.stop_at == StopAt::FirstReading {
+                self.stop.store(true, Ordering::SeqCst);
+            }
+        }
+
+        fn phase(&mut self, name: &'static str) {
+            self.calls.push(Call::Phase(name));
+            if self.stop_at == StopAt::Phase(name) {
+                self.stop.store(true, Ordering::SeqCst);
+            }
+        }
+    }
+
+    const STORING: &str = "storing events and sessions";
+    const UPDATING: &str = "updating sessions of touched users";
+
+    /// `rows` events of 40 users a minute apart, ids from `first`; `bad`
+    /// lists row numbers (0-based) written without a user.
+    fn csv(rows: usize, first: usize, bad: &[usize]) -> String {
+        let mut text = String::from("event_id,user_id,timestamp,event_type\n");
+        for n in first..first + rows {
+            let user = if bad.contains(&(n - first)) {
+                String::new()
+            } else {
+                format!("u{}", n % 40)
+            };
+            let ts = 1_772_323_200_000u64 + n as u64 * 60_000;
+            text.push_str(&format!("e{n},{user},{ts},page_view\n"));
+        }
+        text
+    }
+
+    fn options(dir: &Path, files: &[&Path]) -> Options {
+        Options {
+            files: files.iter().map(|f| f.display().to_string()).collect(),
+            read: ReadOptions::default(),
+            strict: false,
+            max_rejects: None,
+            spill_dir: dir.to_path_buf(),
+            fine_timings: false,
+            require_session_key: false,
+        }
+    }
+
+    /// One import through `run`, committed when it succeeds and rolled back
+    /// (the importer dropped) when it fails.
+    fn import(
+        db: &Path,
+        options: &Options,
+        stop: &AtomicBool,
+        progress: &mut dyn Progress,
+    ) -> Result<Report> {
+        let mut store = Store::open_write(db, WAIT)?;
+        let mut importer = Importer::begin(&mut store, None, None)?;
+        let report = run(&mut importer, options, stop, progress)?;
+        importer.commit()?;
+        Ok(report)
+    }
+
+    /// What the database holds: events, sessions, import rows, rejected
+    /// rows, and the days summed in `daily_stats`.
+    fn contents(db: &Path) -> Result<[i64; 5]> {
+        // A new database whose first import fails is taken back whole.
+        if !db.exists() {
+            return Ok([0; 5]);
+        }
+        let conn =
+            rusqlite::Connection::open_with_flags(db, rusqlite::OpenFlags::SQLITE_OPEN_READ_ONLY)?;
+        let mut counts = [0; 5];
+        for (count, sql) in counts.iter_mut().zip([
+            "SELECT count(*) FROM events",
+            "SELECT count(*) FROM session_records",
+            "SELECT count(*) FROM imports",
+            "SELECT count(*) FROM rejected_rows",
+            "SELECT coalesce(sum(sessions), 0) FROM daily_stats",
+        ]) {
+            *count = conn.query_row(sql, [], |row| row.get(0))?;
+        }
+        Ok(counts)
+    }
+
+    fn stopped(result: Result<Report>) -> ImportStopped {
+        match result {
+            Ok(_) => panic!("the import should have stopped"),
+            Err(error) => error
+                .downcast::<ImportStopped>()
+                .unwrap_or_else(|error| panic!("not an ImportStopped: {error:#}")),
+        }
+    }
+
+    #[test]
+    fn phases_are_reported_in_order_and_the_counts_add_up() -> Result<()> {
+        let dir = tempfile::tempdir()?;
+        let db = dir.path().join("analytics.db");
+        let (stop, reported) = (AtomicBool::new(false), AtomicBool::new(false));
+        for (round, first) in [(0, 0), (1, 5000)] {
+            let file = dir.path().join(format!("events{round}.csv"));
+            std::fs::write(&file, csv(5000, first, &[7]))?;
+            let mut progress = Recorder::new(StopAt::Never, &stop, &reported);
+            // Into an empty database (the bulk load), then into one with
+            // events (the incremental path).
+            let report = import(&db, &options(dir.path(), &[&file]), &stop, &mut progress)?;
+            assert_eq!(progress.phases(), vec![STORING, UPDATING], "round {round}");
+            assert_eq!(report.totals.read, 5000);
+            assert_eq!(report.totals.imported, 4999);
+            assert_eq!(report.totals.rejected, 1);
+            assert_eq!(report.files.len(), 1);
+        }
+        // 9998 events of 40 users a minute apart: each user's events are
+        // 40 minutes apart, beyond the timeout, so every event is a session.
+        assert_eq!(contents(&db)?, [9998, 9998, 2, 2, 9998]);
+        Ok(())
+    }
+
+    /// A FIFO that gives `head`, then waits for `reported` before it gives
+    /// `tail` and ends.
+    #[cfg(target_os = "linux")]
+    struct SlowInput {
+        writer: std::thread::JoinHandle<()>,
+        path: PathBuf,
+        reported: &'static AtomicBool,
+    }
+
+    #[cfg(target_os = "linux")]
+    impl SlowInput {
+        fn new(
+            path: &Path,
+            head: String,
+            tail: String,
+            reported: &'static AtomicBool,
+        ) -> Result<Self> {
+            let status = std::process::Command::new("mkfifo").arg(path).status()?;
+            anyhow::ensure!(status.success(), "mkfifo failed");
+            // Read and write: on Linux this open does not wait for a
+            // reader, and the pipe never lacks one, so the import may open
+            // and close it as it likes.
+            let mut fifo = std::fs::OpenOptions::new()
+                .read(true)
+                .write(true)
+                .open(path)?;
+            let writer = std::thread::spawn(move || {
+                fifo.write_all(head.as_bytes()).expect("write the FIFO");
+                let deadline = Instant::now() + Duration::from_secs(120);
+                while !reported.load(Ordering::SeqCst) {
+                    assert!(
+                        Instant::now() < deadline,
+                        "no reading progress in 2 minutes"
+                    );
+                    std::thread::sleep(Duration::from_millis(10));
+                }
+                fifo.write_all(tail.as_bytes()).expect("write the FIFO");
+            });
+            Ok(SlowInput {
+                writer,
+                path: path.to_path_buf(),
+                reported,
+            })
+        }
+
+        /// Once the import is over: lets the writer finish, reading what
+        /// the import left, so that a failed import cannot hang the test.
+        fn finish(self) {
+            use std::os::unix::fs::OpenOptionsExt;
+            /// Linux's O_NONBLOCK: the open does not wait for a writer, and
+            /// a read gives 0 bytes only when none is left.
+            const O_NONBLOCK: i32 = 0o4000;
+            self.reported.store(true, Ordering::SeqCst);
+            let mut fifo = std::fs::OpenOptions::new()
+                .read(true)
+                .custom_flags(O_NONBLOCK)
+                .open(&self.path)
+                .expect("open the FIFO");
+            let mut buffer = vec![0; 1 << 16];
+            loop {
+                match fifo.read(&mut buffer) {
+                    Ok(0) if self.writer.is_finished() => break,
+                    Ok(n) if n > 0 => {}
+                    Ok(_) => std::thread::sleep(Duration::from_millis(5)),
+                    Err(e) if e.kind() == io::ErrorKind::WouldBlock => {
+                        std::thread::sleep(Duration::from_millis(5))
+                    }
+                    Err(e) => panic!("drain the FIFO: {e}"),
+                }
+            }
+            self.writer.join().expect("the writer");
+        }
+    }
+
+    #[cfg(target_os = "linux")]
+    #[test]
+    fn reading_progress_names_the_file_and_counts_rows_and_bytes() -> Result<()> {
+        static REPORTED: AtomicBool = AtomicBool::new(false);
+        let dir = tempfile::tempdir()?;
+        let db = dir.path().join("analytics.db");
+        let fifo = dir.path().join("events.csv");
+        let all = csv(20_000, 0, &[]);
+        // The parser reads the first 10,000 rows, then waits for the rest.
+        let cut = all.match_indices('\n').nth(10_000).expect("rows").0 + 1;
+        let (head, tail) = (all[..cut].to_string(), all[cut..].to_string());
+        let input = SlowInput::new(&fifo, head, tail, &REPORTED)?;
+        let stop = AtomicBool::new(false);
+        let mut progress = Recorder::new(StopAt::Never, &stop, &REPORTED);
+        // The rest comes once 8192 rows are reported: the parser has read
+        // 10,000 and waits, so that count must be shown.
+        progress.report_rows = 8192;
+        let result = import(&db, &options(dir.path(), &[&fifo]), &stop, &mut progress);
+        input.finish();
+        assert_eq!(result?.totals.imported, 20_000);
+        let readings: Vec<(String, u64, Option<u64>, u64)> = progress
+            .calls
+            .iter()
+            .filter_map(|call| match call {
+                Call::Reading {
+                    file,
+                    bytes,
+                    size,
+                    rows,
+                } => Some((file.clone(), *bytes, *size, *rows)),
+                Call::Phase(_) => None,
+            })
+            .collect();
+        let name = fifo.display().to_string();
+        for pair in readings.windows(2) {
+            assert!(
+                pair[0].1 <= pair[1].1 && pair[0].3 <= pair[1].3,
+                "{readings:?}"
+            );
+        }
+        for (file, bytes, size, rows) in &readings {
+            assert_eq!(file, &name);
+            // Rows are counted every 4096; bytes as read from the input.
+            assert_eq!(rows % 4096, 0, "{readings:?}");
+            assert!(*bytes <= all.len() as u64, "{readings:?}");
+            // A FIFO has no size to show a bar against.
+            assert_eq!(*size, None);
+        }
+        let (_, bytes, _, _) = readings
+            .iter()
+            .find(|reading| reading.3 == 8192)
+            .unwrap_or_else(|| panic!("8192 rows never reported: {readings:?}"));
+        let header_and_8192 = all.match_indices('\n').nth(8192).expect("rows").0 + 1;
+        assert!(
+            (header_and_8192 as u64..=cut as u64).contains(bytes),
+            "{bytes} bytes for 8192 rows"
+        );
+        // Reading first, then the phases in order.
+        let first_phase = progress
+            .calls
+            .iter()
+            .position(|call| matches!(call, Call::Phase(_)))
+            .expect("phases");
+        assert_eq!(first_phase, readings.len());
+        assert_eq!(progress.phases(), vec![STORING, UPDATING]);
+        assert_eq!(contents(&db)?[0], 20_000);
+        Ok(())
+    }
+
+    #[cfg(target_os = "linux")]
+    #[test]
+    fn an_interrupt_while_reading_stores_nothing() -> Result<()> {
+        static REPORTED: AtomicBool = AtomicBool::new(false);
+        let dir = tempfile::tempdir()?;
+        let db = dir.path().join("analytics.db");
+        let earlier = dir.path().join("earlier.csv");
+        std::fs::write(&earlier, csv(100, 100_000, &[3]))?;
+        let (stop, unused) = (AtomicBool::new(false), AtomicBool::new(false));
+        let mut progress = Recorder::new(StopAt::Never, &stop, &unused);
+        import(&db, &options(dir.path(), &[&earlier]), &stop, &mut progress)?;
+        let before = contents(&db)?;
+
+        let fifo = dir.path().join("events.csv");
+        let input = SlowInput::new(&fifo, csv(10_000, 0, &[5]), String::new(), &REPORTED)?;
+        let mut progress = Recorder::new(StopAt::FirstReading, &stop, &REPORTED);
+        let result = import(&db, &options(dir.path(), &[&fifo]), &stop, &mut progress);
+        input.finish();
+        assert!(matches!(stopped(result), ImportStopped::Interrupted));
+        assert!(progress.phases().is_empty(), "{:?}", progress.calls);
+        assert_eq!(contents(&db)?, before);
+        Ok(())
+    }
+
+    #[test]
+    fn an_interrupt_in_any_later_phase_rolls_the_import_back() -> Result<()> {
+        let dir = tempfile::tempdir()?;
+        let unused = AtomicBool::new(false);
+        let file = dir.path().join("events.csv");
+        std::fs::write(&file, csv(9000, 0, &[1]))?;
+        let earlier = dir.path().join("earlier.csv");
+        std::fs::write(&earlier, csv(100, 100_000, &[3]))?;
+        for (n, (phase, has_events)) in [
+            (STORING, false),
+            (STORING, true),
+            (UPDATING, false),
+            (UPDATING, true),
+        ]
+        .into_iter()
+        .enumerate()
+        {
+            let db = dir.path().join(format!("analytics{n}.db"));
+            // An empty database, or one with an import to keep.
+            let stop = AtomicBool::new(false);
+            let mut progress = Recorder::new(StopAt::Never, &stop, &unused);
+            Store::open_write(&db, WAIT)?;
+            if has_events {
+                import(&db, &options(dir.path(), &[&earlier]), &stop, &mut progress)?;
+            }
+            let before = contents(&db)?;
+            let mut progress = Recorder::new(StopAt::Phase(phase), &stop, &unused);
+            let result = import(&db, &options(dir.path(), &[&file]), &stop, &mut progress);
+            let when = format!("stopped at {phase:?}, earlier events: {has_events}");
+            assert!(
+                matches!(stopped(result), ImportStopped::Interrupted),
+                "{when}"
+            );
+            assert_eq!(progress.phases().last(), Some(&phase), "{when}");
+            assert_eq!(contents(&db)?, before, "{when}");
+        }
+        Ok(())
+    }
+
+    #[test]
+    fn an_interrupt_before_the_start_stores_nothing() -> Result<()> {
+        let dir = tempfile::tempdir()?;
+        let db = dir.path().join("analytics.db");
+        let file = dir.path().join("events.csv");
+        std::fs::write(&file, csv(100, 0, &[2]))?;
+        let (stop, unused) = (AtomicBool::new(true), AtomicBool::new(false));
+        let mut progress = Recorder::new(StopAt::Never, &stop, &unused);
+        let result = import(&db, &options(dir.path(), &[&file]), &stop, &mut progress);
+        assert!(matches!(stopped(result), ImportStopped::Interrupted));
+        assert_eq!(contents(&db)?, [0; 5]);
+        Ok(())
+    }
+
+    #[test]
+    fn strict_stops_at_the_first_reject_and_stores_nothing() -> Result<()> {
+        let dir = tempfile::tempdir()?;
+        let db = dir.path().join("analytics.db");
+        let file = dir.path().join("events.csv");
+        // Rows 10 and 20 have no user: lines 12 and 22 (after the header).
+        std::fs::write(&file, csv(6000, 0, &[10, 20]))?;
+        let (stop, unused) = (AtomicBool::new(false), AtomicBool::new(false));
+        let mut progress = Recorder::new(StopAt::Never, &stop, &unused);
+        let options = Options {
+            strict: true,
+            ..options(dir.path(), &[&file])
+        };
+        let result = import(&db, &options, &stop, &mut progress);
+        match stopped(result) {
+            ImportStopped::Strict {
+                file: name,
+                line,
+                reason,
+            } => {
+                assert_eq!(name, file.display().to_string());
+                assert_eq!(line, 12);
+                assert_eq!(reason, "required field user_id is missing or empty");
+            }
+            other => panic!("{other:?}"),
+        }
+        assert!(progress.phases().is_empty());
+        assert_eq!(contents(&db)?, [0; 5]);
+        Ok(())
+    }
+
+    #[test]
+    fn max_rejects_stops_past_the_limit_and_stores_nothing() -> Result<()> {
+        let dir = tempfile::tempdir()?;
+        let db = dir.path().join("analytics.db");
+        let file = dir.path().join("events.csv");
+        std::fs::write(&file, csv(6000, 0, &[10, 20, 30]))?;
+        let (stop, unused) = (AtomicBool::new(false), AtomicBool::new(false));
+        // Two rejects are allowed: the import stores them and goes on.
+        let mut progress = Recorder::new(StopAt::Never, &stop, &unused);
+        let allowed = dir.path().join("allowed.csv");
+        std::fs::write(&allowed, csv(100, 50_000, &[1, 2]))?;
+        let options_allowed = Options {
+            max_rejects: Some(2),
+            ..options(dir.path(), &[&allowed])
+        };
+        let report = import(&db, &options_allowed, &stop, &mut progress)?;
+        assert_eq!(report.totals.rejected, 2);
+        let before = contents(&db)?;
+        assert_eq!(before, [98, 98, 1, 2, 98]);
+        // The third is one too many.
+        let options_limited = Options {
+            max_rejects: Some(2),
+            ..options(dir.path(), &[&file])
+        };
+        let result = import(&db, &options_limited, &stop, &mut progress);
+        match stopped(result) {
+            ImportStopped::TooManyRejects {
+                max,
+                file: name,
+                line,
+                reason,
+            } => {
+                assert_eq!(max, 2);
+                assert_eq!(name, file.display().to_string());
+                assert_eq!(line, 32);
+                assert_eq!(reason, "required field user_id is missing or empty");
+            }
+            other => panic!("{other:?}"),
+        }
+        assert_eq!(contents(&db)?, before);
+        Ok(())
+    }
+}

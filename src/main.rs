@@ -2,6 +2,8 @@
 //! errors into a one-line message and an exit status (see README, "Exit
 //! status").
 
+#![forbid(unsafe_code)]
+
 use clap::Parser;
 use clap::error::ErrorKind;
 use sessiondb::cli::Cli;

@@ -3,7 +3,8 @@
 //! arrow-rs here, and by pyarrow and DuckDB when the engines' environment
 //! is there.
 
-use crate::util::{Env, engine_python, fixture, generate, repo_path};
+use crate::generate::{Dump, Ids};
+use crate::util::{Env, engine_python, fixture, repo_path};
 use arrow_array::cast::AsArray;
 use arrow_array::types::{Float64Type, Int64Type, TimestampMillisecondType};
 use arrow_array::{Array, RecordBatch};
@@ -357,20 +358,14 @@ fn pyarrow_and_duckdb_read_the_export_as_the_database_holds_it() {
     // A generated dump: uuids, duplicates, thousands of users.
     let generated = Env::new();
     let dump = generated.dir.path().join("dump.csv");
-    generate(
-        &[
-            "--events",
-            "30000",
-            "--seed",
-            "11",
-            "--id-style",
-            "uuid",
-            "--dup-rate",
-            "0.01",
-        ],
-        &dump,
-    )
-    .expect("../shared/tools/gen_events.py generates the dump");
+    Dump {
+        events: 30_000,
+        seed: 11,
+        ids: Ids::Uuid,
+        dup_rate: 0.01,
+        ..Dump::default()
+    }
+    .write(&dump);
     generated.import(&[&dump]);
     generated.ok(&["funnel", "page_view", "signup", "--save", "signups"]);
     for env in [&sample, &generated] {

@@ -8,10 +8,9 @@ use std::collections::BTreeMap;
 use std::process::Command;
 
 #[test]
+#[ignore = "needs ../shared"]
 fn the_nasa_tsv_with_a_mapping_gives_the_independent_sessions_per_host() {
-    let Some(tsv) = shared("data/nasa-http-1995/nasa_19950801.tsv") else {
-        return;
-    };
+    let tsv = shared("data/nasa-http-1995/nasa_19950801.tsv");
     let env = Env::new();
     let output = env
         .sessiondb()
@@ -118,10 +117,9 @@ fn no_header_columns_delimiter_constants_and_a_time_pattern() {
 }
 
 #[test]
+#[ignore = "needs ../shared"]
 fn otto_events_nested_in_lines_are_flattened() {
-    let Some(file) = shared("data/otto-recsys/train_first20.jsonl") else {
-        return;
-    };
+    let file = shared("data/otto-recsys/train_first20.jsonl");
     let env = Env::new();
     let output = env
         .sessiondb()
@@ -160,10 +158,9 @@ fn otto_events_nested_in_lines_are_flattened() {
 }
 
 #[test]
+#[ignore = "needs ../shared"]
 fn rees46_timestamps_with_a_utc_suffix() {
-    let Some(file) = shared("data/rees46-ecommerce/2019-Oct-sample_first1000.csv") else {
-        return;
-    };
+    let file = shared("data/rees46-ecommerce/2019-Oct-sample_first1000.csv");
     let env = Env::new();
     let summary = env.import(&[&file]);
     assert!(
@@ -182,10 +179,9 @@ fn rees46_timestamps_with_a_utc_suffix() {
 }
 
 #[test]
+#[ignore = "needs ../shared"]
 fn the_snowplow_preset_maps_canonical_events() {
-    let Some(file) = shared("data/snowplow-web-integration/snowplow_web_events.csv") else {
-        return;
-    };
+    let file = shared("data/snowplow-web-integration/snowplow_web_events.csv");
     let env = Env::new();
     let summary = env.import_with(&["--preset", "snowplow"], &file);
     // 160 events: three repeat an event_id ("dupe" rows) and one has no
@@ -246,10 +242,9 @@ const SNOWPLOW_RULES_NOT_REPRODUCED: [(&str, &str); 5] = [
 /// whose rules sessiondb implements is one sessiondb session with the same
 /// page views, start and end (to the millisecond), and there are no others.
 #[test]
+#[ignore = "needs ../shared"]
 fn snowplow_sessions_match_with_the_session_key() {
-    let Some(dir) = shared("data/snowplow-web-integration") else {
-        return;
-    };
+    let dir = shared("data/snowplow-web-integration");
     let env = Env::new();
     env.import_with(
         &["--preset", "snowplow", "--session-key", "domain_sessionid"],
@@ -325,10 +320,9 @@ fn snowplow_sessions_match_with_the_session_key() {
 }
 
 #[test]
+#[ignore = "needs ../shared"]
 fn the_segment_preset_reads_a_pages_table() {
-    let Some(file) = shared("data/dbt-segment/example_segment_pages.csv") else {
-        return;
-    };
+    let file = shared("data/dbt-segment/example_segment_pages.csv");
     let env = Env::new();
     env.import_with(&["--preset", "segment"], &file);
     assert_eq!(
@@ -365,10 +359,9 @@ fn the_ga4_preset_reads_bigquery_export_lines() {
 /// values; for Traefik, Matomo reads the log entry's local "time" (no
 /// offset), sessiondb reads StartUTC, when the request began, in UTC.
 #[test]
+#[ignore = "needs ../shared"]
 fn json_access_logs_of_nginx_caddy_and_traefik() {
-    let Some(dir) = shared("data/matomo-log-analytics") else {
-        return;
-    };
+    let dir = shared("data/matomo-log-analytics");
     let expected: Value = serde_json::from_str(
         &std::fs::read_to_string(dir.join("expected_parse_results.json")).expect("json"),
     )

@@ -3,6 +3,7 @@
 //! (worked out in the comments) or from an independent implementation.
 
 mod analytics;
+mod check;
 mod clients;
 mod commands;
 mod docs;
@@ -13,6 +14,7 @@ mod fields;
 mod filters;
 mod formats;
 mod funnels;
+mod generate;
 mod import;
 mod logs;
 mod migrations;

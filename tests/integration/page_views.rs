@@ -104,8 +104,7 @@ fn a_tsv_log_with_method_and_status_mapped_is_classed_like_a_log() {
 #[test]
 #[ignore = "needs ../shared"]
 fn on_the_elastic_apache_log_bounce_and_engagement_count_page_views_not_images() {
-    let log = shared("data/elastic-apache-logs/apache_logs.log")
-        .expect("../shared beside the repository");
+    let log = shared("data/elastic-apache-logs/apache_logs.log");
     let env = Env::new();
     env.import(&[&log]);
     // Every stored event is a page view, so no session is engaged by its

@@ -2,7 +2,8 @@
 //! zone, campaign changes, and the presets. Expected sessions are worked
 //! out by hand in the comments.
 
-use crate::util::{Env, generate, shuffled_chunks};
+use crate::generate::{Dump, csv_rows};
+use crate::util::{Env, shuffled_chunks};
 
 fn import_csv(env: &Env, options: &[&str], rows: &str) -> String {
     let file = env.write(
@@ -57,6 +58,7 @@ fn midnight_in_the_rule_zone_splits_and_resessionize_undoes_it() {
     );
     // A later import uses the stored rules; asking for others is refused.
     env.import_with(&[], &env.dir.path().join("events.csv"));
+    env.check("after a second import under the midnight rule");
     let stderr = env.fails(&[
         "import",
         "--timeout",
@@ -69,6 +71,7 @@ fn midnight_in_the_rule_zone_splits_and_resessionize_undoes_it() {
     );
     assert!(stderr.contains("resessionize --timeout 30m"), "{stderr}");
     env.ok(&["resessionize", "--timeout", "30m"]);
+    env.check("after resessionize --timeout 30m");
     assert_eq!(session_starts(&env), vec!["u 2026-03-01T22:50:00.000Z 2"]);
     assert_eq!(
         env.rows("SELECT value FROM settings WHERE key = 'session_rules'"),
@@ -189,36 +192,25 @@ fn every_preset_is_stored_as_its_rules() {
 }
 
 /// With every rule on, chunks of a generated dump imported in a scrambled
-/// order give exactly the sessions of one import.
+/// order give exactly the sessions of one import; so do the campaign rules
+/// of Matomo and PostHog's maximum length (made 1h), and `check` agrees after
+/// every chunk.
 #[test]
 fn chunked_imports_give_the_sessions_of_one_import_under_every_rule() {
     let env = Env::new();
     let whole = env.dir.path().join("whole.csv");
-    if generate(
-        &[
-            "--events",
-            "6000",
-            "--users",
-            "60",
-            "--days",
-            "6",
-            "--seed",
-            "3",
-            "--disorder",
-            "40",
-        ],
-        &whole,
-    )
-    .is_none()
-    {
-        return;
+    Dump {
+        events: 6000,
+        users: 60,
+        days: 6,
+        seed: 3,
+        disorder: 40,
+        ..Dump::default()
     }
-    let text = std::fs::read_to_string(&whole).expect("generated file");
-    let mut lines = text.lines();
-    let header = lines.next().expect("header").to_string();
-    let rows: Vec<String> = lines.map(str::to_string).collect();
+    .write(&whole);
+    let (header, rows) = csv_rows(&whole);
     let chunks = shuffled_chunks(&env, &header, &rows, 5);
-    let rules = [
+    let every_rule = [
         "--rules",
         "ua",
         "--split-midnight",
@@ -226,27 +218,34 @@ fn chunked_imports_give_the_sessions_of_one_import_under_every_rule() {
         "--max-length",
         "2h",
     ];
-    let one = Env::new();
-    one.import_with(&rules, &whole);
-    let chunked = Env::new();
-    for n in [3, 0, 4, 1, 2, 0] {
-        chunked.import_with(&rules, &chunks[n]);
-    }
-    let columns =
-        "SELECT session_id, user_id, started_ms, ended_ms, events, pageviews, landing_page,
-                          exit_page, utm_source FROM session_records ORDER BY session_id";
-    assert_eq!(one.rows(columns), chunked.rows(columns));
-    let assignment = "SELECT event_id || ' ' || session_id FROM events ORDER BY event_id";
-    assert_eq!(one.rows(assignment), chunked.rows(assignment));
-    assert_eq!(
-        one.rows("SELECT * FROM daily_stats"),
-        chunked.rows("SELECT * FROM daily_stats")
-    );
-    // The rules do split: more sessions than gap detection alone.
     let gap = Env::new();
     gap.import_with(&[], &whole);
-    assert!(
-        one.number("SELECT count(*) FROM sessions") > gap.number("SELECT count(*) FROM sessions"),
-        "the extra rules should split some visits"
-    );
+    let posthog = ["--rules", "posthog", "--max-length", "1h"];
+    for rules in [&every_rule[..], &["--rules", "matomo"], &posthog] {
+        let one = Env::new();
+        one.import_with(rules, &whole);
+        one.check(&format!("{rules:?} in one import"));
+        let chunked = Env::new();
+        for n in [3, 0, 4, 1, 2, 0] {
+            chunked.import_with(rules, &chunks[n]);
+            chunked.check(&format!("{rules:?} after chunk {n}"));
+        }
+        let columns =
+            "SELECT session_id, user_id, started_ms, ended_ms, events, pageviews, landing_page,
+                              exit_page, utm_source FROM session_records ORDER BY session_id";
+        assert_eq!(one.rows(columns), chunked.rows(columns), "{rules:?}");
+        let assignment = "SELECT event_id || ' ' || session_id FROM events ORDER BY event_id";
+        assert_eq!(one.rows(assignment), chunked.rows(assignment), "{rules:?}");
+        assert_eq!(
+            one.rows("SELECT * FROM daily_stats"),
+            chunked.rows("SELECT * FROM daily_stats"),
+            "{rules:?}"
+        );
+        // The rules do split: more sessions than gap detection alone.
+        assert!(
+            one.number("SELECT count(*) FROM sessions")
+                > gap.number("SELECT count(*) FROM sessions"),
+            "{rules:?} should split some visits"
+        );
+    }
 }

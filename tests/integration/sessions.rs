@@ -1,7 +1,8 @@
 //! Sessions end to end: the gap rule on hand-made fixtures, late events that
 //! merge sessions, order independence, stored rules and conversions.
 
-use crate::util::{Env, fixture, generate};
+use crate::generate::{Dump, csv_rows};
+use crate::util::{Env, fixture};
 
 fn session(user: &str, start: &str, end: &str, events: i64) -> (String, String, String, i64) {
     (user.to_string(), start.to_string(), end.to_string(), events)
@@ -122,6 +123,7 @@ fn a_late_event_that_fills_a_gap_merges_two_sessions() {
         summary.contains("sessions: 2 created, 1 changed, 2 removed"),
         "{summary}"
     );
+    env.check("after the late events");
     assert_eq!(
         env.sessions(),
         vec![
@@ -167,6 +169,9 @@ fn import_order_and_grouping_do_not_change_sessions_or_ids() {
     late_then_small.import(&[&fixture("small.csv")]);
     let together = Env::new();
     together.import(&[&fixture("late.csv"), &fixture("small.csv")]);
+    small_then_late.check("small, then late");
+    late_then_small.check("late, then small");
+    together.check("together");
     assert_eq!(small_then_late.session_ids(), late_then_small.session_ids());
     assert_eq!(small_then_late.session_ids(), together.session_ids());
     let columns = "SELECT * FROM sessions ORDER BY session_id";
@@ -179,39 +184,28 @@ fn import_order_and_grouping_do_not_change_sessions_or_ids() {
 fn shuffled_chunks_in_any_order_give_the_sessions_of_one_import() {
     let env = Env::new();
     let whole = env.dir.path().join("whole.csv");
-    if generate(
-        &[
-            "--events",
-            "6000",
-            "--users",
-            "150",
-            "--days",
-            "10",
-            "--seed",
-            "11",
-            "--disorder",
-            "40",
-        ],
-        &whole,
-    )
-    .is_none()
-    {
-        return;
+    Dump {
+        events: 6000,
+        users: 150,
+        days: 10,
+        seed: 11,
+        disorder: 40,
+        ..Dump::default()
     }
-    let text = std::fs::read_to_string(&whole).expect("generated file");
-    let mut lines = text.lines();
-    let header = lines.next().expect("header");
-    let rows: Vec<&str> = lines.collect();
-    let chunk_paths = crate::util::shuffled_chunks(&env, header, &rows, 5);
+    .write(&whole);
+    let (header, rows) = csv_rows(&whole);
+    let chunk_paths = crate::util::shuffled_chunks(&env, &header, &rows, 5);
 
     let one = Env::new();
     one.import(&[&whole]);
     let chunked = Env::new();
     for n in [3, 0, 4, 1, 2] {
         chunked.import(&[&chunk_paths[n]]);
+        chunked.check(&format!("after chunk {n}"));
     }
     // One chunk again: nothing may change.
     chunked.import(&[&chunk_paths[2]]);
+    chunked.check("after chunk 2 again");
     let columns = "SELECT session_id, user_id, started_ms, ended_ms, events, pageviews, conversions, revenue,
                           landing_page, exit_page, referrer, utm_source FROM session_records ORDER BY session_id";
     assert!(one.number("SELECT count(*) FROM sessions") > 500.0);
@@ -241,6 +235,7 @@ fn the_timeout_is_stored_and_used_by_later_imports() {
         env.number("SELECT count(*) FROM sessions WHERE user_id = 'alice'"),
         4.0
     );
+    env.check("after a late import under a stored 10m timeout");
     let stderr = env.fails(&[
         "import",
         "--timeout",
@@ -262,6 +257,7 @@ fn resessionize_rebuilds_every_session_with_new_rules() {
         .expect("run");
     assert!(output.status.success());
     assert!(String::from_utf8_lossy(&output.stderr).contains("6 sessions before, 5 now"));
+    env.check("after resessionize --timeout 1h");
     // With one hour, alice's two sessions (30 min + 1 ms apart) are one.
     assert_eq!(
         env.number("SELECT count(*) FROM sessions WHERE user_id = 'alice'"),
@@ -279,6 +275,7 @@ fn resessionize_rebuilds_every_session_with_new_rules() {
         env.rows("SELECT rules FROM imports ORDER BY import_id DESC LIMIT 1"),
         vec![r#"{"timeout_ms":3600000}"#]
     );
+    env.check("after an import under the new rules");
 }
 
 #[test]
@@ -288,6 +285,7 @@ fn changing_the_conversion_set_updates_converted_and_engaged() {
     assert_eq!(env.ok(&["conversions", "list"]), "purchase\nsignup\n");
     env.ok(&["conversions", "set", "click"]);
     assert_eq!(env.ok(&["conversions", "list"]), "click\n");
+    env.check("after conversions set click");
     // Sessions with a click: carol's two and dave's. Alice's purchase no
     // longer counts; carol's first session (5 s, no page view) is engaged now.
     let rows = env.rows(
@@ -310,4 +308,5 @@ fn changing_the_conversion_set_updates_converted_and_engaged() {
         env.number("SELECT converted FROM sessions WHERE user_id = 'erin'"),
         1.0
     );
+    env.check("after an import under conversions set page_view");
 }

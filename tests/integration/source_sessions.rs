@@ -2,7 +2,8 @@
 //! Expected sessions are worked out by hand in the comments, or come from
 //! an independent count over the input file.
 
-use crate::util::{Env, generate};
+use crate::generate::{Dump, csv_rows};
+use crate::util::Env;
 use std::collections::{BTreeMap, BTreeSet};
 use std::path::PathBuf;
 
@@ -86,6 +87,7 @@ fn a_later_import_extends_the_session_of_its_key() {
         summary.contains("sessions: 1 created, 1 changed, 1 removed"),
         "{summary}"
     );
+    env.check("after a later keyed import");
     assert_eq!(
         env.rows(
             "SELECT started_at, ended_at, events, landing_page FROM sessions
@@ -138,9 +140,11 @@ fn the_rule_is_stored_and_mixing_rules_is_refused() {
         3.0,
         "10:00-10:10, 13:00-13:00, the next day"
     );
+    env.check("after resessionize back to gap detection");
     // And to the source's sessions again, from the stored keys.
     env.ok(&["resessionize", "--source-sessions"]);
     assert_eq!(env.number("SELECT count(*) FROM sessions"), 4.0);
+    env.check("after resessionize --source-sessions");
 
     let gap = Env::new();
     gap.import_with(&[], &file);
@@ -161,30 +165,24 @@ fn the_rule_is_stored_and_mixing_rules_is_refused() {
 
 /// A generated dump with a `visit` column: three keys per user, chosen by
 /// event id, so each user's sessions interleave in time.
-fn keyed_dump(env: &Env) -> Option<(PathBuf, Vec<String>, String)> {
+fn keyed_dump(env: &Env) -> (PathBuf, Vec<String>, String) {
     let whole = env.dir.path().join("generated.csv");
-    generate(
-        &[
-            "--events",
-            "5000",
-            "--users",
-            "120",
-            "--days",
-            "10",
-            "--seed",
-            "5",
-            "--disorder",
-            "40",
-        ],
-        &whole,
-    )?;
-    let text = std::fs::read_to_string(&whole).expect("generated file");
-    let mut lines = text.lines();
-    let header = format!("{},visit", lines.next().expect("header"));
+    Dump {
+        events: 5000,
+        users: 120,
+        days: 10,
+        seed: 5,
+        disorder: 40,
+        ..Dump::default()
+    }
+    .write(&whole);
+    let (header, lines) = csv_rows(&whole);
+    let header = format!("{header},visit");
     let rows: Vec<String> = lines
+        .iter()
         .map(|line| {
             let id = line.split(',').next().unwrap_or_default();
-            let n: u64 = id.trim_start_matches('e').parse().unwrap_or(0);
+            let n: u64 = id.trim_start_matches('e').parse().expect("a seq id");
             format!("{line},v{}", n * 7 % 3)
         })
         .collect();
@@ -192,15 +190,13 @@ fn keyed_dump(env: &Env) -> Option<(PathBuf, Vec<String>, String)> {
         "keyed.csv",
         format!("{header}\n{}\n", rows.join("\n")).as_bytes(),
     );
-    Some((keyed, rows, header))
+    (keyed, rows, header)
 }
 
 #[test]
 fn sessions_are_the_distinct_user_and_key_pairs_of_the_input() {
     let env = Env::new();
-    let Some((keyed, rows, _)) = keyed_dump(&env) else {
-        return;
-    };
+    let (keyed, rows, _) = keyed_dump(&env);
     env.import_with(&["--session-key", "visit"], &keyed);
     // Counted here from the CSV text, independently of sessiondb.
     let mut expected: BTreeMap<(String, String), usize> = BTreeMap::new();
@@ -233,15 +229,15 @@ fn sessions_are_the_distinct_user_and_key_pairs_of_the_input() {
 #[test]
 fn shuffled_chunks_give_the_sessions_of_one_import() {
     let env = Env::new();
-    let Some((keyed, rows, header)) = keyed_dump(&env) else {
-        return;
-    };
+    let (keyed, rows, header) = keyed_dump(&env);
     let chunks = crate::util::shuffled_chunks(&env, &header, &rows, 4);
     let one = Env::new();
     one.import_with(&["--session-key", "visit"], &keyed);
+    one.check("in one import");
     let chunked = Env::new();
     for n in [2, 0, 3, 1, 0] {
         chunked.import_with(&["--session-key", "visit"], &chunks[n]);
+        chunked.check(&format!("after chunk {n}"));
     }
     let columns = "SELECT session_id, user_id, started_ms, ended_ms, events, pageviews, conversions,
                           revenue, landing_page, exit_page, referrer FROM session_records ORDER BY session_id";

@@ -4,7 +4,8 @@
 //! events, after a change of conversion set, after re-sessionizing, and for
 //! a range of days.
 
-use crate::util::{Env, generate};
+use crate::generate::{Dump, csv_rows};
+use crate::util::Env;
 use std::path::PathBuf;
 
 /// Each report, and the same numbers straight from `sessions` (the views'
@@ -243,32 +244,27 @@ pub(crate) fn printed_rows(env: &Env, args: &[&str]) -> Vec<Vec<String>> {
 fn summaries_match_the_sessions_whatever_the_import_history() {
     let env = Env::new();
     let whole = env.dir.path().join("whole.csv");
-    let args = [
-        "--events",
-        "8000",
-        "--users",
-        "200",
-        "--days",
-        "10",
-        "--seed",
-        "21",
-        "--disorder",
-        "60",
-        "--dup-rate",
-        "0.02",
-    ];
-    if generate(&args, &whole).is_none() {
-        return;
+    Dump {
+        events: 8000,
+        users: 200,
+        days: 10,
+        seed: 21,
+        disorder: 60,
+        dup_rate: 0.02,
+        ..Dump::default()
     }
-    let text = std::fs::read_to_string(&whole).expect("dump");
-    let mut lines = text.lines();
-    let header = lines.next().expect("header");
-    let rows_in: Vec<&str> = lines.collect();
+    .write(&whole);
+    let (header, rows_in) = csv_rows(&whole);
     // Every 4th row in a chunk: each chunk spans the whole range, so later
     // chunks merge, extend and re-start earlier sessions.
     let chunks: Vec<PathBuf> = (0..4)
         .map(|k| {
-            let chunk: Vec<&str> = rows_in.iter().skip(k).step_by(4).copied().collect();
+            let chunk: Vec<&str> = rows_in
+                .iter()
+                .skip(k)
+                .step_by(4)
+                .map(String::as_str)
+                .collect();
             env.write(
                 &format!("part{k}.csv"),
                 format!("{header}\n{}\n", chunk.join("\n")).as_bytes(),
@@ -277,13 +273,18 @@ fn summaries_match_the_sessions_whatever_the_import_history() {
         .collect();
     for (n, k) in [2, 0, 3, 1].into_iter().enumerate() {
         env.import(&[&chunks[k]]);
-        assert_reports_match_sessions(&env, &format!("after {} chunks", n + 1));
+        let when = format!("after {} chunks", n + 1);
+        assert_reports_match_sessions(&env, &when);
+        env.check(&when);
     }
     env.ok(&["conversions", "set", "click,add_to_cart"]);
     assert_reports_match_sessions(&env, "after conversions set");
+    env.check("after conversions set");
     env.ok(&["resessionize", "--timeout", "10m"]);
     assert_reports_match_sessions(&env, "after resessionize");
+    env.check("after resessionize");
     env.import(&[&whole]);
     assert_reports_match_sessions(&env, "after re-importing everything");
+    env.check("after re-importing everything");
     assert!(env.number("SELECT count(*) FROM daily_stats") >= 10.0);
 }

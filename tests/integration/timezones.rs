@@ -2,7 +2,8 @@
 //! the start; `sessiondb timezone` sets it for the database, `report --tz`
 //! for one report, and both give the same numbers.
 
-use crate::util::{Env, generate};
+use crate::generate::{Dump, csv_rows};
+use crate::util::Env;
 
 #[test]
 fn a_late_evening_session_belongs_to_the_next_day_east_of_utc() {
@@ -56,12 +57,14 @@ fn report_tz_equals_the_database_in_that_zone_for_every_report() {
     let stored = Env::new();
     let dump = stored.dir.path().join("events.csv");
     // 40 days from 1 March: Berlin changes to summer time on 29 March.
-    let args = [
-        "--events", "6000", "--users", "150", "--days", "40", "--seed", "5",
-    ];
-    if generate(&args, &dump).is_none() {
-        return;
+    Dump {
+        events: 6000,
+        users: 150,
+        days: 40,
+        seed: 5,
+        ..Dump::default()
     }
+    .write(&dump);
     stored.import(&[&dump]);
     stored.ok(&["funnel", "--save", "f", "page_view", "add_to_cart"]);
     let zoned = Env::new();
@@ -69,6 +72,7 @@ fn report_tz_equals_the_database_in_that_zone_for_every_report() {
     zoned.ok(&["funnel", "--save", "f", "page_view", "add_to_cart"]);
     for zone in ["Europe/Berlin", "Asia/Kolkata", "-08:00"] {
         zoned.ok(&["timezone", zone]);
+        zoned.check(&format!("after timezone {zone}"));
         let list = zoned.ok(&["report", "--list"]);
         for name in list.lines().filter_map(|l| l.split_whitespace().next()) {
             for range in [&[][..], &["--from", "2026-03-20", "--to", "2026-03-31"][..]] {
@@ -89,21 +93,24 @@ fn report_tz_equals_the_database_in_that_zone_for_every_report() {
     // the numbers of one rebuilt in Berlin.
     zoned.ok(&["timezone", "Europe/Berlin"]);
     let incremental = Env::new();
-    let text = std::fs::read_to_string(&dump).expect("dump");
-    let mut lines = text.lines();
-    let header = lines.next().expect("header");
+    let (header, rows) = csv_rows(&dump);
     // `timezone` needs a database (it does not create one): a file with no
     // rows makes it, still empty, so the first half is a bulk load.
     incremental.import(&[&incremental.write("none.csv", format!("{header}\n").as_bytes())]);
     incremental.ok(&["timezone", "Europe/Berlin"]);
-    let rows: Vec<&str> = lines.collect();
     for half in 0..2 {
-        let part: Vec<&str> = rows.iter().skip(half).step_by(2).copied().collect();
+        let part: Vec<&str> = rows
+            .iter()
+            .skip(half)
+            .step_by(2)
+            .map(String::as_str)
+            .collect();
         let file = incremental.write(
             &format!("half{half}.csv"),
             format!("{header}\n{}\n", part.join("\n")).as_bytes(),
         );
         incremental.import(&[&file]);
+        incremental.check(&format!("after half {half} in Berlin"));
     }
     for name in [
         "overview",

@@ -135,6 +135,46 @@ impl Env {
             .collect()
     }
 
+    /// `sessiondb check`, which must find the stored sessions, flags and
+    /// summaries equal to what the events give; `when` names the moment.
+    pub fn check(&self, when: &str) {
+        let output = self
+            .sessiondb()
+            .arg("check")
+            .output()
+            .expect("run sessiondb");
+        let stdout = String::from_utf8_lossy(&output.stdout);
+        assert!(
+            output.status.success() && stdout.starts_with("ok: "),
+            "sessiondb check {when}: {stdout}{}",
+            String::from_utf8_lossy(&output.stderr)
+        );
+    }
+
+    /// `sessiondb check` on a database it must find wrong: exits 1;
+    /// returns what it printed (the kinds of difference, with examples).
+    pub fn check_fails(&self) -> String {
+        let output = self
+            .sessiondb()
+            .arg("check")
+            .output()
+            .expect("run sessiondb");
+        let stdout = String::from_utf8(output.stdout).expect("utf-8 output");
+        let stderr = String::from_utf8_lossy(&output.stderr);
+        assert_eq!(output.status.code(), Some(1), "check passed: {stdout}");
+        assert!(
+            stderr.contains("differs from what its events give"),
+            "{stderr}"
+        );
+        stdout
+    }
+
+    /// A writable connection, to tamper with the file as another program
+    /// could.
+    pub fn conn_write(&self) -> Connection {
+        Connection::open(self.db()).expect("open database")
+    }
+
     /// One number selected by `sql`.
     pub fn number(&self, sql: &str) -> f64 {
         self.conn()
@@ -185,23 +225,25 @@ pub fn repo_path(relative: &str) -> PathBuf {
     Path::new(env!("CARGO_MANIFEST_DIR")).join(relative)
 }
 
-/// `../shared` beside the repository, where the team's generator and data
-/// live; `None` (and a message) when this checkout has none.
-pub fn shared(relative: &str) -> Option<PathBuf> {
+/// `../shared` beside the repository, where the team's generator and the
+/// public data sets live. Tests that read it are `#[ignore = "needs
+/// ../shared"]` (`.ci/run` runs them); run without it, they fail here.
+pub fn shared(relative: &str) -> PathBuf {
     let path = Path::new(env!("CARGO_MANIFEST_DIR"))
         .join("../shared")
         .join(relative);
-    if path.exists() {
-        Some(path)
-    } else {
-        eprintln!("skipped: {} is not present", path.display());
-        None
-    }
+    assert!(
+        path.exists(),
+        "{} is not present: this test needs ../shared beside the repository",
+        path.display()
+    );
+    path
 }
 
-/// Runs `../shared/tools/gen_events.py` with `args`, writing to `out`.
-pub fn generate(args: &[&str], out: &Path) -> Option<String> {
-    let generator = shared("tools/gen_events.py")?;
+/// Runs `../shared/tools/gen_events.py` with `args`, writing to `out`;
+/// returns what it printed on standard error.
+pub fn gen_events_py(args: &[&str], out: &Path) -> String {
+    let generator = shared("tools/gen_events.py");
     let output = std::process::Command::new("python3")
         .arg(generator)
         .args(args)
@@ -214,7 +256,7 @@ pub fn generate(args: &[&str], out: &Path) -> Option<String> {
         "gen_events.py failed: {}",
         String::from_utf8_lossy(&output.stderr)
     );
-    Some(String::from_utf8_lossy(&output.stderr).into_owned())
+    String::from_utf8_lossy(&output.stderr).into_owned()
 }
 
 pub fn gzip(bytes: &[u8]) -> Vec<u8> {
@@ -327,12 +369,7 @@ pub fn shuffled_chunks<S: AsRef<str>>(
     parts: usize,
 ) -> Vec<PathBuf> {
     let mut rows: Vec<&str> = rows.iter().map(AsRef::as_ref).collect();
-    // A fixed pseudo-random shuffle, so a failure can be replayed.
-    let mut seed: u64 = 0x5eed;
-    for i in (1..rows.len()).rev() {
-        seed = seed.wrapping_mul(6_364_136_223_846_793_005).wrapping_add(1);
-        rows.swap(i, (seed >> 33) as usize % (i + 1));
-    }
+    crate::generate::shuffle(&mut rows, 0x5eed);
     rows.chunks(rows.len().div_ceil(parts))
         .enumerate()
         .map(|(n, chunk)| {

@@ -12,7 +12,9 @@ Generates deterministic dumps with ../shared/tools/gen_events.py into
 target/bench-data/ (kept between runs), builds sessiondb in release mode,
 and for each size times: sessiondb's full import into a new database, an
 incremental import of 1% more events (half newer than everything, half late
-events spread over the whole range), every canned report, and the same job
+events spread over the whole range), every canned report, `export` of the
+database to Parquet and to CSV, the import of the exported events.parquet
+into a new database, and the same job
 done by the sqlite3 shell (benches/sqlite3_pipeline.sql) and, optionally,
 DuckDB (benches/duckdb_pipeline.py). With --engines, the script of
 `sessiondb sql` runs in Spark local mode and in chdb (benches/
@@ -175,6 +177,7 @@ def bench_sessiondb(size_name, full, increment, repeat):
             run([BINARY, "--db", db, "report", report, "--format", "csv"])
             samples.append(time.perf_counter() - started)
         result[f"report_{report}_s"] = statistics.median(samples)
+    result.update(bench_export(work, db))
     incremental_db = work / "incremental.db"
     shutil.copy(db, incremental_db)
     seconds, peak, _, stderr = timed([BINARY, "--db", incremental_db, "import", "--timings", increment])
@@ -195,6 +198,30 @@ def time_dashboard(db, work, repeat):
     size = page.stat().st_size / 1024
     page.unlink()
     return statistics.median(samples), size
+
+
+def bench_export(work, db):
+    """`export` to Parquet and to CSV, then the exported events imported
+    into a new database: seconds, peak memory, size of events.parquet."""
+    result = {}
+    for format in ("parquet", "csv"):
+        out = work / f"export_{format}"
+        shutil.rmtree(out, ignore_errors=True)
+        seconds, peak, _, _ = timed([BINARY, "--db", db, "export", "--out", out, "--format", format])
+        events = out / f"events.{format}"
+        result[f"export_{format}_s"], result[f"export_{format}_peak_mib"] = seconds, peak
+        result[f"export_{format}_events_mib"] = events.stat().st_size / 2**20
+    copy = work / "from_parquet.db"
+    for leftover in work.glob("from_parquet.db*"):
+        leftover.unlink()
+    seconds, peak, _, _ = timed([BINARY, "--db", copy, "import", work / "export_parquet" / "events.parquet"])
+    result["parquet_import_s"], result["parquet_import_peak_mib"] = seconds, peak
+    result["parquet_import_overview"] = overview_numbers(run([BINARY, "--db", copy, "report", "overview", "--format", "csv"]).stdout)
+    for leftover in work.glob("from_parquet.db*"):
+        leftover.unlink()
+    for format in ("parquet", "csv"):
+        shutil.rmtree(work / f"export_{format}")
+    return result
 
 
 def bench_baseline(size_name, full, baseline):
@@ -382,6 +409,12 @@ def main():
         print(f"| CSV to Parquet for the engines, pyarrow (s) | {cells(lambda r: r['parquet_s'] or float('nan'))} |")
     print(f"| sessiondb incremental import of 1% (s) | {cells(lambda r: r['sessiondb']['incremental_s'])} |")
     print(f"| **incremental / full import (%)** | {cells(lambda r: 100 * r['sessiondb']['incremental_s'] / r['sessiondb']['import_s'], '{:.1f}')} |")
+    for format in ("parquet", "csv"):
+        print(f"| export to {format} (s) | {cells(lambda r, f=format: r['sessiondb'][f'export_{f}_s'])} |")
+        print(f"| export to {format}: peak memory (MiB) | {cells(lambda r, f=format: r['sessiondb'][f'export_{f}_peak_mib'], '{:.0f}')} |")
+        print(f"| export to {format}: events file (MiB) | {cells(lambda r, f=format: r['sessiondb'][f'export_{f}_events_mib'], '{:.0f}')} |")
+    print(f"| import of the exported events.parquet (s) | {cells(lambda r: r['sessiondb']['parquet_import_s'])} |")
+    print(f"| import of the exported events.parquet: peak memory (MiB) | {cells(lambda r: r['sessiondb']['parquet_import_peak_mib'], '{:.0f}')} |")
     for report in REPORTS:
         print(f"| report {report} (ms) | {cells(lambda r, rep=report: 1000 * r['sessiondb'][f'report_{rep}_s'], '{:.0f}')} |")
     print(f"| dashboard, no saved funnel (ms) | {cells(lambda r: 1000 * r['sessiondb']['dashboard_s'], '{:.0f}')} |")
@@ -397,6 +430,9 @@ def main():
 
     for size in sizes:
         ours = results[size]["sessiondb"]["overview"]
+        problems = compare_overviews("the import of its export", ours, results[size]["sessiondb"]["parquet_import_overview"])
+        verdict = "same overview" if not problems else "DIFFERENT overview: " + "; ".join(problems)
+        print(f"{size}: sessiondb vs the import of its Parquet export: {verdict}")
         for other in ("sqlite3", "duckdb", "baseline", "spark", "clickhouse"):
             if other in results[size]:
                 problems = compare_overviews(other, ours, results[size][other]["overview"])

@@ -52,6 +52,9 @@ pub enum Command {
     /// List sessions, newest first: start, duration, events, landing →
     /// exit page, source and flags; of one user with --user.
     Sessions(cmd::sessions::Args),
+    /// Write the events, the sessions and every report as Parquet (or
+    /// CSV) files, for warehouses, DuckDB, pandas, Spark and ClickHouse.
+    Export(cmd::export::Args),
     /// Count the sessions reaching each step of a funnel, in order; save
     /// funnels by name for the funnels view.
     Funnel(cmd::funnel::Args),
@@ -111,6 +114,7 @@ impl Cli {
             Command::Resessionize(args) => cmd::resessionize::run(&cli.db, args, wait),
             Command::Explain(args) => cmd::explain::run(&cli.db, args, wait),
             Command::Sessions(args) => cmd::sessions::run(&cli.db, args, wait),
+            Command::Export(args) => cmd::export::run(&cli.db, args, wait),
             Command::Funnel(args) => cmd::funnel::run(&cli.db, args, wait),
             Command::Timezone(args) => cmd::timezone::run(&cli.db, args, wait),
             Command::Check(args) => cmd::check::run(&cli.db, args, wait),

@@ -17,6 +17,7 @@ pub mod dashboard;
 pub mod engine_sql;
 pub mod event;
 pub mod explain;
+pub mod export;
 pub mod funnel;
 pub mod ingest;
 pub mod loader;

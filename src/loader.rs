@@ -573,10 +573,15 @@ fn parse_all(
             .map_err(|_| main_gone())?;
         let (mut read, mut rejected, mut filtered) = (0u64, 0u64, Filtered::default());
         let mut last_line = 0;
+        // A Parquet row's "line" is its row number.
+        let unit = match input.format {
+            Format::Parquet => "row",
+            _ => "line",
+        };
         while let Some(row) = input
             .rows
             .next_row()
-            .with_context(|| format!("{}: cannot read after line {last_line}", input.name))?
+            .with_context(|| format!("{}: cannot read after {unit} {last_line}", input.name))?
         {
             last_line = row.line;
             read += 1;

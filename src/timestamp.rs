@@ -190,11 +190,49 @@ fn within_range(ms: i64) -> Result<i64, String> {
     if (FIRST_MS..=LAST_MS).contains(&ms) {
         Ok(ms)
     } else {
-        Err(
-            "it is outside the accepted range, 0001-01-01T00:00:00Z to 9998-12-31T23:59:59.999Z"
-                .to_string(),
-        )
+        Err(outside_range())
     }
+}
+
+fn outside_range() -> String {
+    "it is outside the accepted range, 0001-01-01T00:00:00Z to 9998-12-31T23:59:59.999Z".to_string()
+}
+
+/// An instant from a typed timestamp column (Parquet's TIMESTAMP): `ms`
+/// milliseconds since the epoch, of UTC when `utc`, else of the local
+/// wall-clock time in `zone` (a timestamp "without time zone", read as
+/// text without an offset is). Checked against the accepted range.
+pub fn typed_instant(ms: i64, utc: bool, zone: InputZone) -> Result<i64, String> {
+    // A local time may be up to a day from its instant: check that it
+    // is near the range before splitting it into a date.
+    if !(FIRST_MS - 86_400_000..=LAST_MS + 86_400_000).contains(&ms) {
+        return Err(outside_range());
+    }
+    if utc {
+        return within_range(ms);
+    }
+    let days = ms.div_euclid(86_400_000);
+    let ms_of_day = ms.rem_euclid(86_400_000);
+    let date =
+        NaiveDate::from_num_days_from_ce_opt((days + 719_163) as i32).ok_or_else(outside_range)?;
+    let seconds = (ms_of_day / 1000) as u32;
+    within_range(local_to_utc(
+        ms,
+        date,
+        seconds / 3600,
+        seconds / 60 % 60,
+        seconds % 60,
+        (ms_of_day % 1000) as u32,
+        zone,
+    )?)
+}
+
+/// `2026-03-01T12:34:56.789`: a local time without an offset, as
+/// [`format_utc_ms`] writes an instant.
+pub fn format_local_ms(ms: i64) -> String {
+    let mut text = format_utc_ms(ms);
+    text.pop();
+    text
 }
 
 /// Reads an epoch number that arrived as a JSON number.
@@ -678,6 +716,43 @@ mod tests {
             assert!(utc(text).is_err(), "{text:?} should not parse");
         }
         assert!(parse_epoch_number(f64::NAN).is_err());
+    }
+
+    #[test]
+    fn typed_instants_are_utc_or_local_and_within_the_range() -> Result<(), String> {
+        let berlin: InputZone = "Europe/Berlin".parse()?;
+        // 2026-03-01T10:00:00: UTC as it is; a local time in Berlin (+01:00).
+        assert_eq!(
+            typed_instant(1_772_359_200_000, true, berlin)?,
+            1_772_359_200_000
+        );
+        assert_eq!(
+            typed_instant(1_772_359_200_000, false, berlin)?,
+            1_772_355_600_000
+        );
+        assert_eq!(
+            typed_instant(1_772_359_200_000, false, InputZone::Utc)?,
+            1_772_359_200_000
+        );
+        // 2026-03-29T02:30 does not exist in Berlin (clocks go forward).
+        assert!(
+            typed_instant(1_774_751_400_000, false, berlin)
+                .unwrap_err()
+                .contains("does not exist")
+        );
+        assert_eq!(typed_instant(LAST_MS, true, InputZone::Utc)?, LAST_MS);
+        assert!(typed_instant(LAST_MS + 1, true, InputZone::Utc).is_err());
+        // A local time just inside the range whose instant is outside it.
+        assert!(typed_instant(LAST_MS, false, "-01:00".parse()?).is_err());
+        assert_eq!(typed_instant(FIRST_MS, false, InputZone::Utc)?, FIRST_MS);
+        for far in [i64::MIN, i64::MAX, FIRST_MS - 86_400_001] {
+            assert!(typed_instant(far, false, berlin).is_err());
+        }
+        assert_eq!(
+            format_local_ms(1_772_359_200_123),
+            "2026-03-01T10:00:00.123"
+        );
+        Ok(())
     }
 
     #[test]

@@ -185,6 +185,8 @@ enum FormatChoice {
     /// Tab-separated values, without quoting.
     Tsv,
     Ndjson,
+    /// Apache Parquet.
+    Parquet,
     /// Access logs: NCSA common format.
     Clf,
     /// Access logs: combined (with referrer and user agent).
@@ -210,6 +212,7 @@ impl FormatChoice {
             FormatChoice::Csv => Some(Format::Csv),
             FormatChoice::Tsv => Some(Format::Tsv),
             FormatChoice::Ndjson => Some(Format::Ndjson),
+            FormatChoice::Parquet => Some(Format::Parquet),
             FormatChoice::Clf
             | FormatChoice::Combined
             | FormatChoice::VhostCombined
@@ -368,6 +371,7 @@ fn import_all(db: &Path, args: &Args, wait: Duration, interrupts: &Interrupts) -
             mapping,
             time_format,
             keep_identical_rows: args.keep_identical_rows,
+            temp_dir: Some(spill_dir(db)),
             max_record_size: args.max_record_size,
             cancel: None,
         },

@@ -23,6 +23,7 @@ pub mod conversions;
 pub mod dashboard;
 mod day_range;
 pub mod explain;
+pub mod export;
 pub mod funnel;
 pub mod import;
 pub mod page_views;

@@ -121,13 +121,6 @@ impl<R: BufRead> CsvEventReader<R> {
             ColumnMap::with_mapping(&names, &options.mapping).map_err(anyhow::Error::msg)?;
         let missing = columns.missing_required(&options.mapping);
         if !names.is_empty() && !missing.is_empty() {
-            let describe: Vec<String> = missing
-                .iter()
-                .map(|f| match f.aliases() {
-                    [] => f.to_string(),
-                    aliases => format!("{f} (or {})", aliases.join(", ")),
-                })
-                .collect();
             let what = if options.columns.is_some() {
                 "--columns name"
             } else {
@@ -135,7 +128,7 @@ impl<R: BufRead> CsvEventReader<R> {
             };
             bail!(
                 "line {header_line}: {what} no column for {} (--map can name one)",
-                describe.join("; ")
+                super::fields::describe_fields(&missing)
             );
         }
         let property_keys = columns

@@ -232,6 +232,19 @@ impl ColumnMap {
     }
 }
 
+/// `timestamp (or ts, time, ...); event_type (or ...)`: fields with the
+/// names that supply them, for a file that lacks them.
+pub fn describe_fields(fields: &[Field]) -> String {
+    let described: Vec<String> = fields
+        .iter()
+        .map(|f| match f.aliases() {
+            [] => f.to_string(),
+            aliases => format!("{f} (or {})", aliases.join(", ")),
+        })
+        .collect();
+    described.join("; ")
+}
+
 /// How timestamp values are read.
 #[derive(Debug, Clone, Default, PartialEq)]
 pub struct TimeReading {
@@ -245,6 +258,10 @@ pub struct RowValues<'a> {
     values: [Option<Cow<'a, str>>; FIELD_COUNT],
     /// Unknown columns, already as the text of a JSON object.
     pub properties: Option<String>,
+    /// The timestamp as an instant already, from a typed column (Parquet's
+    /// TIMESTAMP, range-checked by [`crate::timestamp::typed_instant`]):
+    /// used instead of reading the timestamp's text.
+    pub timestamp_ms: Option<i64>,
 }
 
 impl<'a> RowValues<'a> {
@@ -307,12 +324,15 @@ impl<'a> RowValues<'a> {
             (None, Some(_)) => String::new(),
             (None, None) => return Err(RejectReason::MissingField(Field::EventType)),
         };
-        let ts_ms = parse_with(timestamp, &time.format, time.zone).map_err(|why| {
-            RejectReason::BadTimestamp {
-                text: timestamp.to_string(),
-                why,
-            }
-        })?;
+        let ts_ms = match self.timestamp_ms {
+            Some(ms) => ms,
+            None => parse_with(timestamp, &time.format, time.zone).map_err(|why| {
+                RejectReason::BadTimestamp {
+                    text: timestamp.to_string(),
+                    why,
+                }
+            })?,
+        };
         let revenue = match self.text(Field::Revenue) {
             None => None,
             Some(text) => match text.parse::<f64>() {

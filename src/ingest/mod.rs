@@ -16,6 +16,7 @@ pub mod csv;
 pub mod csv_records;
 pub mod fields;
 pub mod ndjson;
+pub mod parquet;
 pub mod presets;
 pub mod repeats;
 pub mod user_agent;
@@ -27,13 +28,15 @@ use flate2::read::MultiGzDecoder;
 use sha2::{Digest, Sha256};
 use std::fmt;
 use std::fs::File;
-use std::io::{self, BufRead, BufReader, Read};
+use std::io::{self, BufRead, BufReader, Read, Seek};
+use std::path::PathBuf;
 use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::{Arc, Mutex};
 
 const BUFFER_BYTES: usize = 256 * 1024;
 const GZIP_MAGIC: [u8; 2] = [0x1f, 0x8b];
 const UTF8_BOM: [u8; 3] = [0xef, 0xbb, 0xbf];
+const PARQUET_MAGIC: &[u8] = b"PAR1";
 /// The (decompressed) start is read in pieces of this size, to strip a
 /// byte-order mark and guess the format, up to the end of the first line
 /// with content: at most the maximum record size (or one piece, if more).
@@ -125,6 +128,8 @@ pub enum Format {
     AccessLog,
     /// A JSON access log of nginx (JSON log format), Caddy or Traefik.
     AccessJson(access_json::Flavor),
+    /// Apache Parquet (a warehouse table's export).
+    Parquet,
 }
 
 impl fmt::Display for Format {
@@ -137,6 +142,7 @@ impl fmt::Display for Format {
             Format::AccessJson(access_json::Flavor::NginxJson) => "nginx_json",
             Format::AccessJson(access_json::Flavor::Caddy) => "caddy",
             Format::AccessJson(access_json::Flavor::Traefik) => "traefik",
+            Format::Parquet => "parquet",
         })
     }
 }
@@ -151,13 +157,18 @@ impl Format {
             "csv" => Some(Format::Csv),
             "tsv" | "tab" => Some(Format::Tsv),
             "ndjson" | "jsonl" | "json" => Some(Format::Ndjson),
+            "parquet" => Some(Format::Parquet),
             _ => None,
         }
     }
 
-    /// The format the first bytes suggest: a JSON object opens with `{`; a
-    /// first line that parses as a request is an access log; else CSV.
+    /// The format the first bytes suggest: Parquet starts with `PAR1`; a
+    /// JSON object opens with `{`; a first line that parses as a request is
+    /// an access log; else CSV.
     pub fn sniff(start: &[u8]) -> Format {
+        if start.starts_with(PARQUET_MAGIC) {
+            return Format::Parquet;
+        }
         let text = String::from_utf8_lossy(start);
         let first_line = text
             .lines()
@@ -411,6 +422,10 @@ pub struct ReadOptions {
     /// `--keep-identical-rows`: rows without an event id that are equal in
     /// every field are separate events, not duplicates.
     pub keep_identical_rows: bool,
+    /// Where Parquet from standard input, a pipe or gzip is copied to be
+    /// read (it needs random access); `None` is the system's temporary
+    /// directory.
+    pub temp_dir: Option<PathBuf>,
     /// `--max-record-size`: longer records are rejected, not read.
     pub max_record_size: MaxRecordSize,
     /// When set (from another thread), the input's next read fails: how an
@@ -489,6 +504,19 @@ pub fn open(path: &str, options: &ReadOptions) -> Result<Input> {
         bail!("{name} is an access log: --map and --set apply to CSV, TSV and NDJSON");
     }
     let rows: Box<dyn RowReader> = match format {
+        Format::Parquet => {
+            let file = random_access(path, is_gzip, decoded, options)
+                .with_context(|| format!("cannot read {name}"))?;
+            let parquet = parquet::ParquetOptions {
+                mapping: options.mapping.clone(),
+                time: time.clone(),
+                keep_identical_rows: options.keep_identical_rows,
+                requests: options.log_rules.clone(),
+            };
+            Box::new(
+                parquet::ParquetEventReader::open(file, &parquet).with_context(|| name.clone())?,
+            )
+        }
         Format::Csv => Box::new(
             csv::CsvEventReader::with_options(
                 decoded,
@@ -532,6 +560,28 @@ pub fn open(path: &str, options: &ReadOptions) -> Result<Input> {
         fingerprint,
         rows,
     })
+}
+
+/// The input as a file that can be read anywhere, as Parquet needs: the
+/// file itself, or, for standard input, a pipe or a gzip-compressed file, a
+/// temporary copy (unlinked: it goes when closed). Either way every byte
+/// goes through `input` first, for the fingerprint.
+fn random_access(
+    path: &str,
+    is_gzip: bool,
+    mut input: impl Read,
+    options: &ReadOptions,
+) -> io::Result<File> {
+    let regular = path != "-" && std::fs::metadata(path)?.is_file();
+    if regular && !is_gzip {
+        io::copy(&mut input, &mut io::sink())?;
+        return File::open(path);
+    }
+    let dir = options.temp_dir.clone().unwrap_or_else(std::env::temp_dir);
+    let mut copy = tempfile::tempfile_in(dir)?;
+    io::copy(&mut input, &mut copy)?;
+    copy.rewind()?;
+    Ok(copy)
 }
 
 /// What identifies an input's content: its size and SHA-256 (the same digest

@@ -14,6 +14,7 @@ mod check;
 mod event_rows;
 mod event_types;
 mod explain;
+pub mod export;
 mod funnels;
 mod importer;
 mod query;

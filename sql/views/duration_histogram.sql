@@ -60,4 +60,5 @@ SELECT
     CAST(sessions AS BIGINT) AS sessions,
     CAST(sessions AS DOUBLE) / nullif(all_sessions, 0) AS share
 FROM counted
-ORDER BY bucket_order;
+-- One-event sessions first, then the ranges from the shortest.
+ORDER BY min_s IS NOT NULL, min_s;

@@ -119,6 +119,20 @@ const COLUMNS: &[(&str, &str)] = &[
         "retention_weekly",
         "cohort_week text, cohort_users int, week int, active_users int, retention double",
     ),
+    (
+        "duration_histogram",
+        "bucket text, min_s int, max_s int, sessions int, share double",
+    ),
+    (
+        "import_files",
+        "import_id int, file text, format text, size_bytes int, started_at text, rows_read int, \
+         imported int, duplicates int, rejected int, filtered int",
+    ),
+    (
+        "reject_reasons",
+        "reason text, rejected int, files int, example_file text, example_line int, \
+         example_message text",
+    ),
 ];
 
 /// What `export` writes, in order: `events`, `sessions`, then every report

@@ -25,6 +25,9 @@ const TABLES: &[&str] = &[
     "rejected_rows",
     "imports",
     "conversion_events",
+    "page_view_events",
+    "event_type_stats",
+    "import_filters",
     "settings",
 ];
 
@@ -64,6 +67,18 @@ fn database() -> Env {
     // A later import with late events, and saved funnels, so that every
     // table has rows.
     env.import(&[&fixture("late.csv")]);
+    // An access log: a page view, and an image and a failed request
+    // counted in import_filters.
+    let log = env.write(
+        "access.log",
+        concat!(
+            "10.0.0.1 - - [01/Mar/2026:10:00:00 +0000] \"GET /log-page HTTP/1.1\" 200 512 \"-\" \"Mozilla/5.0\"\n",
+            "10.0.0.1 - - [01/Mar/2026:10:00:01 +0000] \"GET /logo.png HTTP/1.1\" 200 99 \"-\" \"Mozilla/5.0\"\n",
+            "10.0.0.1 - - [01/Mar/2026:10:00:02 +0000] \"GET /gone HTTP/1.1\" 404 0 \"-\" \"Mozilla/5.0\"\n",
+        )
+        .as_bytes(),
+    );
+    env.import_with(&["--format", "combined"], &log);
     env.ok(&["funnel", "page_view", "purchase", "--save", "buy"]);
     env.ok(&[
         "funnel",

@@ -75,6 +75,24 @@ fn suggestion(error: &clap::Error) -> String {
             _ => {}
         }
     }
+    // Clap's own ranking keeps names far from what was typed (`export` for
+    // `reprot`): keep those sessiondb's edit distance finds close, if any.
+    let typed = [
+        ContextKind::InvalidSubcommand,
+        ContextKind::InvalidArg,
+        ContextKind::InvalidValue,
+    ]
+    .into_iter()
+    .find_map(|kind| match error.get(kind) {
+        Some(ContextValue::String(typed)) => Some(typed.clone()),
+        _ => None,
+    });
+    if let Some(typed) = typed {
+        let ranked = sessiondb::suggest::closest(&typed, close.iter().map(String::as_str));
+        if !ranked.is_empty() {
+            close = ranked.into_iter().map(str::to_string).collect();
+        }
+    }
     match close.is_empty() {
         true => String::new(),
         false => format!("; did you mean {}?", close.join(" or ")),

@@ -2,18 +2,25 @@
 //! messages about unknown reports, zones, fields and event types.
 
 /// Edit distance between two strings (insertions, deletions,
-/// substitutions), ignoring ASCII case.
+/// substitutions, swaps of neighbours), ignoring ASCII case.
 fn distance(a: &str, b: &str) -> usize {
     let a: Vec<char> = a.to_ascii_lowercase().chars().collect();
     let b: Vec<char> = b.to_ascii_lowercase().chars().collect();
+    // Rows i-1 and i-2 of the table, so that swapping two neighbours (the
+    // commonest typo: `reprot`) costs one edit, not two.
+    let mut before: Vec<usize> = Vec::new();
     let mut previous: Vec<usize> = (0..=b.len()).collect();
     for (i, ca) in a.iter().enumerate() {
         let mut current = vec![i + 1];
         for (j, cb) in b.iter().enumerate() {
             let substitute = previous[j] + usize::from(ca != cb);
-            current.push(substitute.min(previous[j + 1] + 1).min(current[j] + 1));
+            let mut best = substitute.min(previous[j + 1] + 1).min(current[j] + 1);
+            if i > 0 && j > 0 && *ca == b[j - 1] && a[i - 1] == *cb {
+                best = best.min(before[j - 1] + 1);
+            }
+            current.push(best);
         }
-        previous = current;
+        before = std::mem::replace(&mut previous, current);
     }
     previous[b.len()]
 }
@@ -57,6 +64,11 @@ mod tests {
     fn close_names_come_first_and_far_ones_not_at_all() {
         assert_eq!(distance("kitten", "sitting"), 3);
         assert_eq!(distance("Page_View", "page_view"), 0);
+        assert_eq!(distance("reprot", "report"), 1);
+        assert_eq!(
+            closest("reprot", ["report", "export", "resessionize"]),
+            vec!["report"]
+        );
         let known = ["page_view", "purchase", "add_to_cart", "view"];
         assert_eq!(closest("pageview", known), vec!["page_view", "view"]);
         assert_eq!(closest("purchse", known), vec!["purchase"]);

@@ -415,7 +415,7 @@ fn a_database_without_sessions_gives_a_page_that_says_so() {
     let data = page_data(&html);
     assert_eq!(data["reports"]["overview"]["rows"][0]["sessions"], 0);
     assert!(html.contains("No sessions in this period."));
-    assert_eq!(card_value(&html, "overview.bounce_rate"), "-");
+    assert_eq!(card_value(&html, "overview.bounce_rate"), "NULL");
     let error = env.fails(&["dashboard", "--out", "report.html", "--compare", "previous"]);
     assert!(error.contains("--from DAY --to DAY"), "{error}");
 }

@@ -177,12 +177,14 @@ fn every_option_value_the_readme_names_is_accepted() {
     // Each command that takes the option, with what it needs besides; a
     // value is accepted when one of them parses it (`csv` is both an input
     // and an output format).
-    let commands: [&[&str]; 5] = [
+    let commands: [&[&str]; 7] = [
         &["import", "missing.csv"],
         &["query", "SELECT 1"],
         &["report"],
         &["funnel", "page_view"],
         &["resessionize"],
+        &["sql"],
+        &["export", "--out", "exported"],
     ];
     for (name, values) in &choices {
         for value in values {

@@ -36,6 +36,9 @@ const EXPORTED: &[&str] = &[
     "funnels",
     "retention_weekly",
     "event_types",
+    "duration_histogram",
+    "import_files",
+    "reject_reasons",
 ];
 
 /// The 0/1 flags, exported as booleans: table or view, column.
@@ -68,13 +71,17 @@ pub struct ReadBack {
 }
 
 /// A database with rows in every table and view: the sample data, late
-/// events, two saved funnels.
+/// events (and rejected rows), two saved funnels.
 fn sample_database(env: &Env) {
     env.import(&[
         &repo_path("sample_data/events.csv"),
         &repo_path("sample_data/events_late.ndjson"),
     ]);
-    env.import(&[&fixture("late.csv"), &fixture("small.ndjson")]);
+    env.import(&[
+        &fixture("late.csv"),
+        &fixture("small.ndjson"),
+        &fixture("small.csv"),
+    ]);
     env.ok(&["funnel", "page_view", "purchase", "--save", "buy"]);
     env.ok(&[
         "funnel",
@@ -356,7 +363,8 @@ fn engine_kind(reader: &str, name: &str) -> Kind {
 fn pyarrow_and_duckdb_read_the_export_as_the_database_holds_it() {
     let sample = Env::new();
     sample_database(&sample);
-    // A generated dump: uuids, duplicates, thousands of users.
+    // A generated dump: uuids, duplicates, malformed rows, thousands of
+    // users.
     let generated = Env::new();
     let dump = generated.dir.path().join("dump.csv");
     Dump {
@@ -364,6 +372,7 @@ fn pyarrow_and_duckdb_read_the_export_as_the_database_holds_it() {
         seed: 11,
         ids: Ids::Uuid,
         dup_rate: 0.01,
+        bad_rate: 0.01,
         ..Dump::default()
     }
     .write(&dump);
@@ -476,23 +485,35 @@ fn a_failed_export_leaves_no_file_behind() {
     );
 }
 
-/// Peak resident memory of a finished child, in KiB (`wait4`).
-fn run_measuring_memory(mut command: std::process::Command) -> (std::process::ExitStatus, i64) {
-    use std::os::unix::process::ExitStatusExt;
-    let child = command
+/// Runs `sessiondb ARGS` on `env`'s database under `/usr/bin/time`, which
+/// reports its child's peak resident memory, in KiB. Not `wait4` on our own
+/// child: a process spawned from this test binary starts with the binary's
+/// memory high-water mark (Linux keeps it across `exec`), and other tests
+/// running in the same binary make that large.
+fn run_measuring_memory(env: &Env, args: &[&str]) -> (std::process::ExitStatus, i64) {
+    let report = env.dir.path().join("time.out");
+    let status = std::process::Command::new("/usr/bin/time")
+        .arg("-f")
+        .arg("%M")
+        .arg("-o")
+        .arg(&report)
+        .arg(crate::util::binary())
+        .arg("--db")
+        .arg(env.db())
+        .args(args)
+        .current_dir(env.dir.path())
+        .env_remove("SESSIONDB_DB")
         .stdout(std::process::Stdio::null())
         .stderr(std::process::Stdio::null())
-        .spawn()
-        .expect("spawn");
-    let pid = child.id() as libc::pid_t;
-    let mut status = 0;
-    // SAFETY: rusage is plain data that wait4 fills in; the child is ours
-    // and not waited for elsewhere.
-    let mut usage: libc::rusage = unsafe { std::mem::zeroed() };
-    let waited = unsafe { libc::wait4(pid, &mut status, 0, &mut usage) };
-    assert_eq!(waited, pid, "wait4");
-    std::mem::forget(child);
-    (std::process::ExitStatus::from_raw(status), usage.ru_maxrss)
+        .status()
+        .expect("run /usr/bin/time (Debian package time)");
+    let text = std::fs::read_to_string(&report).expect("what /usr/bin/time wrote");
+    let peak = text
+        .lines()
+        .last()
+        .and_then(|line| line.trim().parse().ok())
+        .unwrap_or_else(|| panic!("no peak memory in {text:?}"));
+    (status, peak)
 }
 
 #[test]
@@ -516,9 +537,7 @@ fn a_large_export_streams_in_row_groups_with_bounded_memory() {
     .expect("insert events");
     drop(conn);
     let db_kib = std::fs::metadata(env.db()).expect("the database").len() as i64 / 1024;
-    let mut command = env.process();
-    command.args(["export", "--out", "out"]);
-    let (status, peak_kib) = run_measuring_memory(command);
+    let (status, peak_kib) = run_measuring_memory(&env, &["export", "--out", "out"]);
     assert!(status.success());
     let path = env.dir.path().join("out/events.parquet");
     let file = std::fs::File::open(&path).expect("open");

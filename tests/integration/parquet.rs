@@ -212,7 +212,7 @@ fn rejected_rows_are_stored_with_their_row_number_and_the_row_as_json() {
     );
     let summary = env.import(&[&path]);
     assert!(
-        summary.contains("5 rows read, 2 imported, 1 duplicates, 2 rejected"),
+        summary.contains("5 rows read, 2 imported, 1 duplicate, 2 rejected"),
         "{summary}"
     );
     assert_eq!(

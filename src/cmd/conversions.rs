@@ -1,11 +1,9 @@
 //! `sessiondb conversions`: shows or changes the event types that count as
 //! conversions; a change recounts every session's `converted` flag at once.
 
-use super::type_set::Action;
-use crate::output::counted;
+use super::type_set::{self, Action, TypeSet};
 use crate::store::Store;
 use anyhow::Result;
-use std::io::Write;
 use std::path::Path;
 
 #[derive(Debug, clap::Args)]
@@ -14,31 +12,21 @@ pub struct Args {
     action: Action,
 }
 
+const CONVERSIONS: TypeSet = TypeSet {
+    read: Store::conversion_types,
+    write: Store::set_conversion_types,
+    member: "a conversion type",
+    change: "the new conversion set",
+};
+
 pub fn run(db: &Path, args: Args, wait: std::time::Duration) -> Result<()> {
-    // Opened for writing even to list, so that it upgrades an older file
-    // (what read-only commands ask for).
-    let mut store = Store::open_write_existing(db, wait)?;
-    let Some(wanted) = args.action.apply(store.conversion_types()?) else {
-        let types = store.conversion_types()?;
-        super::finish(store, "the upgrade of the database")?;
-        let mut out = std::io::stdout().lock();
-        for event_type in types {
-            writeln!(out, "{event_type}")?;
-        }
+    let Some((types, counted)) = type_set::run(db, args.action, wait, &CONVERSIONS)? else {
         return Ok(());
     };
-    let converted = store.set_conversion_types(&wanted)?;
-    let types = store.conversion_types()?;
-    let named: Vec<(String, String)> = types
-        .iter()
-        .map(|t| (t.clone(), "a conversion type".to_string()))
-        .collect();
-    super::warn_unknown_event_types(&store, &named)?;
-    super::finish(store, "the new conversion set")?;
     note!(
         "conversion events: {}; {} converted",
         types.join(", "),
-        counted(converted, "session", "sessions")
+        crate::output::counted(counted, "session", "sessions")
     );
     Ok(())
 }

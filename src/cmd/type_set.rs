@@ -1,5 +1,11 @@
 //! The arguments of `conversions` and `page-views`, which show or change a
-//! set of event types the same way: `list`, `set A,B`, `add A`, `remove A`.
+//! set of event types the same way: `list`, `set A,B`, `add A`, `remove A`;
+//! and the run both share.
+
+use crate::store::Store;
+use anyhow::Result;
+use std::io::Write;
+use std::path::Path;
 
 #[derive(Debug, clap::Subcommand)]
 pub enum Action {
@@ -35,4 +41,46 @@ impl Action {
             }
         }
     }
+}
+
+/// One set of event types in the store, as a command shows and changes it.
+pub struct TypeSet {
+    pub read: fn(&Store) -> Result<Vec<String>>,
+    /// Replaces the set and recounts; returns what it counted.
+    pub write: fn(&mut Store, &[String]) -> Result<u64>,
+    /// How a warning names a member: "a conversion type".
+    pub member: &'static str,
+    /// What a failed checkpoint names: "the new conversion set".
+    pub change: &'static str,
+}
+
+/// Runs `action` on `set`: prints the set for `list` (None), else changes
+/// it, warns about types without events and returns the new set with what
+/// the change counted. Opened for writing even to list, so that it
+/// upgrades an older file (what read-only commands ask for).
+pub fn run(
+    db: &Path,
+    action: Action,
+    wait: std::time::Duration,
+    set: &TypeSet,
+) -> Result<Option<(Vec<String>, u64)>> {
+    let mut store = Store::open_write_existing(db, wait)?;
+    let Some(wanted) = action.apply((set.read)(&store)?) else {
+        let types = (set.read)(&store)?;
+        super::finish(store, "the upgrade of the database")?;
+        let mut out = std::io::stdout().lock();
+        for event_type in types {
+            writeln!(out, "{event_type}")?;
+        }
+        return Ok(None);
+    };
+    let counted = (set.write)(&mut store, &wanted)?;
+    let types = (set.read)(&store)?;
+    let named: Vec<(String, String)> = types
+        .iter()
+        .map(|t| (t.clone(), set.member.to_string()))
+        .collect();
+    super::warn_unknown_event_types(&store, &named)?;
+    super::finish(store, set.change)?;
+    Ok(Some((types, counted)))
 }

@@ -4,7 +4,8 @@ what happened, as JSON on standard output:
     {"requests": [URL, ...],     every request but the file itself
      "console": [TEXT, ...],     console messages, script exceptions and
                                  browser log errors
-     "checks": {...},            what the page's script did (see CHECKS)
+     "checks": {...},            the layout and what the page's script did
+                                 (see LAYOUT and CHECKS)
      "screenshots": [PATH, ...]}
 
 usage: load_page.py FILE.html [--shot WIDTH:PNG]... [--slice PIXELS] [--pdf PDF]
@@ -58,14 +59,29 @@ CHECKS = r"""
       result.sorted = first >= last;
     }
   }
-  // Tables wider than their box (which then scrolls sideways): at desktop
-  // width, every table should fit.
-  result.overflowing_tables = Array.from(document.querySelectorAll('.scroll'))
-    .filter(box => box.querySelector('table') && box.scrollWidth > box.clientWidth + 1)
-    .map(box => box.querySelector('table').dataset.report);
-  result.page_width = document.documentElement.scrollWidth;
-  result.window_width = window.innerWidth;
   return JSON.stringify(result);
+})()
+"""
+
+# Evaluated right after the page loaded at desktop width, before anything
+# resizes the window: tables wider than their box (which then scrolls
+# sideways; at desktop width every table should fit), with the widths and
+# the font, so that a failure says why.
+LAYOUT = r"""
+(() => {
+  const boxes = Array.from(document.querySelectorAll('.scroll')).filter(box => box.querySelector('table'));
+  const wide = boxes.filter(box => box.scrollWidth > box.clientWidth + 1);
+  return JSON.stringify({
+    overflowing_tables: wide.map(box => box.querySelector('table').dataset.report),
+    overflow_details: wide.map(box => {
+      const table = box.querySelector('table');
+      return {report: table.dataset.report, table_width: box.scrollWidth, box_width: box.clientWidth,
+              font: getComputedStyle(table).fontFamily, font_size: getComputedStyle(table).fontSize,
+              columns: Array.from(table.tHead ? table.tHead.rows[0].cells : []).map(c => [c.textContent.trim(), c.offsetWidth])};
+    }),
+    page_width: document.documentElement.scrollWidth,
+    window_width: window.innerWidth,
+  });
 })()
 """
 
@@ -165,6 +181,36 @@ class Browser:
                 return False
             self.events.append(message)
 
+    def resize(self, width, session):
+        """Sets the window's width and waits until the page is laid out at
+        it: the override reaches the page asynchronously, and a check run
+        before would measure the previous width."""
+        self.send(
+            "Emulation.setDeviceMetricsOverride",
+            {"width": width, "height": 900, "deviceScaleFactor": 1, "mobile": width < 700},
+            session=session,
+        )
+        deadline = time.monotonic() + 10
+        while True:
+            seen = self.evaluate("window.innerWidth", session)
+            if seen == width:
+                break
+            if time.monotonic() > deadline:
+                raise TimeoutError(f"the window stays {seen} pixels wide, not {width}")
+            self.drain(0.05)
+        # Two animation frames: styles and layout of the new width applied.
+        self.evaluate("new Promise(r => requestAnimationFrame(() => requestAnimationFrame(() => r(true))))", session)
+
+    def evaluate(self, expression, session):
+        reply = self.send(
+            "Runtime.evaluate",
+            {"expression": expression, "returnByValue": True, "awaitPromise": True},
+            session=session,
+        )
+        if "exceptionDetails" in reply:
+            raise RuntimeError(f"{expression[:60]}...: {reply['exceptionDetails']}")
+        return reply["result"].get("value")
+
     def drain(self, seconds):
         deadline = time.monotonic() + seconds
         while True:
@@ -209,23 +255,19 @@ def main():
             {"offline": True, "latency": 0, "downloadThroughput": -1, "uploadThroughput": -1},
             session=session,
         )
-        browser.send("Emulation.setDeviceMetricsOverride", {"width": 1280, "height": 900, "deviceScaleFactor": 1, "mobile": False}, session=session)
+        browser.resize(1280, session)
         browser.events.clear()
         browser.send("Page.navigate", {"url": url}, session=session)
         if not browser.wait_for("Page.loadEventFired", 30):
             raise TimeoutError("the page did not load")
         # Anything the page would still fetch after loading.
         browser.drain(1.0)
-        checks = {}
+        checks = json.loads(browser.evaluate(LAYOUT, session))
         screenshots = []
         for shot in args.shot:
             width, path = shot.split(":", 1)
             width = int(width)
-            browser.send(
-                "Emulation.setDeviceMetricsOverride",
-                {"width": width, "height": 900, "deviceScaleFactor": 1, "mobile": width < 700},
-                session=session,
-            )
+            browser.resize(width, session)
             browser.drain(0.3)
             size = browser.send("Page.getLayoutMetrics", session=session)["cssContentSize"]
             checks[f"page_width_at_{width}"] = size["width"]
@@ -249,9 +291,8 @@ def main():
                 screenshots.append(name)
         # Last, as it hovers and sorts: the screenshots show the page as
         # it opens.
-        browser.send("Emulation.setDeviceMetricsOverride", {"width": 1280, "height": 900, "deviceScaleFactor": 1, "mobile": False}, session=session)
-        evaluated = browser.send("Runtime.evaluate", {"expression": CHECKS, "returnByValue": True}, session=session)
-        checks.update(json.loads(evaluated["result"]["value"]))
+        browser.resize(1280, session)
+        checks.update(json.loads(browser.evaluate(CHECKS, session)))
         if args.pdf:
             pdf = browser.send("Page.printToPDF", {"printBackground": False}, session=session, timeout=60)
             with open(args.pdf, "wb") as out:

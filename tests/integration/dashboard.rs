@@ -605,7 +605,7 @@ fn assert_opens_cleanly(html_path: &Path, name: &str) {
     );
     assert_eq!(checks["sorted"], true, "{result}");
     // At desktop width every table fits its box, no column hidden behind
-    // a sideways scroll (the checks run at 1280 pixels).
+    // a sideways scroll (measured as the page opens, 1280 pixels wide).
     assert_eq!(
         checks["overflowing_tables"],
         serde_json::json!([]),
@@ -643,9 +643,15 @@ fn the_browser_check_catches_requests_and_console_errors() {
     let page = env.write(
         "bad.html",
         br#"<!doctype html><html><body><img src="https://cdn.example/x.png"><script>console.error("boom")</script>
+<div class="scroll" style="overflow-x: auto"><table data-report="too_wide"><tr><td style="min-width: 3000px">x</td></tr></table></div>
 <script type="application/json" id="sessiondb-data">{"reports": {}}</script></body></html>"#,
     );
     let result = load_in_chromium(&page, &[]);
+    assert_eq!(
+        result["checks"]["overflowing_tables"],
+        serde_json::json!(["too_wide"]),
+        "{result}"
+    );
     let requests = result["requests"].as_array().expect("requests");
     assert!(
         requests.iter().any(|r| r == "https://cdn.example/x.png"),

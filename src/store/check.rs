@@ -7,7 +7,7 @@
 
 use super::Store;
 use super::session_rows::{SESSION_COLUMNS, read_session};
-use super::summary_sql::{Dates, SUMMARY_TABLES, dated_sessions, stored_sessions};
+use super::summary_sql::{Dates, EventsRead, SUMMARY_TABLES, dated_sessions, stored_sessions};
 use super::{event_types, settings};
 use crate::event::Event;
 use crate::session::SessionSummary;
@@ -230,7 +230,7 @@ fn check_summaries(conn: &Connection, report: &mut CheckReport) -> Result<()> {
     ))?;
     let result = (|| -> Result<()> {
         for table in SUMMARY_TABLES {
-            let cte = table.cte_over("temp.check_sessions");
+            let cte = table.cte_over("temp.check_sessions", EventsRead::All);
             let columns = {
                 let sql = format!("WITH {cte} SELECT * FROM {}", table.name);
                 conn.prepare(&sql)?

@@ -5,7 +5,7 @@
 //! Each file is: `--` comment lines (the first is the report's one-line
 //! description), then `CREATE VIEW <name> AS`, then the query.
 
-use super::summary_sql;
+use super::summary_sql::{self, EventsRead};
 use crate::session_filter::SessionFilter;
 use anyhow::{Context, Result, bail};
 use rusqlite::Connection;
@@ -370,7 +370,14 @@ fn table_over(table: &str, sessions: &str, range: bool) -> String {
         "events" => "events AS (SELECT * FROM main.events)".to_string(),
         summary => summary_sql::find(summary)
             .unwrap_or_else(|| unreachable!("{summary} is not a summary table"))
-            .cte_over(sessions),
+            .cte_over(
+                sessions,
+                if range {
+                    EventsRead::OfTheSessions
+                } else {
+                    EventsRead::All
+                },
+            ),
     }
 }
 
@@ -403,7 +410,7 @@ fn shadow(table: &str) -> String {
             );
             summary_sql::find(table)
                 .expect("a summary table")
-                .cte_over(&range)
+                .cte_over(&range, EventsRead::OfTheSessions)
         }
         "events" => "events AS (SELECT * FROM main.events WHERE session_id IN (SELECT session_id FROM main.session_records WHERE day BETWEEN ?1 AND ?2))"
             .to_string(),

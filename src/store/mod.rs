@@ -322,11 +322,24 @@ impl Store {
 
     fn switch_to_wal(&mut self) -> Result<()> {
         let path = self.path.display();
-        // journal_mode answers with a row, so it is queried rather than updated.
-        let mode: String = self
-            .conn
-            .query_row("PRAGMA journal_mode = WAL", [], |row| row.get(0))
-            .map_err(|error| {
+        // journal_mode answers with a row, so it is queried rather than
+        // updated. SQLite can answer busy at once, without its busy
+        // handler, when two connections that both read the file want its
+        // exclusive lock (a second first import beside this one): so a
+        // busy answer is retried here until --wait is over.
+        let deadline = std::time::Instant::now() + self.wait;
+        let mode: String = loop {
+            match self
+                .conn
+                .query_row("PRAGMA journal_mode = WAL", [], |row| row.get(0))
+            {
+                Err(error) if is_busy(&error) && std::time::Instant::now() < deadline => {
+                    std::thread::sleep(Duration::from_millis(20));
+                }
+                answer => break answer,
+            }
+        }
+        .map_err(|error| {
                 if is_busy(&error) {
                     anyhow::anyhow!(
                         "{path} is in use by another program (a transaction open in the sqlite3 shell or Python?); gave up after waiting {}: close it and try again, or wait longer with --wait 10m",

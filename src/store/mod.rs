@@ -327,14 +327,18 @@ impl Store {
         // handler, when two connections that both read the file want its
         // exclusive lock (a second first import beside this one): so a
         // busy answer is retried here until --wait is over.
-        let deadline = std::time::Instant::now() + self.wait;
+        let deadline = Instant::now() + self.wait;
+        let mut attempt = 0;
         let mode: String = loop {
-            match self
+            let answer = self
                 .conn
-                .query_row("PRAGMA journal_mode = WAL", [], |row| row.get(0))
-            {
-                Err(error) if is_busy(&error) && std::time::Instant::now() < deadline => {
-                    std::thread::sleep(Duration::from_millis(20));
+                .query_row("PRAGMA journal_mode = WAL", [], |row| row.get(0));
+            let now = Instant::now();
+            match answer {
+                Err(error) if is_busy(&error) && now < deadline => {
+                    // Jittered, so two first imports do not retry in step.
+                    std::thread::sleep(backoff(attempt).min(deadline - now));
+                    attempt += 1;
                 }
                 answer => break answer,
             }
